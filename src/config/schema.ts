@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The one source of truth for settings: every key has a default and a description.
+ * config/default.yaml mirrors these defaults (a test keeps them equal), and the README's
+ * config reference is generated from this schema (`osteoscreen config --markdown`).
+ */
+const aeTitle = z.string().min(1).max(16).regex(/^[\x20-\x7e]+$/, 'AE titles are 1-16 printable ASCII characters').transform((s) => s.trim());
+
+export const destinationSchema = z.object({
+  aeTitle: aeTitle.describe('Called AE title of the destination PACS'),
+  host: z.string().min(1).describe('Host name or IP of the destination'),
+  port: z.number().int().min(1).max(65535).describe('DICOM port of the destination'),
+  callingAeTitle: aeTitle.optional().describe('Calling AE title to use (defaults to dicom.aeTitle)'),
+});
+export type Destination = z.infer<typeof destinationSchema>;
+
+export const configSchema = z.object({
+  dicom: z
+    .object({
+      port: z.number().int().min(1).max(65535).default(11112).describe('DICOM listening port (C-ECHO, C-STORE)'),
+      aeTitle: aeTitle.default('OSTEOSCREEN').describe('Our AE title; callers must address it unless checkCalledAeTitle is false'),
+      checkCalledAeTitle: z.boolean().default(true).describe('Refuse associations whose called AE title is not ours'),
+      allowedCallingAeTitles: z.array(z.string()).default([]).describe('Calling AE titles allowed to connect (empty = accept all, logged as a warning)'),
+      allowedSourceIps: z.array(z.string()).default([]).describe('Source IP addresses allowed to connect (empty = accept all, logged as a warning)'),
+      maxAssociations: z.number().int().min(1).default(8).describe('Maximum concurrent associations; more are rejected (transient)'),
+      host: z.string().default('0.0.0.0').describe('Interface to listen on'),
+    })
+    .prefault({}),
+  http: z
+    .object({
+      port: z.number().int().min(0).max(65535).default(8080).describe('Admin HTTP port (API, page, /metrics, /health)'),
+      host: z.string().default('0.0.0.0').describe('Interface for the admin HTTP server'),
+      token: z.string().default('').describe('Bearer token for the admin API; empty = generate one in the data folder on first start'),
+    })
+    .prefault({}),
+  storage: z
+    .object({
+      dir: z.string().default('./data').describe('Data folder: received instances, SQLite index, outputs'),
+      minFreeMb: z.number().min(0).default(500).describe('Below this much free disk space C-STORE answers A700 (out of resources)'),
+    })
+    .prefault({}),
+  pipeline: z
+    .object({
+      stableSeconds: z.number().min(0).default(60).describe('Quiet period after the last instance of a series before it counts as complete'),
+      pollMs: z.number().int().min(50).default(1000).describe('How often series stability and the job queue are checked'),
+      maxAttempts: z.number().int().min(1).default(3).describe('Attempts per job before it is marked failed'),
+      concurrency: z.number().int().min(1).default(1).describe('Jobs processed at once'),
+    })
+    .prefault({}),
+  selection: z
+    .object({
+      modality: z.string().default('MR').describe('Modality of candidate series'),
+      sagittalMaxAngleDeg: z.number().min(0).max(90).default(30).describe('Max angle between slice normal and patient left-right axis for a sagittal series'),
+      requireOriginal: z.boolean().default(true).describe('Only ImageType ORIGINAL series qualify'),
+      t1MaxTr: z.number().default(1000).describe('T1: TR below this (ms)'),
+      t1MaxTe: z.number().default(30).describe('T1: TE below this (ms)'),
+      t2MinTr: z.number().default(1500).describe('T2: TR above this (ms)'),
+      t2MinTe: z.number().default(60).describe('T2: TE above this (ms)'),
+      excludeDescription: z.string().default('stir|tirm|fs\\b|fat.?sat|spair|dixon|loc|scout|survey').describe('Regex (case-insensitive) of series descriptions that never qualify'),
+      t1Description: z.string().default('t1').describe('Regex tie-breaker for T1 descriptions'),
+      t2Description: z.string().default('t2').describe('Regex tie-breaker for T2 descriptions'),
+      minSlices: z.number().int().min(1).default(5).describe('Minimum slices of a candidate series'),
+    })
+    .prefault({}),
+  segmentation: z
+    .object({
+      model: z.string().default('models/vertebrae-seg.onnx').describe('ONNX segmentation model (path relative to the install folder or absolute)'),
+      threads: z.number().int().min(1).max(16).default(2).describe('onnxruntime intra-op threads'),
+      erosionMm: z.number().min(0).default(1.5).describe('Erosion of each body mask to exclude the cortical rim (mm)'),
+    })
+    .prefault({}),
+  model: z
+    .object({
+      file: z.string().default('models/paper-t1t2.json').describe('Radscore model JSON (path relative to the install folder or absolute)'),
+      requireCalibrated: z.boolean().default(false).describe('If true, an uncalibrated model reports "not calibrated" and no flag'),
+    })
+    .prefault({}),
+  output: z
+    .object({
+      destination: z.string().default('').describe('Single destination shorthand AET@host:port (adds to destinations)'),
+      destinations: z.array(destinationSchema).default([]).describe('PACS destinations for SR and summary image'),
+      folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),
+      seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
+      maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),
+      retryBaseSeconds: z.number().min(0).default(10).describe('First retry delay; doubles each attempt'),
+    })
+    .prefault({}),
+  housekeeping: z
+    .object({
+      retentionDays: z.number().min(0).default(30).describe('Delete received instance files of finished studies older than this (0 = keep forever)'),
+      retentionCron: z.string().default('17 3 * * *').describe('When retention runs (cron)'),
+      outboxCron: z.string().default('*/1 * * * *').describe('When the outbox retry sweep runs (cron)'),
+      vacuumCron: z.string().default('43 3 * * 0').describe('When SQLite is checkpointed/vacuumed (cron)'),
+      summaryCron: z.string().default('0 6 * * *').describe('When the daily summary line is logged (cron)'),
+    })
+    .prefault({}),
+  drift: z
+    .object({
+      maxZ: z.number().min(0).default(2).describe('Warn when a scanner\'s running feature mean is more than this many model SDs from the model mean'),
+      minStudies: z.number().int().min(1).default(10).describe('Studies per scanner before drift is judged'),
+    })
+    .prefault({}),
+  log: z
+    .object({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // Integration tests start real processes on fixed-free ports; keep file-level parallelism modest on 2 cores.
+    maxWorkers: 2,
+  },
+});
