@@ -1,0 +1,76 @@
+/** Modules shared by every output object: Patient, General Study, General Equipment, SOP Common, dates. */
+import type { ReportInput } from './types.js';
+
+export const MANUFACTURER = 'OsteoScreen project';
+export const UNVERIFIED_TEXT = 'UNVERIFIED \u2014 research/screening use';
+export const DISCLAIMER_TEXT = 'Screening support, not a diagnosis. Confirm with DXA.';
+export const UNCALIBRATED_TEXT =
+  'Warning: the model is not calibrated for this site; the radscore and cut-off come from the published study and may not transfer.';
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** DICOM DA and TM (local time) of a date. */
+export function dicomDateTime(d: Date): { date: string; time: string } {
+  return {
+    date: `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`,
+    time: `${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`,
+  };
+}
+
+/** Format a number as a DICOM DS (at most 16 characters). */
+export function formatDS(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`cannot encode ${n} as DS`);
+  for (let p = 12; p >= 1; p--) {
+    const s = String(Number(n.toPrecision(p)));
+    if (s.length <= 16) return s;
+  }
+  return n.toExponential(6);
+}
+
+/** Patient + General Study modules copied from the source header (Type 2 attributes present, possibly empty). */
+export function patientStudyModules(input: ReportInput): Record<string, any> {
+  const s = input.source;
+  if (!s.StudyInstanceUID) throw new Error('source.StudyInstanceUID is required');
+  const ds: Record<string, any> = {
+    PatientName: s.PatientName ?? '',
+    PatientID: s.PatientID ?? '',
+    PatientBirthDate: s.PatientBirthDate ?? '',
+    PatientSex: s.PatientSex ?? '',
+    StudyInstanceUID: s.StudyInstanceUID,
+    StudyDate: s.StudyDate ?? '',
+    StudyTime: s.StudyTime ?? '',
+    ReferringPhysicianName: s.ReferringPhysicianName ?? '',
+    StudyID: s.StudyID ?? '',
+    AccessionNumber: s.AccessionNumber ?? '',
+  };
+  if (s.IssuerOfPatientID) ds.IssuerOfPatientID = s.IssuerOfPatientID;
+  if (s.PatientAge) ds.PatientAge = s.PatientAge;
+  if (s.StudyDescription) ds.StudyDescription = s.StudyDescription;
+  return ds;
+}
+
+export function equipmentModule(input: ReportInput): Record<string, any> {
+  const ds: Record<string, any> = {
+    Manufacturer: input.device?.manufacturer ?? MANUFACTURER,
+    ManufacturerModelName: input.algorithm.name,
+    SoftwareVersions: [input.algorithm.version, `${input.model.name} ${input.model.version}`].map((v) => v.slice(0, 64)),
+  };
+  if (input.device?.serialNumber) ds.DeviceSerialNumber = input.device.serialNumber;
+  if (input.device?.institutionName) ds.InstitutionName = input.device.institutionName;
+  if (input.device?.stationName) ds.StationName = input.device.stationName;
+  return ds;
+}
+
+/** "OsteoScreen 0.1.0, model paper-t1t2 1.0.0 (sha256 0123abcd…, uncalibrated)". */
+export function modelLine(input: ReportInput): string {
+  const m = input.model;
+  return `${input.algorithm.name} ${input.algorithm.version}, model ${m.name} ${m.version} (hash ${m.hash.slice(0, 12)}, ${m.calibrated ? 'calibrated' : 'uncalibrated'})`;
+}
+
+/** The qualitative result as a short phrase. */
+export function resultPhrase(input: ReportInput): string {
+  const r = input.result;
+  if (r.kind === 'not-assessable') return `Not assessable: ${r.reason}`;
+  if (r.flag === null) return 'No flag: model not calibrated (score shown for information only)';
+  return r.flag ? 'Abnormal bone mass suspected' : 'Abnormal bone mass not suspected';
+}
