@@ -1,0 +1,89 @@
+/**
+ * Bounding-box cropping as PyRadiomics `cropToTumorMask` (with padDistance, clipped at the image border).
+ * Finding (see test/radiomics/filters.test.ts): the reference `filtered/` images and reference/*.json were made by
+ * filtering the WHOLE image; PyRadiomics itself crops to bbox ± padDistance (5) before LoG/wavelet, which changes
+ * filter values near the crop border. Use `cropToMask` only to reproduce stock PyRadiomics behaviour.
+ */
+import type { RImage, RMask } from '../image.js';
+import type { Geometry, Vec3 } from '../../volume/types.js';
+import { indexToPoint } from '../../volume/types.js';
+
+export interface BoundingBox {
+  /** inclusive lower index per axis */
+  lo: Vec3;
+  /** inclusive upper index per axis */
+  hi: Vec3;
+}
+
+/** Bounding box of voxels equal to `label`, or null if the label is absent. */
+export function maskBoundingBox(mask: RMask, label = 1): BoundingBox | null {
+  const [nx, ny, nz] = mask.dims;
+  const lo: Vec3 = [Infinity, Infinity, Infinity];
+  const hi: Vec3 = [-1, -1, -1];
+  const d = mask.data;
+  let i = 0;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        if (d[i] !== label) continue;
+        if (x < lo[0]) lo[0] = x;
+        if (x > hi[0]) hi[0] = x;
+        if (y < lo[1]) lo[1] = y;
+        if (y > hi[1]) hi[1] = y;
+        if (z < lo[2]) lo[2] = z;
+        if (z > hi[2]) hi[2] = z;
+      }
+    }
+  }
+  return hi[0] < 0 ? null : { lo, hi };
+}
+
+function cropGeometry(g: Geometry, lo: Vec3, size: Vec3): Geometry {
+  return { dims: size, spacing: [...g.spacing] as Vec3, origin: indexToPoint(g, lo[0], lo[1], lo[2]), direction: [...g.direction] as Geometry['direction'] };
+}
+
+type NumArray = { length: number; [i: number]: number };
+
+function cropArray(src: ArrayLike<number>, dst: NumArray, dims: Vec3, lo: Vec3, size: Vec3): void {
+  let o = 0;
+  for (let z = 0; z < size[2]; z++) {
+    for (let y = 0; y < size[1]; y++) {
+      const s = lo[0] + dims[0] * (lo[1] + y + dims[1] * (lo[2] + z));
+      for (let x = 0; x < size[0]; x++) dst[o++] = src[s + x]!;
+    }
+  }
+}
+
+/**
+ * Crop image and mask to the label's bounding box ± padDistance voxels (clipped at the border), as PyRadiomics
+ * `cropToTumorMask`. Origins are moved so that physical positions are preserved.
+ */
+export function cropToMask(
+  image: RImage,
+  mask: RMask,
+  padDistance = 0,
+  label = 1,
+): { image: RImage; mask: RMask; box: BoundingBox } {
+  const bb = maskBoundingBox(mask, label);
+  if (!bb) throw new RangeError(`label ${label} not present in mask`);
+  const lo: Vec3 = [0, 0, 0];
+  const size: Vec3 = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    const l = Math.max(bb.lo[a]! - padDistance, 0);
+    const h = Math.min(bb.hi[a]! + padDistance, image.dims[a]! - 1);
+    lo[a] = l;
+    size[a] = h - l + 1;
+  }
+  const geom = cropGeometry(image, lo, size);
+  const n = size[0] * size[1] * size[2];
+  const imgData = new Float64Array(n);
+  cropArray(image.data, imgData, image.dims, lo, size);
+  const m = mask.data;
+  const maskData = new (m.constructor as new (n: number) => RMask['data'])(n);
+  cropArray(m, maskData, mask.dims, lo, size);
+  return {
+    image: { ...geom, data: imgData, pixelType: image.pixelType },
+    mask: { ...cropGeometry(mask, lo, size), data: maskData },
+    box: { lo, hi: [lo[0] + size[0] - 1, lo[1] + size[1] - 1, lo[2] + size[2] - 1] },
+  };
+}
