@@ -1,0 +1,200 @@
+/**
+ * C-STORE / C-ECHO service class user (dcmjs-dimse).
+ *
+ * `sendFiles(dest, files)` sends Part-10 files over ONE association and resolves (never rejects) with one result
+ * per file, in input order. `ok` is true for Success (0000) and the storage warning statuses (0001, Bxxx).
+ * `retryable` tells the outbox whether trying again later can help: network errors, timeouts, transient
+ * association rejections and "out of resources" (A7xx) are retryable; a refused SOP class or a data set the
+ * peer cannot understand (A9xx, Cxxx, 0122 …) and unreadable local files are not.
+ * The persistent outbox / retry policy lives in the pipeline, on top of this.
+ */
+import dimse from 'dcmjs-dimse';
+import { existsSync } from 'node:fs';
+import { logger } from '../common/log.js';
+import { errorMessage } from '../common/errors.js';
+
+dimse.log.setLevel('error');
+const log = logger('dicom:scu');
+
+export interface ScuDestination {
+  /** Called AE title (the PACS). */
+  aeTitle: string;
+  host: string;
+  port: number;
+  /** Our AE title as the caller. */
+  callingAeTitle: string;
+}
+
+export interface SendResult {
+  file: string;
+  ok: boolean;
+  /** DIMSE status of the C-STORE response, when one arrived. */
+  status?: number;
+  error?: string;
+  /** Whether a later retry may succeed (false for permanent refusals and unreadable files). */
+  retryable?: boolean;
+}
+
+export interface ScuOptions {
+  /** Overall limit for the whole exchange, and per-step network timeouts (default 30 s). */
+  timeoutMs?: number;
+}
+
+const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+
+export function isStoreSuccess(status: number): boolean {
+  return status === 0x0000 || status === 0x0001 || (status & 0xf000) === 0xb000;
+}
+
+/** Failure statuses where retrying later can help (out of resources). */
+export function isRetryableStatus(status: number): boolean {
+  return (status & 0xff00) === 0xa700 || status === 0x0213 /* resource limitation */;
+}
+
+function clientOpts(timeoutMs: number) {
+  return {
+    connectTimeout: timeoutMs,
+    associationTimeout: timeoutMs,
+    pduTimeout: timeoutMs,
+    associationLingerTimeout: 0,
+  };
+}
+
+/** Send Part-10 files over one association. One result per input file, in input order. */
+export async function sendFiles(dest: ScuDestination, files: string[], opts: ScuOptions = {}): Promise<SendResult[]> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const results: SendResult[] = files.map((file) => ({ file, ok: false }));
+  const pending = new Set<number>();
+  const client = new dimse.Client();
+
+  files.forEach((file, k) => {
+    if (!existsSync(file)) {
+      results[k] = { file, ok: false, error: 'file not found', retryable: false };
+      return;
+    }
+    let req: InstanceType<typeof dimse.requests.CStoreRequest>;
+    try {
+      req = new dimse.requests.CStoreRequest(file);
+    } catch (e) {
+      results[k] = { file, ok: false, error: `cannot read DICOM file: ${errorMessage(e)}`, retryable: false };
+      return;
+    }
+    pending.add(k);
+    req.on('response', (resp: { getStatus(): number; getErrorComment(): string }) => {
+      const status = resp.getStatus();
+      if (status === 0xff00 || status === 0xff01) return; // pending, not for C-STORE but harmless
+      pending.delete(k);
+      const ok = isStoreSuccess(status);
+      const comment = resp.getErrorComment?.();
+      results[k] = ok
+        ? { file, ok, status }
+        : { file, ok, status, error: `C-STORE failed with status 0x${hex(status)}${comment ? `: ${comment}` : ''}`, retryable: isRetryableStatus(status) };
+    });
+    client.addRequest(req);
+  });
+
+  if (pending.size === 0) return results;
+
+  const t0 = Date.now();
+  let failure: { error: string; retryable: boolean } | undefined;
+  await new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      failure ??= { error: `timed out after ${timeoutMs} ms talking to ${dest.aeTitle}@${dest.host}:${dest.port}`, retryable: true };
+      try {
+        client.abort();
+      } catch {
+        /* no network yet */
+      }
+      setTimeout(finish, 200).unref();
+    }, timeoutMs);
+    client.on('connected', () => {
+      const socket = (client as unknown as { network?: { socket?: { setNoDelay?: (v: boolean) => void } } }).network?.socket;
+      socket?.setNoDelay?.(true);
+    });
+    client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
+      // result 1 = rejected-permanent, 2 = rejected-transient
+      failure = {
+        error: `association rejected by ${dest.aeTitle}@${dest.host}:${dest.port} (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`,
+        retryable: r?.result !== 1,
+      };
+    });
+    client.on('networkError', (e: Error) => {
+      failure ??= { error: `network error sending to ${dest.aeTitle}@${dest.host}:${dest.port}: ${errorMessage(e)}`, retryable: true };
+      finish();
+    });
+    client.on('closed', () => finish());
+    try {
+      client.send(dest.host, dest.port, dest.callingAeTitle, dest.aeTitle, clientOpts(timeoutMs));
+    } catch (e) {
+      failure = { error: `cannot start association: ${errorMessage(e)}`, retryable: true };
+      finish();
+    }
+  });
+
+  for (const k of pending) {
+    results[k] = {
+      file: files[k]!,
+      ok: false,
+      error: failure?.error ?? 'no C-STORE response (presentation context not accepted or association ended early)',
+      retryable: failure?.retryable ?? false,
+    };
+  }
+  const okCount = results.filter((r) => r.ok).length;
+  log.info('C-STORE finished', { calledAe: dest.aeTitle, host: dest.host, port: dest.port, files: files.length, ok: okCount, ms: Date.now() - t0 });
+  return results;
+}
+
+/** C-ECHO: checks that the destination answers. Never rejects. */
+export async function echo(dest: ScuDestination, opts: ScuOptions = {}): Promise<{ ok: boolean; status?: number; error?: string; ms: number }> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const t0 = Date.now();
+  const client = new dimse.Client();
+  const req = new dimse.requests.CEchoRequest();
+  let status: number | undefined;
+  let error: string | undefined;
+  req.on('response', (resp: { getStatus(): number }) => {
+    status = resp.getStatus();
+  });
+  client.addRequest(req);
+  await new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      error ??= `timed out after ${timeoutMs} ms`;
+      try {
+        client.abort();
+      } catch {
+        /* not connected */
+      }
+      setTimeout(finish, 200).unref();
+    }, timeoutMs);
+    client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
+      error = `association rejected (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`;
+    });
+    client.on('networkError', (e: Error) => {
+      error ??= `network error: ${errorMessage(e)}`;
+      finish();
+    });
+    client.on('closed', () => finish());
+    try {
+      client.send(dest.host, dest.port, dest.callingAeTitle, dest.aeTitle, clientOpts(timeoutMs));
+    } catch (e) {
+      error = `cannot start association: ${errorMessage(e)}`;
+      finish();
+    }
+  });
+  const ok = status === 0 && !error;
+  return { ok, status, error: ok ? undefined : (error ?? (status === undefined ? 'no C-ECHO response' : `C-ECHO status 0x${hex(status)}`)), ms: Date.now() - t0 };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { deterministicUid, isValidUid, newUid } from '../../src/dicom/uid.js';
+import { outputUids } from '../../src/report/index.js';
+
+describe('UIDs', () => {
+  it('validates UID syntax', () => {
+    expect(isValidUid('1.2.840.10008.1.2.1')).toBe(true);
+    expect(isValidUid('2.25.0')).toBe(true);
+    expect(isValidUid('1.2.03')).toBe(false); // leading zero
+    expect(isValidUid('1..2')).toBe(false);
+    expect(isValidUid('1.2.')).toBe(false);
+    expect(isValidUid('1')).toBe(false);
+    expect(isValidUid('1.2.a')).toBe(false);
+    expect(isValidUid('1.' + '2'.repeat(63))).toBe(false); // 65 chars
+    expect(isValidUid(42)).toBe(false);
+  });
+
+  it('makes fresh UIDs that are valid and distinct, with or without a root', () => {
+    const a = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const u = newUid();
+      const v = newUid('1.2.826.0.1.3680043.10.999');
+      expect(isValidUid(u), u).toBe(true);
+      expect(isValidUid(v), v).toBe(true);
+      expect(u.startsWith('2.25.')).toBe(true);
+      expect(v.startsWith('1.2.826.0.1.3680043.10.999.')).toBe(true);
+      a.add(u).add(v);
+    }
+    expect(a.size).toBe(1000);
+    expect(() => newUid('1.2.' + '3'.repeat(58))).toThrow(/too long/);
+  });
+
+  it('derives deterministic UIDs from parts', () => {
+    const u = deterministicUid('study', 'model', 1);
+    expect(u).toBe(deterministicUid('study', 'model', '1'));
+    expect(isValidUid(u)).toBe(true);
+    expect(u.length).toBeLessThanOrEqual(44);
+    expect(deterministicUid('ab', 'c')).not.toBe(deterministicUid('a', 'bc'));
+    // 128-bit integer: below 2^128
+    expect(BigInt(u.slice(5)) < 1n << 128n).toBe(true);
+  });
+
+  it('outputUids: one series per (study, model version, kind); a new instance per revision', () => {
+    const s = outputUids('1.2.3', '1.0.0', 'sr');
+    expect(s.seriesInstanceUid).toBe(outputUids('1.2.3', '1.0.0', 'sr').seriesInstanceUid);
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', '1.1.0', 'sr').seriesInstanceUid);
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', '1.0.0', 'summary').seriesInstanceUid);
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.4', '1.0.0', 'sr').seriesInstanceUid);
+    expect(s.instanceUid()).toBe(s.instanceUid(1));
+    expect(s.instanceUid(2)).not.toBe(s.instanceUid(1));
+    expect(isValidUid(s.instanceUid(7))).toBe(true);
+    expect(() => s.instanceUid(0)).toThrow();
+    expect(s.seriesNumber).toBe(9901);
+  });
+});
