@@ -1,0 +1,205 @@
+import { z } from 'zod';
+
+/**
+ * The radscore model file (`models/*.json`), format "osteoscreen-radscore" version 1.
+ *
+ * A model always travels with how its features are made (`extraction`): image types and filter
+ * parameters, bin width and the other PyRadiomics settings, and the ROI rule. Each term names one
+ * PyRadiomics feature of one sequence, its LASSO coefficient and the mean/SD used to Z-score it:
+ *
+ *   radscore = intercept + Σ coefficient_i · (value_i − mean_i) / sd_i,   flag = radscore > cutoff
+ *
+ * `normalisation.source` says where the means/SDs come from: `placeholder` (order-of-magnitude guesses,
+ * NOT from data: the reference study did not publish them), `training` (the cohort the model was fitted
+ * on) or `calibration` (a site cohort, `osteoscreen calibrate`). `calibrated` is true only when the
+ * means/SDs (and possibly cut-off) were learned on the site's own data.
+ *
+ * `hash` is "sha256:" + the SHA-256 of the canonical JSON of every other field (keys sorted), checked on load.
+ */
+
+export const SEQUENCES = ['T1', 'T2'] as const;
+export type Sequence = (typeof SEQUENCES)[number];
+
+export const FEATURE_CLASSES = ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm'] as const;
+export type FeatureClass = (typeof FEATURE_CLASSES)[number];
+
+/** `<imagetype>_<class>_<Feature>` as PyRadiomics writes it, e.g. `wavelet-LLH_glszm_LargeAreaHighGrayLevelEmphasis`. */
+export const FEATURE_NAME_RE = /^([A-Za-z0-9.-]+)_(shape|firstorder|glcm|glrlm|glszm|gldm|ngtdm)_([A-Za-z0-9]+)$/;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const positive = finite.refine((v) => v > 0, 'must be > 0');
+const int = z.number().int();
+
+export const termSchema = z
+  .object({
+    sequence: z.enum(SEQUENCES).describe('MR sequence the feature is computed on'),
+    feature: z.string().regex(FEATURE_NAME_RE, 'must be a PyRadiomics feature name <imagetype>_<class>_<Feature>').describe('PyRadiomics feature name'),
+    coefficient: finite.describe('LASSO coefficient of the Z-scored feature'),
+    mean: finite.describe('Normalisation mean (see normalisation.source)'),
+    sd: positive.describe('Normalisation SD (sample SD, n-1)'),
+    basis: z.string().optional().describe('How the placeholder mean/SD was guessed (placeholder normalisation only)'),
+    note: z.string().optional(),
+  })
+  .strict();
+export type Term = z.infer<typeof termSchema>;
+
+export const imageTypesSchema = z
+  .object({
+    Original: z.object({}).strict().optional(),
+    LoG: z.object({ sigma: z.array(positive).min(1) }).strict().optional(),
+    Wavelet: z.object({ wavelet: z.string().min(1), start_level: int.min(0), level: int.min(1) }).strict().optional(),
+    BoxSigmaImage: z.object({ radius: int.min(1) }).strict().optional(),
+    AdditiveGaussianNoise: z
+      .object({ mean: finite, standardDeviation: positive, seed: int, numberOfWorkUnits: int.min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ImageTypes = z.infer<typeof imageTypesSchema>;
+
+export const extractionSchema = z
+  .object({
+    imageTypes: imageTypesSchema.describe('Enabled image types and their filter parameters (PyRadiomics parameter-file keys)'),
+    featureClasses: z.array(z.enum(FEATURE_CLASSES)).min(1),
+    settings: z
+      .object({
+        binWidth: positive,
+        label: int,
+        voxelArrayShift: finite,
+        padDistance: int.min(0),
+        distances: z.array(int.min(1)).min(1),
+        symmetricalGLCM: z.boolean(),
+        gldm_a: finite,
+        weightingNorm: z.string().nullable(),
+        normalize: z.boolean(),
+        resampledPixelSpacing: z.tuple([positive, positive, positive]).nullable(),
+        force2D: z.boolean(),
+      })
+      .strict(),
+    roi: z
+      .object({
+        vertebrae: z.array(z.enum(['L1', 'L2', 'L3', 'L4', 'L5'])).min(1),
+        slicesPerBody: int.min(1).describe('Sagittal slices per body: the mid-sagittal slice of the body and (n-1)/2 on each side'),
+        erosionMm: finite.describe('Erosion of each body mask to exclude the cortical rim (mm)'),
+        combine: z.enum(['union']).describe('union: one ROI = all bodies together, features computed once per sequence'),
+        description: z.string(),
+      })
+      .strict(),
+  })
+  .strict();
+export type Extraction = z.infer<typeof extractionSchema>;
+
+/** A research-only sub-model (single-sequence T1 or T2 radscore); same normalisation fields per term. */
+export const subModelSchema = z
+  .object({ terms: z.array(termSchema), intercept: finite, cutoff: finite })
+  .strict();
+export type SubModel = z.infer<typeof subModelSchema>;
+
+export const modelSchema = z
+  .object({
+    format: z.literal('osteoscreen-radscore'),
+    formatVersion: z.literal(1),
+    name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
+    version: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like 1.0.0'),
+    description: z.string(),
+    calibrated: z.boolean().describe('True only when means/SDs were learned on the site\'s own cohort'),
+    intercept: finite,
+    cutoff: finite.describe('flag = radscore > cutoff'),
+    terms: z.array(termSchema).min(1),
+    normalisation: z
+      .object({
+        source: z.enum(['placeholder', 'training', 'calibration']),
+        description: z.string(),
+        n: int.min(2).optional(),
+        date: z.string().optional(),
+        data: z.string().optional().describe('sha256 of the feature table the means/SDs were learned from'),
+      })
+      .strict(),
+    extraction: extractionSchema,
+    probability: z
+      .object({
+        method: z.literal('logistic'),
+        a: finite,
+        b: finite,
+        fittedOn: z.string(),
+        n: int.min(1),
+      })
+      .strict()
+      .optional()
+      .describe('Logistic recalibration p = 1/(1+exp(-(a + b*radscore))), used for Hosmer-Lemeshow, calibration curve and DCA'),
+    provenance: z
+      .object({
+        source: z.string(),
+        created: z.string(),
+        software: z.string(),
+        trainingN: int.min(0).nullable(),
+        trainingAbnormal: int.min(0).nullable().optional(),
+        auc: finite.nullable(),
+        aucCohort: z.string().optional(),
+        lambda: finite.optional(),
+        lambdaRule: z.string().optional(),
+        family: z.enum(['gaussian', 'binomial']).optional(),
+        seed: int.optional(),
+        cutoffs: z.record(z.string(), finite).optional(),
+        notes: z.array(z.string()).optional(),
+      })
+      .strict(),
+    labels: z.object({ '0': z.string(), '1': z.string() }).strict(),
+    singleSequence: z.object({ t1: subModelSchema.optional(), t2: subModelSchema.optional() }).strict().optional(),
+    hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const all = [...m.terms.map((t, i) => ({ t, path: ['terms', i] as (string | number)[] }))];
+    for (const k of ['t1', 't2'] as const) {
+      m.singleSequence?.[k]?.terms.forEach((t, i) => all.push({ t, path: ['singleSequence', k, 'terms', i] }));
+    }
+    for (const { t, path } of all) {
+      const problem = termExtractionProblem(t.feature, m.extraction);
+      if (problem) ctx.addIssue({ code: 'custom', path: [...path, 'feature'], message: problem });
+    }
+    const seen = new Set<string>();
+    m.terms.forEach((t, i) => {
+      const key = `${t.sequence}:${t.feature}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['terms', i], message: `duplicate term ${key}` });
+      seen.add(key);
+    });
+    if (m.calibrated && m.normalisation.source === 'placeholder') {
+      ctx.addIssue({ code: 'custom', path: ['calibrated'], message: 'a model with placeholder normalisation cannot be calibrated: true' });
+    }
+  });
+export type RadscoreModel = z.infer<typeof modelSchema>;
+/** A model before its hash is computed. */
+export type UnhashedModel = Omit<RadscoreModel, 'hash'>;
+
+/** Returns why `feature` cannot be produced by `extraction`, or null when it can. */
+export function termExtractionProblem(feature: string, extraction: Extraction): string | null {
+  const m = FEATURE_NAME_RE.exec(feature);
+  if (!m) return `"${feature}" is not a PyRadiomics feature name`;
+  const [, imageType, cls] = m as unknown as [string, string, FeatureClass];
+  if (!extraction.featureClasses.includes(cls)) return `feature class "${cls}" of ${feature} is not in extraction.featureClasses`;
+  const it = extraction.imageTypes;
+  if (cls === 'shape' && imageType !== 'original') return `shape features exist only for the original image (${feature})`;
+  if (imageType === 'original') return it.Original ? null : `${feature} needs imageTypes.Original`;
+  const log = /^log-sigma-(\d+)-(\d+)-mm-3D$/.exec(imageType);
+  if (log) {
+    const sigma = Number(`${log[1]}.${log[2]}`);
+    if (!it.LoG) return `${feature} needs imageTypes.LoG`;
+    return it.LoG.sigma.some((s) => Math.abs(s - sigma) < 1e-9) ? null : `${feature} needs LoG sigma ${sigma} in imageTypes.LoG.sigma`;
+  }
+  if (/^wavelet-[LH]{3}$/.test(imageType)) return it.Wavelet ? null : `${feature} needs imageTypes.Wavelet`;
+  if (imageType === 'boxsigmaimage') return it.BoxSigmaImage ? null : `${feature} needs imageTypes.BoxSigmaImage`;
+  if (imageType === 'additivegaussiannoise') return it.AdditiveGaussianNoise ? null : `${feature} needs imageTypes.AdditiveGaussianNoise`;
+  return `unknown image type "${imageType}" in ${feature}`;
+}
+
+/** Column name of a term in a feature table: `T1_original_shape_VoxelVolume`. */
+export function columnName(sequence: Sequence, feature: string): string {
+  return `${sequence}_${feature}`;
+}
+
+/** Splits a feature-table column `T1_<feature>` into sequence and feature; null for other columns. */
+export function parseColumnName(col: string): { sequence: Sequence; feature: string } | null {
+  const m = /^(T1|T2)_(.+)$/.exec(col);
+  return m ? { sequence: m[1] as Sequence, feature: m[2]! } : null;
+}

@@ -1,0 +1,358 @@
+import { Matrix } from 'ml-matrix';
+
+/**
+ * LASSO by coordinate descent, matching glmnet(standardize = FALSE, intercept = TRUE, alpha = 1):
+ *
+ *  gaussian: minimise (1/2n)·Σ(y − b0 − xβ)² + λ‖β‖₁
+ *  binomial: minimise −(1/n)·Σ[y·η − log(1 + e^η)] + λ‖β‖₁,  η = b0 + xβ
+ *
+ * The intercept is not penalised; columns are centred internally (for the intercept) but not scaled:
+ * callers Z-score the features themselves (training mean and sample SD). Convergence: a sweep ends the
+ * loop when max_j v_j·Δβ_j² < thresh · (null deviance / n), v_j = mean of x_j² (weighted), as glmnet.
+ */
+
+export type Family = 'gaussian' | 'binomial';
+
+export interface LassoOptions {
+  family?: Family;
+  /** Explicit λ sequence (decreasing). Default: glmnet's nlambda geometric path from λmax. */
+  lambda?: number[];
+  nlambda?: number;
+  /** Default 0.01 when n < p, else 1e-4 (glmnet's default). */
+  lambdaMinRatio?: number;
+  thresh?: number;
+  maxIter?: number;
+}
+
+export interface LassoPath {
+  family: Family;
+  lambda: number[];
+  intercept: number[];
+  /** beta[k][j]: coefficient of column j at lambda[k]. */
+  beta: Float64Array[];
+  /** Number of non-zero coefficients per λ. */
+  df: number[];
+}
+
+/** Column-major copy of an ml-matrix (fast column access in the inner loop). */
+function columns(X: Matrix): Float64Array[] {
+  const cols: Float64Array[] = [];
+  for (let j = 0; j < X.columns; j++) cols.push(Float64Array.from(X.getColumn(j)));
+  return cols;
+}
+
+function mean(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s / a.length;
+}
+
+const soft = (g: number, l: number) => (g > l ? g - l : g < -l ? g + l : 0);
+
+/** Largest λ with a non-empty model: max_j |Σ (x_ij − x̄_j)(y_i − ȳ)| / n (both families). */
+export function lambdaMax(X: Matrix, y: ArrayLike<number>): number {
+  const n = X.rows;
+  const ybar = mean(y);
+  let best = 0;
+  for (const col of columns(X)) {
+    const xbar = mean(col);
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (col[i]! - xbar) * (y[i]! - ybar);
+    best = Math.max(best, Math.abs(s) / n);
+  }
+  return best;
+}
+
+/** glmnet's default λ path: nlambda values geometric from λmax to λmax·ratio. */
+export function lambdaPath(X: Matrix, y: ArrayLike<number>, nlambda = 100, ratio?: number): number[] {
+  const lmax = lambdaMax(X, y);
+  const r = ratio ?? (X.rows < X.columns ? 0.01 : 1e-4);
+  const out: number[] = [];
+  for (let k = 0; k < nlambda; k++) out.push(lmax * Math.pow(r, k / (nlambda - 1)));
+  return out;
+}
+
+function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: number[], thresh: number, maxIter: number): LassoPath {
+  const n = y.length;
+  const p = cols.length;
+  const ybar = mean(y);
+  const xbar = cols.map(mean);
+  const xc = cols.map((c, j) => c.map((v) => v - xbar[j]!));
+  const v = xc.map((c) => c.reduce((s, x) => s + x * x, 0) / n);
+  const r = new Float64Array(n);
+  let nulldev = 0;
+  for (let i = 0; i < n; i++) {
+    r[i] = y[i]! - ybar;
+    nulldev += r[i]! * r[i]!;
+  }
+  const thr = thresh * (nulldev / n || 1);
+  const beta = new Float64Array(p);
+  const active = new Uint8Array(p);
+  const out: LassoPath = { family: 'gaussian', lambda: [], intercept: [], beta: [], df: [] };
+  let iter = 0;
+  const update = (j: number, lam: number): number => {
+    if (v[j]! <= 0) return 0;
+    const c = xc[j]!;
+    let g = 0;
+    for (let i = 0; i < n; i++) g += c[i]! * r[i]!;
+    g = g / n + v[j]! * beta[j]!;
+    const nb = soft(g, lam) / v[j]!;
+    const d = nb - beta[j]!;
+    if (d === 0) return 0;
+    beta[j] = nb;
+    for (let i = 0; i < n; i++) r[i]! -= d * c[i]!;
+    if (nb !== 0) active[j] = 1;
+    return v[j]! * d * d;
+  };
+  for (const lam of lambdas) {
+    for (;;) {
+      // full sweep
+      let dlx = 0;
+      for (let j = 0; j < p; j++) dlx = Math.max(dlx, update(j, lam));
+      iter++;
+      if (dlx < thr) break;
+      // iterate on the active set until converged, then re-check all with a full sweep
+      const act: number[] = [];
+      for (let j = 0; j < p; j++) if (active[j]) act.push(j);
+      for (;;) {
+        let d2 = 0;
+        for (const j of act) d2 = Math.max(d2, update(j, lam));
+        if (++iter > maxIter) throw new Error(`LASSO did not converge in ${maxIter} sweeps`);
+        if (d2 < thr) break;
+      }
+    }
+    let b0 = ybar;
+    let df = 0;
+    for (let j = 0; j < p; j++) {
+      b0 -= xbar[j]! * beta[j]!;
+      if (beta[j] !== 0) df++;
+    }
+    out.lambda.push(lam);
+    out.intercept.push(b0);
+    out.beta.push(Float64Array.from(beta));
+    out.df.push(df);
+  }
+  return out;
+}
+
+function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: number[], thresh: number, maxIter: number): LassoPath {
+  const n = y.length;
+  const p = cols.length;
+  const ybar = mean(y);
+  if (ybar <= 0 || ybar >= 1) throw new Error('binomial LASSO needs both classes');
+  const beta = new Float64Array(p);
+  let b0 = Math.log(ybar / (1 - ybar));
+  const nulldev = -2 * (ybar * Math.log(ybar) + (1 - ybar) * Math.log(1 - ybar));
+  const thr = thresh * nulldev;
+  const eta = new Float64Array(n).fill(b0);
+  const w = new Float64Array(n);
+  const r = new Float64Array(n); // weighted working residual z - eta
+  const active = new Uint8Array(p);
+  const out: LassoPath = { family: 'binomial', lambda: [], intercept: [], beta: [], df: [] };
+  let iter = 0;
+  for (const lam of lambdas) {
+    for (let outer = 0; ; outer++) {
+      if (outer > 1000) throw new Error('binomial LASSO: IRLS did not converge');
+      let sw = 0;
+      for (let i = 0; i < n; i++) {
+        const pr = 1 / (1 + Math.exp(-eta[i]!));
+        w[i] = Math.max(pr * (1 - pr), 1e-5);
+        r[i] = (y[i]! - pr) / w[i]!;
+        sw += w[i]!;
+      }
+      const xv = cols.map((c) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += w[i]! * c[i]! * c[i]!;
+        return s / n;
+      });
+      const betaOld = Float64Array.from(beta);
+      const b0Old = b0;
+      const upd = (j: number): number => {
+        const c = cols[j]!;
+        let g = 0;
+        for (let i = 0; i < n; i++) g += w[i]! * c[i]! * r[i]!;
+        // weighted inner problem with intercept re-centred each sweep
+        g = g / n + xv[j]! * beta[j]!;
+        const nb = xv[j]! > 0 ? soft(g, lam) / xv[j]! : 0;
+        const d = nb - beta[j]!;
+        if (d === 0) return 0;
+        beta[j] = nb;
+        for (let i = 0; i < n; i++) r[i]! -= d * c[i]!;
+        if (nb !== 0) active[j] = 1;
+        return xv[j]! * d * d;
+      };
+      const updIntercept = (): number => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += w[i]! * r[i]!;
+        const d = s / sw;
+        b0 += d;
+        for (let i = 0; i < n; i++) r[i]! -= d;
+        return (sw / n) * d * d;
+      };
+      for (;;) {
+        let dlx = updIntercept();
+        for (let j = 0; j < p; j++) dlx = Math.max(dlx, upd(j));
+        if (++iter > maxIter) throw new Error(`binomial LASSO did not converge in ${maxIter} sweeps`);
+        if (dlx < thr) break;
+        const act: number[] = [];
+        for (let j = 0; j < p; j++) if (active[j]) act.push(j);
+        for (;;) {
+          let d2 = updIntercept();
+          for (const j of act) d2 = Math.max(d2, upd(j));
+          if (++iter > maxIter) throw new Error(`binomial LASSO did not converge in ${maxIter} sweeps`);
+          if (d2 < thr) break;
+        }
+      }
+      // new linear predictor; outer convergence on the change of the fit
+      for (let i = 0; i < n; i++) {
+        let e = b0;
+        for (let j = 0; j < p; j++) if (beta[j] !== 0) e += cols[j]![i]! * beta[j]!;
+        eta[i] = e;
+      }
+      let dmax = (sw / n) * (b0 - b0Old) ** 2;
+      for (let j = 0; j < p; j++) dmax = Math.max(dmax, xv[j]! * (beta[j]! - betaOld[j]!) ** 2);
+      if (dmax < thr) break;
+    }
+    let df = 0;
+    for (let j = 0; j < p; j++) if (beta[j] !== 0) df++;
+    out.lambda.push(lam);
+    out.intercept.push(b0);
+    out.beta.push(Float64Array.from(beta));
+    out.df.push(df);
+  }
+  return out;
+}
+
+/** Fits the LASSO path (warm starts along decreasing λ). */
+export function lassoPath(X: Matrix, y: ArrayLike<number>, opts: LassoOptions = {}): LassoPath {
+  if (X.rows !== y.length) throw new Error(`X has ${X.rows} rows but y has ${y.length}`);
+  const family = opts.family ?? 'gaussian';
+  const lambdas = opts.lambda ?? lambdaPath(X, y, opts.nlambda ?? 100, opts.lambdaMinRatio);
+  for (let k = 1; k < lambdas.length; k++) if (!(lambdas[k]! <= lambdas[k - 1]!)) throw new Error('lambda sequence must be decreasing');
+  const cols = columns(X);
+  const thresh = opts.thresh ?? 1e-12;
+  const maxIter = opts.maxIter ?? 1e6;
+  return family === 'gaussian' ? gaussianPath(cols, y, lambdas, thresh, maxIter) : binomialPath(cols, y, lambdas, thresh, maxIter);
+}
+
+/** Linear predictor b0 + xβ at path index k for each row of X. */
+export function linearPredictor(path: LassoPath, k: number, X: Matrix): Float64Array {
+  const out = new Float64Array(X.rows);
+  const b = path.beta[k]!;
+  for (let i = 0; i < X.rows; i++) {
+    let s = path.intercept[k]!;
+    for (let j = 0; j < b.length; j++) if (b[j] !== 0) s += b[j]! * X.get(i, j);
+    out[i] = s;
+  }
+  return out;
+}
+
+export interface CvResult {
+  lambda: number[];
+  /** Mean CV error per λ (gaussian: mean squared error; binomial: deviance). */
+  cvm: number[];
+  /** Its standard error (glmnet's cvsd). */
+  cvsd: number[];
+  lambdaMin: number;
+  lambda1se: number;
+  indexMin: number;
+  index1se: number;
+  nfolds: number;
+  foldid: number[];
+  measure: 'mse' | 'deviance';
+}
+
+/** Stratified random fold ids 1..nfolds (seeded), balancing classes across folds. */
+export function stratifiedFolds(y: ArrayLike<number>, nfolds: number, rand: () => number): number[] {
+  const foldid = new Array<number>(y.length).fill(0);
+  const classes = [...new Set(Array.from(y))].sort();
+  let offset = 0;
+  for (const c of classes) {
+    const idx = Array.from(y).flatMap((v, i) => (v === c ? [i] : []));
+    for (let i = idx.length - 1; i > 0; i--) {
+      const k = Math.floor(rand() * (i + 1));
+      [idx[i], idx[k]] = [idx[k]!, idx[i]!];
+    }
+    idx.forEach((row, i) => (foldid[row] = ((i + offset) % nfolds) + 1));
+    offset += idx.length;
+  }
+  return foldid;
+}
+
+/**
+ * K-fold cross-validation over a λ path, as cv.glmnet(grouped = TRUE, keep the full-data λ): per-fold
+ * mean error, cvm = fold-size-weighted mean, cvsd = sqrt(weighted var of fold errors / (K − 1)),
+ * λ.min = largest λ with minimal cvm, λ.1se = largest λ with cvm ≤ cvm[min] + cvsd[min].
+ */
+export function cvLasso(
+  X: Matrix,
+  y: ArrayLike<number>,
+  foldid: number[],
+  opts: LassoOptions = {},
+): CvResult & { fit: LassoPath } {
+  const family = opts.family ?? 'gaussian';
+  const fit = lassoPath(X, y, opts);
+  const lambda = fit.lambda;
+  const nfolds = Math.max(...foldid);
+  const L = lambda.length;
+  const foldErr: number[][] = [];
+  const foldW: number[] = [];
+  for (let k = 1; k <= nfolds; k++) {
+    const tr: number[] = [];
+    const te: number[] = [];
+    foldid.forEach((f, i) => (f === k ? te : tr).push(i));
+    if (!te.length) throw new Error(`fold ${k} is empty`);
+    const Xtr = X.selection(tr, [...Array(X.columns).keys()]);
+    const Xte = X.selection(te, [...Array(X.columns).keys()]);
+    const ytr = tr.map((i) => y[i]!);
+    const path = lassoPath(Xtr, ytr, { ...opts, family, lambda });
+    const errs: number[] = [];
+    for (let l = 0; l < L; l++) {
+      const eta = linearPredictor(path, l, Xte);
+      let s = 0;
+      te.forEach((row, i) => {
+        const yy = y[row]!;
+        if (family === 'gaussian') s += (yy - eta[i]!) ** 2;
+        else {
+          const pr = Math.min(Math.max(1 / (1 + Math.exp(-eta[i]!)), 1e-5), 1 - 1e-5);
+          s += -2 * (yy * Math.log(pr) + (1 - yy) * Math.log(1 - pr));
+        }
+      });
+      errs.push(s / te.length);
+    }
+    foldErr.push(errs);
+    foldW.push(te.length);
+  }
+  const wsum = foldW.reduce((a, b) => a + b, 0);
+  const cvm: number[] = [];
+  const cvsd: number[] = [];
+  for (let l = 0; l < L; l++) {
+    let m = 0;
+    for (let k = 0; k < nfolds; k++) m += foldW[k]! * foldErr[k]![l]!;
+    m /= wsum;
+    let v = 0;
+    for (let k = 0; k < nfolds; k++) v += foldW[k]! * (foldErr[k]![l]! - m) ** 2;
+    v /= wsum;
+    cvm.push(m);
+    cvsd.push(Math.sqrt(v / (nfolds - 1)));
+  }
+  const cmin = Math.min(...cvm);
+  let indexMin = 0;
+  for (let l = 0; l < L; l++) if (cvm[l]! <= cmin) { indexMin = l; break; } // λ decreasing: first = largest λ
+  const semin = cvm[indexMin]! + cvsd[indexMin]!;
+  let index1se = indexMin;
+  for (let l = 0; l < L; l++) if (cvm[l]! <= semin) { index1se = l; break; }
+  return {
+    lambda,
+    cvm,
+    cvsd,
+    lambdaMin: lambda[indexMin]!,
+    lambda1se: lambda[index1se]!,
+    indexMin,
+    index1se,
+    nfolds,
+    foldid,
+    measure: family === 'gaussian' ? 'mse' : 'deviance',
+    fit,
+  };
+}
