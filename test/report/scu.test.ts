@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { echo, sendFiles } from '../../src/dicom/scu.js';
 import { readPart10, writePart10 } from '../../src/dicom/write.js';
-import { buildSr, buildSummaryImage, type ReportInput } from '../../src/report/index.js';
+import { buildSeg, buildSr, buildSummaryImage, type ReportInput } from '../../src/report/index.js';
 import { startOrthanc, type OrthancHandle } from '../helpers/orthanc.js';
 import { freePort } from '../helpers/ports.js';
 import { writeMrSeries } from '../helpers/mr.js';
@@ -29,7 +29,7 @@ describe('SCU against a real Orthanc', () => {
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true, status: 0 });
   });
 
-  it('sends the source series, then the SR and summary image, which land in the same study', async () => {
+  it('sends the source series, then the SR, summary image and SEG, which land in the same study', async () => {
     const t1 = writeMrSeries(join(dir, 't1'), { count: 3, tr: 450, te: 9.6, description: 'sag T1' });
     const src = await sendFiles(dest(), t1.files);
     expect(src.every((r) => r.ok), JSON.stringify(src)).toBe(true);
@@ -44,7 +44,16 @@ describe('SCU against a real Orthanc', () => {
     input.summary!.sourceInstance = { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: t1.sopUids[1]!, seriesInstanceUid: t1.seriesUid };
     const sr = buildSr(input);
     const sc = buildSummaryImage(input);
-    const files = [writePart10(sr, join(dir, 'sr.dcm')), writePart10(sc, join(dir, 'sc.dcm'))];
+    // A SEG on the T1 grid (16 x 16 x 3): label 1 on the middle slice.
+    const data = new Uint8Array(16 * 16 * 3);
+    for (let j = 4; j < 10; j++) for (let i = 3; i < 12; i++) data[i + j * 16 + 16 * 16] = 1;
+    const seg = buildSeg(input, {
+      labels: { dims: [16, 16, 3], spacing: [1, 1, 5], origin: [0, 0, 0], direction: [0, 0, 1, 1, 0, 0, 0, -1, 0], data },
+      frameOfReferenceUid: header.FrameOfReferenceUID ?? '1.2.3.4',
+      sliceInstances: t1.sopUids.map((u) => ({ sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: u })),
+      sourceSeriesInstanceUid: t1.seriesUid,
+    })!;
+    const files = [writePart10(sr, join(dir, 'sr.dcm')), writePart10(sc, join(dir, 'sc.dcm')), writePart10(seg, join(dir, 'seg.dcm'))];
     const res = await sendFiles(dest(), files, { timeoutMs: 20_000 });
     expect(res.map((r) => r.file)).toEqual(files);
     expect(res.every((r) => r.ok && r.status === 0), JSON.stringify(res)).toBe(true);
@@ -53,9 +62,9 @@ describe('SCU against a real Orthanc', () => {
     expect(studies).toHaveLength(1);
     const study = await orthanc.rest(`/studies/${studies[0]}`);
     expect(study.MainDicomTags.StudyInstanceUID).toBe(t1.studyUid);
-    expect(study.Series).toHaveLength(3);
+    expect(study.Series).toHaveLength(4);
     const instances: string[] = await orthanc.rest('/instances');
-    expect(instances).toHaveLength(5);
+    expect(instances).toHaveLength(6);
     const bySop = new Map<string, any>();
     for (const id of instances) {
       const tags = await orthanc.rest(`/instances/${id}/simplified-tags`);
@@ -75,10 +84,11 @@ describe('SCU against a real Orthanc', () => {
     expect(srTags.SeriesInstanceUID).toBe(sr.SeriesInstanceUID);
     expect(scTags.SeriesInstanceUID).toBe(sc.SeriesInstanceUID);
     expect(Number(scTags.Rows)).toBe(sc.Rows);
-    // Re-sending the same files (outbox retry) is harmless: still 5 instances.
+    expect(bySop.get(seg.SOPInstanceUID)?.Modality).toBe('SEG');
+    // Re-sending the same files (outbox retry) is harmless: still 6 instances.
     const again = await sendFiles(dest(), files);
     expect(again.every((r) => r.ok), JSON.stringify(again)).toBe(true);
-    expect(await orthanc.rest('/instances')).toHaveLength(5);
+    expect(await orthanc.rest('/instances')).toHaveLength(6);
   });
 
   it('reports a missing or non-DICOM file per file without failing the others', async () => {
