@@ -1,0 +1,250 @@
+/**
+ * Per-series analysis (segment -> level labels -> plausibility -> contrast -> ROI) and the two-series QA gate
+ * `analyseSpine(t1, t2)`. A study is not assessable (ok = false, with `reason`) whenever any check fails:
+ * a wrong score is worse than no score.
+ */
+import { NotAssessable } from '../common/errors.js';
+import type { Geometry, LabelMap, Vec3 } from '../volume/types.js';
+import { indexToPoint, pointToIndex, sameGeometry } from '../volume/types.js';
+import { labelLevels, type BodyInfo, type LumbarLevel } from './levels.js';
+import { bodyShape, buildRoi, ROI_LEVELS, type BodyShape, type RoiLevel } from './roi.js';
+import { CLASS, type Segmenter } from './segmenter.js';
+import { PLAUSIBLE, CONTRAST } from './qa-limits.js';
+
+export type Sequence = 'T1' | 'T2';
+
+export interface AnalyseOptions {
+  /** erosion of each body (mm) before ROI extraction; default 1.5 */
+  erosionMm?: number;
+  /** minimal Dice between the T1 and T2 masks of each level (default 0.7) */
+  minAgreementDice?: number;
+  /** maximal distance between T1 and T2 centroids of the same level (mm, default 12) */
+  maxCentroidShiftMm?: number;
+}
+
+export interface LevelSummary {
+  level: LumbarLevel | string;
+  label: number;
+  volumeMm3: number;
+  /** LPS centroid (mm) */
+  centroid: Vec3;
+  /** slice index through the body's centre (on this series) */
+  midSlice: number;
+  heightMm?: number;
+  depthMm?: number;
+}
+
+export interface SeriesAnalysis {
+  sequence?: Sequence;
+  ok: boolean;
+  reason?: string;
+  /** network classes (0 bg, 1 body, 2 sacrum, 3 CSF, 4 subcutaneous fat) */
+  classes?: LabelMap;
+  /** level labels (L1=1..L5=5, T12=12, T11=11, S1=20) */
+  levels?: LabelMap;
+  /** ROI labels 1..4 = L1..L4 */
+  roi?: LabelMap;
+  bodies: LevelSummary[];
+  /** CSF / vertebral-body median intensity ratio (T1 < 1, T2 > 1 expected) */
+  csfToBodyRatio?: number;
+  /** subcutaneous fat / vertebral-body median intensity ratio (fat bright on T1 and T2, dark when fat-suppressed) */
+  fatToBodyRatio?: number;
+  roiVoxels?: Record<RoiLevel, number>;
+}
+
+function emptyLike(g: Geometry): LabelMap {
+  return { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction], data: new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]) };
+}
+
+function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median of image values where `mask(v)` holds (strided sample for speed). */
+function maskedMedian(img: Float32Array, lab: Uint8Array, want: (v: number) => boolean): { median: number; n: number } {
+  let n = 0;
+  for (let v = 0; v < lab.length; v++) if (want(lab[v])) n++;
+  const step = Math.max(1, Math.floor(n / 50000));
+  const vals: number[] = [];
+  let c = 0;
+  for (let v = 0; v < lab.length; v++) if (want(lab[v]) && c++ % step === 0) vals.push(img[v]);
+  return { median: median(vals), n };
+}
+
+function touchesInPlaneBorder(g: Geometry, b: BodyInfo): boolean {
+  return b.bbox.min[0] <= 0 || b.bbox.min[1] <= 0 || b.bbox.max[0] >= g.dims[0] - 1 || b.bbox.max[1] >= g.dims[1] - 1;
+}
+
+function unit(a: Vec3, b: Vec3): Vec3 {
+  const d: Vec3 = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+  const l = Math.hypot(...d) || 1;
+  return [d[0] / l, d[1] / l, d[2] / l];
+}
+
+/** Segments and checks one sagittal series. `sequence` enables the fat/water contrast check. */
+export async function analyseSeries(
+  vol: import('../volume/types.js').Volume,
+  segmenter: Segmenter,
+  sequence: Sequence | undefined,
+  opts: AnalyseOptions = {},
+): Promise<SeriesAnalysis> {
+  const erosionMm = opts.erosionMm ?? 1.5;
+  let classes: LabelMap;
+  try {
+    classes = await segmenter.segment(vol);
+  } catch (e) {
+    if (e instanceof NotAssessable) return { sequence, ok: false, reason: e.message, bodies: [] };
+    throw e;
+  }
+  const lv = labelLevels(classes);
+  const toPt = (i: number, j: number, k: number) => indexToPoint(classes, i, j, k);
+  const ordered = [...lv.bodies].filter((b) => b.level !== 'S1');
+  const byLevel = new Map(lv.bodies.map((b) => [b.level, b]));
+  const summaries: LevelSummary[] = lv.bodies.map((b) => ({ level: b.level, label: b.label, volumeMm3: b.volumeMm3, centroid: b.centroid, midSlice: b.midSlice }));
+  const res: SeriesAnalysis = { sequence, ok: lv.ok, reason: lv.reason, classes, levels: lv.levels, bodies: summaries };
+  if (!lv.ok) return res;
+  // Shape and size plausibility of L1-L4.
+  for (const name of ROI_LEVELS) {
+    const b = byLevel.get(name)!;
+    const idx = ordered.indexOf(b);
+    const below = ordered[idx - 1] ?? byLevel.get('S1')!;
+    const above = ordered[idx + 1];
+    const axis = above ? unit(above.centroid, below.centroid) : unit(b.centroid, below.centroid);
+    const shape: BodyShape = bodyShape(lv.levels, b, axis, toPt);
+    const s = summaries.find((x) => x.level === name)!;
+    s.heightMm = shape.heightMm;
+    s.depthMm = shape.depthMm;
+    if (touchesInPlaneBorder(classes, b)) return { ...res, ok: false, reason: `${name} is cut by the edge of the field of view` };
+    if (b.volumeMm3 < PLAUSIBLE.volumeMm3[0] || b.volumeMm3 > PLAUSIBLE.volumeMm3[1]) {
+      return { ...res, ok: false, reason: `${name} volume ${(b.volumeMm3 / 1000).toFixed(1)} cm3 is outside the plausible range ${PLAUSIBLE.volumeMm3[0] / 1000}-${PLAUSIBLE.volumeMm3[1] / 1000} cm3` };
+    }
+    if (!(shape.ratio >= PLAUSIBLE.heightToDepth[0] && shape.ratio <= PLAUSIBLE.heightToDepth[1])) {
+      return { ...res, ok: false, reason: `${name} height/depth ratio ${shape.ratio.toFixed(2)} is outside the plausible range ${PLAUSIBLE.heightToDepth[0]}-${PLAUSIBLE.heightToDepth[1]}` };
+    }
+  }
+  // Fat/water contrast: CSF and subcutaneous fat against the vertebral bodies L1-L4.
+  const lumbar = new Set([1, 2, 3, 4]);
+  const body = maskedMedian(vol.data, lv.levels.data, (v) => lumbar.has(v));
+  const csf = maskedMedian(vol.data, classes.data, (v) => v === CLASS.csf);
+  const fat = maskedMedian(vol.data, classes.data, (v) => v === CLASS.fat);
+  const voxMm3 = vol.spacing[0] * vol.spacing[1] * vol.spacing[2];
+  if (csf.n * voxMm3 >= CONTRAST.minCsfMm3 && body.median > 0) res.csfToBodyRatio = csf.median / body.median;
+  if (fat.n * voxMm3 >= CONTRAST.minFatMm3 && body.median > 0) res.fatToBodyRatio = fat.median / body.median;
+  if (sequence) {
+    const r = res.csfToBodyRatio;
+    const f = res.fatToBodyRatio;
+    const lim = sequence === 'T1' ? CONTRAST.T1 : CONTRAST.T2;
+    if (r === undefined) return { ...res, ok: false, reason: `${sequence}: CSF not identified, the fat/water contrast cannot be verified` };
+    if (f === undefined) return { ...res, ok: false, reason: `${sequence}: subcutaneous fat not identified, the fat/water contrast cannot be verified` };
+    if (r < lim.csfToBody[0] || r > lim.csfToBody[1]) {
+      return { ...res, ok: false, reason: `contrast is not ${sequence}-weighted: CSF/vertebral body intensity ratio ${r.toFixed(2)} outside ${lim.csfToBody[0]}-${lim.csfToBody[1]}` };
+    }
+    if (f < lim.fatToBody[0] || f > lim.fatToBody[1]) {
+      return { ...res, ok: false, reason: `contrast is not ${sequence}-weighted: fat/vertebral body intensity ratio ${f.toFixed(2)} outside ${lim.fatToBody[0]}-${lim.fatToBody[1]} (fat-suppressed?)` };
+    }
+  }
+  const roi = buildRoi(lv.levels, lv.bodies, erosionMm);
+  res.roi = roi.roi;
+  res.roiVoxels = roi.voxels;
+  if (roi.problems.length) return { ...res, ok: false, reason: `ROI: ${roi.problems.join('; ')}` };
+  return res;
+}
+
+/** Dice of label `a` on grid A against label `a` of map B, B sampled (nearest) at A's voxel centres. */
+export function crossGridDice(A: LabelMap, B: LabelMap, label: number): number {
+  const [nx, ny, nz] = A.dims;
+  const same = sameGeometry(A, B);
+  let inter = 0;
+  let na = 0;
+  let nb = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const v = i + j * nx + k * nx * ny;
+        const a = A.data[v] === label;
+        let b: boolean;
+        if (same) b = B.data[v] === label;
+        else {
+          const q = pointToIndex(B, indexToPoint(A, i, j, k));
+          const bi = Math.round(q[0]);
+          const bj = Math.round(q[1]);
+          const bk = Math.round(q[2]);
+          b = bi >= 0 && bj >= 0 && bk >= 0 && bi < B.dims[0] && bj < B.dims[1] && bk < B.dims[2] && B.data[bi + bj * B.dims[0] + bk * B.dims[0] * B.dims[1]] === label;
+        }
+        if (a) na++;
+        if (b) nb++;
+        if (a && b) inter++;
+      }
+    }
+  }
+  return na + nb === 0 ? NaN : (2 * inter) / (na + nb);
+}
+
+export interface SpineLevel {
+  level: RoiLevel;
+  label: number;
+  volumeMm3: number;
+  centroid: Vec3;
+  midSlice: number;
+}
+
+export interface SpineResult {
+  ok: boolean;
+  reason?: string;
+  /** L1-L4 as measured on the T1 series */
+  levels: SpineLevel[];
+  t1Levels: LabelMap;
+  t2Levels: LabelMap;
+  /** ROI labels 1..4 = L1..L4 on each series' grid (all zero when not ok) */
+  t1Roi: LabelMap;
+  t2Roi: LabelMap;
+  /** T1/T2 Dice per level (when both series were labelled) */
+  agreement?: Record<RoiLevel, number>;
+  t1: SeriesAnalysis;
+  t2: SeriesAnalysis;
+}
+
+/**
+ * Full QA-gated analysis of a T1 + T2 sagittal pair. Each series is segmented with the same model (one
+ * segmentation per series, so geometry may differ), labelled, checked, then the two are compared level by level.
+ */
+export async function analyseSpine(
+  t1: import('../volume/types.js').Volume,
+  t2: import('../volume/types.js').Volume,
+  opts: AnalyseOptions & { segmenter: Segmenter },
+): Promise<SpineResult> {
+  const a1 = await analyseSeries(t1, opts.segmenter, 'T1', opts);
+  const a2 = await analyseSeries(t2, opts.segmenter, 'T2', opts);
+  const base: SpineResult = {
+    ok: false,
+    levels: [],
+    t1Levels: a1.levels ?? emptyLike(t1),
+    t2Levels: a2.levels ?? emptyLike(t2),
+    t1Roi: emptyLike(t1),
+    t2Roi: emptyLike(t2),
+    t1: a1,
+    t2: a2,
+  };
+  if (!a1.ok) return { ...base, reason: `T1: ${a1.reason}` };
+  if (!a2.ok) return { ...base, reason: `T2: ${a2.reason}` };
+  const minDice = opts.minAgreementDice ?? 0.7;
+  const maxShift = opts.maxCentroidShiftMm ?? 12;
+  const agreement = {} as Record<RoiLevel, number>;
+  for (const name of ROI_LEVELS) {
+    const b1 = a1.bodies.find((b) => b.level === name)!;
+    const b2 = a2.bodies.find((b) => b.level === name)!;
+    const shift = Math.hypot(b1.centroid[0] - b2.centroid[0], b1.centroid[1] - b2.centroid[1], b1.centroid[2] - b2.centroid[2]);
+    const dice = crossGridDice(a1.levels!, a2.levels!, b1.label);
+    agreement[name] = dice;
+    if (shift > maxShift) return { ...base, agreement, reason: `T1 and T2 disagree on ${name}: centroids ${shift.toFixed(1)} mm apart` };
+    if (!(dice >= minDice)) return { ...base, agreement, reason: `T1 and T2 masks disagree on ${name} (Dice ${dice.toFixed(2)} < ${minDice})` };
+  }
+  const levels: SpineLevel[] = ROI_LEVELS.map((name) => {
+    const b = a1.bodies.find((x) => x.level === name)!;
+    return { level: name, label: b.label, volumeMm3: b.volumeMm3, centroid: b.centroid, midSlice: b.midSlice };
+  });
+  return { ...base, ok: true, levels, agreement, t1Roi: a1.roi!, t2Roi: a2.roi! };
+}

@@ -1,0 +1,141 @@
+/**
+ * ROI as in the reference study: for each of L1-L4 the mid-sagittal slice of the body and the slice on each
+ * side, eroded in-plane by `erosionMm` to exclude the cortical rim. ROI label values 1..4 = L1..L4.
+ */
+import type { LabelMap, Vec3 } from '../volume/types.js';
+import type { BodyInfo } from './levels.js';
+
+export type RoiLevel = 'L1' | 'L2' | 'L3' | 'L4';
+export const ROI_LEVELS: RoiLevel[] = ['L1', 'L2', 'L3', 'L4'];
+
+function emptyLike(g: LabelMap): LabelMap {
+  return { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction], data: new Uint8Array(g.data.length) };
+}
+
+/** In-plane (i, j) erosion of slice k of `mask == value` with a disc of radius r mm; writes `outValue` into `out`. */
+export function erodeSlice(mask: LabelMap, value: number, k: number, rMm: number, out: Uint8Array, outValue: number): number {
+  const [nx, ny] = mask.dims;
+  const [sx, sy] = mask.spacing;
+  const offs: [number, number][] = [];
+  const ri = Math.floor(rMm / sx + 1e-9);
+  const rj = Math.floor(rMm / sy + 1e-9);
+  for (let dj = -rj; dj <= rj; dj++) for (let di = -ri; di <= ri; di++) if ((di * sx) ** 2 + (dj * sy) ** 2 <= rMm * rMm + 1e-9) offs.push([di, dj]);
+  const base = k * nx * ny;
+  const d = mask.data;
+  let n = 0;
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      if (d[base + j * nx + i] !== value) continue;
+      let keep = true;
+      for (const [di, dj] of offs) {
+        const a = i + di;
+        const b = j + dj;
+        if (a < 0 || b < 0 || a >= nx || b >= ny || d[base + b * nx + a] !== value) {
+          keep = false;
+          break;
+        }
+      }
+      if (keep) {
+        out[base + j * nx + i] = outValue;
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+export interface RoiResult {
+  roi: LabelMap;
+  /** voxels per ROI level; a level with an empty slice is reported in `problems` */
+  voxels: Record<RoiLevel, number>;
+  problems: string[];
+}
+
+/** Builds the ROI label map (1..4 = L1..L4) from a level label map and the body infos of `labelLevels`. */
+export function buildRoi(levels: LabelMap, bodies: BodyInfo[], erosionMm: number): RoiResult {
+  const roi = emptyLike(levels);
+  const nz = levels.dims[2];
+  const voxels = { L1: 0, L2: 0, L3: 0, L4: 0 } as Record<RoiLevel, number>;
+  const problems: string[] = [];
+  ROI_LEVELS.forEach((lv, idx) => {
+    const b = bodies.find((x) => x.level === lv);
+    if (!b) {
+      problems.push(`${lv} not found`);
+      return;
+    }
+    for (let dk = -1; dk <= 1; dk++) {
+      const k = b.midSlice + dk;
+      if (k < 0 || k >= nz) {
+        problems.push(`${lv}: slice ${k} of the mid-sagittal triplet is outside the series`);
+        continue;
+      }
+      const n = erodeSlice(levels, b.label, k, erosionMm, roi.data, idx + 1);
+      if (n === 0) problems.push(`${lv}: no ROI voxels on slice ${k} after erosion`);
+      voxels[lv] += n;
+    }
+  });
+  return { roi, voxels, problems };
+}
+
+/**
+ * One binary ROI mask (label 1) for the radiomics engine: 'all' pools L1-L4 (as the reference study did),
+ * or a single level.
+ */
+export function roiMask(roi: LabelMap, which: 'all' | RoiLevel = 'all'): LabelMap {
+  const out = emptyLike(roi);
+  const want = which === 'all' ? 0 : ROI_LEVELS.indexOf(which) + 1;
+  for (let v = 0; v < roi.data.length; v++) {
+    const x = roi.data[v];
+    if (x !== 0 && (want === 0 || x === want)) out.data[v] = 1;
+  }
+  return out;
+}
+
+export interface BodyShape {
+  /** extent along the local cranio-caudal (spine) axis on the mid-sagittal slice (mm) */
+  heightMm: number;
+  /** extent along the in-plane perpendicular (antero-posterior) on the mid-sagittal slice (mm) */
+  depthMm: number;
+  ratio: number;
+}
+
+/**
+ * Height and depth of a body on its mid-sagittal slice, measured along the local spine axis (`axis`, LPS unit
+ * vector, e.g. from the centroid of the body below to the one above) and its in-plane perpendicular.
+ */
+export function bodyShape(levels: LabelMap, b: BodyInfo, axis: Vec3, indexToPoint: (i: number, j: number, k: number) => Vec3): BodyShape {
+  const [nx, ny] = levels.dims;
+  const k = b.midSlice;
+  // slice normal = direction column 2
+  const d = levels.direction;
+  const nrm: Vec3 = [d[2], d[5], d[8]];
+  const dot = (a: Vec3, c: Vec3) => a[0] * c[0] + a[1] * c[1] + a[2] * c[2];
+  // project axis into the slice plane
+  const pa = dot(axis, nrm);
+  let u: Vec3 = [axis[0] - pa * nrm[0], axis[1] - pa * nrm[1], axis[2] - pa * nrm[2]];
+  const ul = Math.hypot(...u) || 1;
+  u = [u[0] / ul, u[1] / ul, u[2] / ul];
+  const w: Vec3 = [nrm[1] * u[2] - nrm[2] * u[1], nrm[2] * u[0] - nrm[0] * u[2], nrm[0] * u[1] - nrm[1] * u[0]];
+  let uMin = Infinity;
+  let uMax = -Infinity;
+  let wMin = Infinity;
+  let wMax = -Infinity;
+  const base = k * nx * ny;
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      if (levels.data[base + j * nx + i] !== b.label) continue;
+      const p = indexToPoint(i, j, k);
+      const a = dot(p, u);
+      const c = dot(p, w);
+      if (a < uMin) uMin = a;
+      if (a > uMax) uMax = a;
+      if (c < wMin) wMin = c;
+      if (c > wMax) wMax = c;
+    }
+  }
+  if (!Number.isFinite(uMin)) return { heightMm: 0, depthMm: 0, ratio: NaN };
+  const px = Math.min(levels.spacing[0], levels.spacing[1]);
+  const heightMm = uMax - uMin + px;
+  const depthMm = wMax - wMin + px;
+  return { heightMm, depthMm, ratio: heightMm / depthMm };
+}
