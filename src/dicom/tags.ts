@@ -1,0 +1,93 @@
+import dcmjs from 'dcmjs';
+import type { InstanceMeta } from '../store/types.js';
+
+const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+
+/** Parse a Part-10 buffer up to (not including) the pixel data; returns the naturalized dataset and file meta. */
+export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: Record<string, any> } {
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+  const dict = DicomMessage.readFile(ab, { untilTag: '7FE00010', includeUntilTagValue: false });
+  return {
+    meta: DicomMetaDictionary.naturalizeDataset(dict.meta),
+    dataset: DicomMetaDictionary.naturalizeDataset(dict.dict),
+  };
+}
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.length ? str(v[0]) : undefined;
+  if (typeof v === 'object') {
+    const pn = v as { Alphabetic?: string };
+    return pn.Alphabetic ?? undefined;
+  }
+  const s = String(v).trim();
+  return s === '' ? undefined : s;
+}
+
+function num(v: unknown): number | undefined {
+  const s = str(v);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function nums(v: unknown): number[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const arr = Array.isArray(v) ? v : String(v).split('\\');
+  const out = arr.map((x) => Number(x));
+  return out.length && out.every(Number.isFinite) ? out : undefined;
+}
+
+function strs(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const arr = Array.isArray(v) ? v : String(v).split('\\');
+  return arr.map((x) => String(x).trim());
+}
+
+/** First item of a functional-group sequence (Enhanced MR keeps TR/TE/orientation there). */
+function group(ds: Record<string, any>, seq: string, inner: string): Record<string, any> | undefined {
+  const g = ds[seq];
+  const item = Array.isArray(g) ? g[0] : g;
+  const v = item?.[inner];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The index's view of one instance (no pixel data). */
+export function instanceMeta(meta: Record<string, any>, ds: Record<string, any>): InstanceMeta {
+  const shared = 'SharedFunctionalGroupsSequence';
+  const perFrame = 'PerFrameFunctionalGroupsSequence';
+  const iop = nums(ds.ImageOrientationPatient) ?? nums(group(ds, shared, 'PlaneOrientationSequence')?.ImageOrientationPatient);
+  const ipp = nums(ds.ImagePositionPatient) ?? nums(group(ds, perFrame, 'PlanePositionSequence')?.ImagePositionPatient);
+  const tr = num(ds.RepetitionTime) ?? num(group(ds, shared, 'MRTimingAndRelatedParametersSequence')?.RepetitionTime);
+  const te = num(ds.EchoTime) ?? num(group(ds, shared, 'MREchoSequence')?.EffectiveEchoTime) ?? num(group(ds, perFrame, 'MREchoSequence')?.EffectiveEchoTime);
+  const ti = num(ds.InversionTime) ?? num(group(ds, shared, 'MRModifierSequence')?.InversionTimes);
+  return {
+    sopClassUid: str(ds.SOPClassUID) ?? str(meta.MediaStorageSOPClassUID) ?? '',
+    sopInstanceUid: str(ds.SOPInstanceUID) ?? '',
+    studyInstanceUid: str(ds.StudyInstanceUID) ?? '',
+    seriesInstanceUid: str(ds.SeriesInstanceUID) ?? '',
+    transferSyntaxUid: str(meta.TransferSyntaxUID) ?? '',
+    modality: str(ds.Modality),
+    seriesDescription: str(ds.SeriesDescription),
+    seriesNumber: num(ds.SeriesNumber),
+    bodyPartExamined: str(ds.BodyPartExamined),
+    imageOrientationPatient: iop,
+    imagePositionPatient: ipp,
+    repetitionTime: tr,
+    echoTime: te,
+    inversionTime: ti,
+    imageType: strs(ds.ImageType),
+    instanceNumber: num(ds.InstanceNumber),
+    manufacturer: str(ds.Manufacturer),
+    manufacturerModelName: str(ds.ManufacturerModelName),
+    stationName: str(ds.StationName),
+    patientName: str(ds.PatientName),
+    patientId: str(ds.PatientID),
+    patientBirthDate: str(ds.PatientBirthDate),
+    patientSex: str(ds.PatientSex),
+    studyDate: str(ds.StudyDate),
+    studyTime: str(ds.StudyTime),
+    accessionNumber: str(ds.AccessionNumber),
+    studyDescription: str(ds.StudyDescription),
+  };
+}

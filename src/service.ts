@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import type { Config } from './config/schema.js';
+import { openStore, type Store } from './store/index.js';
+import { createMetrics, type Metrics } from './common/metrics.js';
+import { logger, setLogLevel } from './common/log.js';
+import { startScp, freeBytes, type DicomServer } from './dicom/scp.js';
+import { Pipeline } from './pipeline/runner.js';
+import { createProcessor } from './pipeline/process.js';
+import { createHttpServer, listen, type Route } from './admin/http.js';
+import { coreRoutes } from './admin/api.js';
+import { resolveAdminToken } from './admin/auth.js';
+
+const log = logger('service');
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+
+export interface Service {
+  config: Config;
+  store: Store;
+  metrics: Metrics;
+  pipeline: Pipeline;
+  httpPort: number;
+  dicomPort: number;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/** Wire storage, DICOM listener, pipeline and admin HTTP once; start them. */
+export async function startService(config: Config, extraRoutes: (svc: Omit<Service, 'stop' | 'httpPort'>) => Route[] = () => []): Promise<Service> {
+  setLogLevel(config.log.level);
+  const store = openStore(config.storage.dir);
+  const cleaned = store.blobs.cleanTmp();
+  if (cleaned) log.warn('removed unfinished transfers from a previous run (never acknowledged)', { files: cleaned });
+  const metrics = createMetrics();
+  metrics.registry.gauge('osteoscreen_disk_free_bytes', 'Free bytes on the data folder file system', () => [[{}, safeFree(store.dir)]]);
+  metrics.registry.gauge('osteoscreen_outbox_depth', 'Output instances by outbox state', () => {
+    const d = store.outbox.depth();
+    return [[{ state: 'pending' }, d.pending], [{ state: 'dead-letter' }, d.deadLetter]];
+  });
+  metrics.registry.gauge('osteoscreen_studies', 'Studies by state', () => Object.entries(store.index.countBy('studies')).map(([k, v]) => [{ state: k }, v]));
+  const token = resolveAdminToken(config.http.token, store.dir);
+  if (token.generated) log.warn('no http.token configured: generated an admin token', { file: token.file });
+  else if (token.file) log.info('admin token read from file', { file: token.file });
+
+  const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics }));
+  let dicom: DicomServer | undefined;
+  let http: Server | undefined;
+  try {
+    dicom = await startScp({ config, store, metrics });
+    const partial = { config, store, metrics, pipeline, dicomPort: config.dicom.port, adminToken: token.token };
+    const routes = [...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }), ...extraRoutes(partial)];
+    http = createHttpServer(routes, token.token);
+    const httpPort = await listen(http, config.http.port, config.http.host);
+    log.info('admin HTTP started', { port: httpPort });
+    pipeline.start();
+    return {
+      ...partial,
+      httpPort,
+      async stop() {
+        log.info('stopping');
+        await dicom?.close();
+        await pipeline.stop();
+        await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+        http?.closeAllConnections?.();
+        store.close();
+      },
+    };
+  } catch (e) {
+    await dicom?.close();
+    http?.close();
+    store.close();
+    throw e;
+  }
+}
+
+function safeFree(dir: string): number {
+  try {
+    return freeBytes(dir);
+  } catch {
+    return NaN;
+  }
+}

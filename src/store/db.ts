@@ -1,0 +1,98 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export type DB = Database.Database;
+
+/** Ordered schema migrations; `user_version` records how many have been applied. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE studies (
+    study_uid TEXT PRIMARY KEY,
+    patient_name TEXT, patient_id TEXT, patient_birth_date TEXT, patient_sex TEXT,
+    study_date TEXT, study_time TEXT, accession_number TEXT, study_description TEXT,
+    state TEXT NOT NULL DEFAULT 'receiving',
+    reason TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE series (
+    series_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL REFERENCES studies(study_uid) ON DELETE CASCADE,
+    modality TEXT, description TEXT, body_part TEXT, series_number INTEGER,
+    sop_class_uid TEXT, image_orientation TEXT, repetition_time REAL, echo_time REAL, inversion_time REAL,
+    image_type TEXT, manufacturer TEXT, manufacturer_model TEXT, station_name TEXT,
+    instances INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0, resends INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'receiving', reason TEXT,
+    first_received INTEGER NOT NULL, last_received INTEGER NOT NULL, stable_at INTEGER
+  );
+  CREATE INDEX series_study ON series(study_uid);
+  CREATE INDEX series_state ON series(state, last_received);
+  CREATE TABLE instances (
+    sop_uid TEXT PRIMARY KEY,
+    series_uid TEXT NOT NULL REFERENCES series(series_uid) ON DELETE CASCADE,
+    study_uid TEXT NOT NULL,
+    sop_class_uid TEXT, transfer_syntax TEXT, instance_number INTEGER, slice_position TEXT,
+    path TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    received_at INTEGER NOT NULL, calling_ae TEXT, resends INTEGER NOT NULL DEFAULT 0,
+    files_deleted INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX instances_series ON instances(series_uid);
+  CREATE INDEX instances_study ON instances(study_uid);
+  CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    study_uid TEXT NOT NULL REFERENCES studies(study_uid) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    trigger TEXT NOT NULL DEFAULT 'stable',
+    selection TEXT, segmentation TEXT, result TEXT, timings TEXT,
+    created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX jobs_state ON jobs(state, id);
+  CREATE INDEX jobs_study ON jobs(study_uid, id);
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    study_uid TEXT NOT NULL,
+    job_id INTEGER,
+    kind TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sop_uid TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, sent_at INTEGER, updated_at INTEGER NOT NULL,
+    UNIQUE (sop_uid, destination)
+  );
+  CREATE INDEX outbox_state ON outbox(state, next_attempt_at);
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL, actor TEXT NOT NULL, ip TEXT, action TEXT NOT NULL, target TEXT, detail TEXT
+  );
+  CREATE TABLE drift (
+    scanner TEXT NOT NULL, sequence TEXT NOT NULL, feature TEXT NOT NULL,
+    n INTEGER NOT NULL, mean REAL NOT NULL, m2 REAL NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (scanner, sequence, feature)
+  );
+  `,
+];
+
+/** Open (and migrate) the SQLite index in WAL mode. */
+export function openDb(file: string): DB {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a crash of the process loses nothing; instance files are fsynced before their row is written.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

@@ -1,0 +1,280 @@
+import type { DB } from './db.js';
+import type { InstanceMeta, InstanceRow, JobRow, JobState, SeriesRow, StudyRow, StudyState } from './types.js';
+import { JOB_TRANSITIONS } from './types.js';
+
+export type StoreOutcome = 'new' | 'identical' | 'replaced';
+
+/**
+ * The SQLite index: studies, series, instances and the per-study job queue.
+ * All writes are short transactions; files are written by BlobStore before their rows appear here.
+ */
+export class Index {
+  constructor(readonly db: DB) {}
+
+  now(): number {
+    return Date.now();
+  }
+
+  // ---------------------------------------------------------------- instances
+  getInstance(sopUid: string): InstanceRow | undefined {
+    return this.db.prepare('SELECT * FROM instances WHERE sop_uid = ?').get(sopUid) as InstanceRow | undefined;
+  }
+
+  /** A resend with identical bytes: counted, the series is not re-opened. */
+  countIdenticalResend(sopUid: string): void {
+    const t = this.now();
+    this.db.transaction(() => {
+      const row = this.getInstance(sopUid);
+      if (!row) return;
+      this.db.prepare('UPDATE instances SET resends = resends + 1 WHERE sop_uid = ?').run(sopUid);
+      this.db.prepare('UPDATE series SET resends = resends + 1 WHERE series_uid = ?').run(row.series_uid);
+      this.db.prepare('UPDATE studies SET updated_at = ? WHERE study_uid = ?').run(t, row.study_uid);
+    })();
+  }
+
+  /**
+   * Record a stored instance (new, or replacing one with different bytes). Creates/updates study and
+   * series rows and (re-)opens the series: its state goes back to `receiving`.
+   */
+  recordInstance(meta: InstanceMeta, file: { path: string; size: number; sha256: string }, callingAe: string): StoreOutcome {
+    const t = this.now();
+    let outcome: StoreOutcome = 'new';
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO studies (study_uid, patient_name, patient_id, patient_birth_date, patient_sex, study_date, study_time,
+             accession_number, study_description, state, created_at, updated_at)
+           VALUES (@study, @pn, @pid, @pbd, @ps, @sd, @st, @acc, @desc, 'receiving', @t, @t)
+           ON CONFLICT(study_uid) DO UPDATE SET state = 'receiving', reason = NULL, updated_at = @t`,
+        )
+        .run({
+          study: meta.studyInstanceUid, pn: meta.patientName ?? null, pid: meta.patientId ?? null, pbd: meta.patientBirthDate ?? null,
+          ps: meta.patientSex ?? null, sd: meta.studyDate ?? null, st: meta.studyTime ?? null, acc: meta.accessionNumber ?? null,
+          desc: meta.studyDescription ?? null, t,
+        });
+      this.db
+        .prepare(
+          `INSERT INTO series (series_uid, study_uid, modality, description, body_part, series_number, sop_class_uid, image_orientation,
+             repetition_time, echo_time, inversion_time, image_type, manufacturer, manufacturer_model, station_name,
+             state, first_received, last_received)
+           VALUES (@series, @study, @modality, @desc, @body, @num, @sop, @iop, @tr, @te, @ti, @it, @man, @model, @station, 'receiving', @t, @t)
+           ON CONFLICT(series_uid) DO UPDATE SET state = 'receiving', reason = NULL, stable_at = NULL, last_received = @t`,
+        )
+        .run({
+          series: meta.seriesInstanceUid, study: meta.studyInstanceUid, modality: meta.modality ?? null, desc: meta.seriesDescription ?? null,
+          body: meta.bodyPartExamined ?? null, num: meta.seriesNumber ?? null, sop: meta.sopClassUid,
+          iop: meta.imageOrientationPatient ? meta.imageOrientationPatient.join('\\') : null,
+          tr: meta.repetitionTime ?? null, te: meta.echoTime ?? null, ti: meta.inversionTime ?? null,
+          it: meta.imageType ? meta.imageType.join('\\') : null, man: meta.manufacturer ?? null, model: meta.manufacturerModelName ?? null,
+          station: meta.stationName ?? null, t,
+        });
+      const existing = this.getInstance(meta.sopInstanceUid);
+      if (existing) {
+        outcome = 'replaced';
+        this.db.prepare('UPDATE series SET bytes = bytes - ? WHERE series_uid = ?').run(existing.size, existing.series_uid);
+        if (existing.series_uid !== meta.seriesInstanceUid) {
+          this.db.prepare('UPDATE series SET instances = instances - 1 WHERE series_uid = ?').run(existing.series_uid);
+        }
+      }
+      this.db
+        .prepare(
+          `INSERT INTO instances (sop_uid, series_uid, study_uid, sop_class_uid, transfer_syntax, instance_number, slice_position,
+             path, size, sha256, received_at, calling_ae)
+           VALUES (@sop, @series, @study, @cls, @ts, @num, @pos, @path, @size, @sha, @t, @ae)
+           ON CONFLICT(sop_uid) DO UPDATE SET series_uid=@series, study_uid=@study, sop_class_uid=@cls, transfer_syntax=@ts,
+             instance_number=@num, slice_position=@pos, path=@path, size=@size, sha256=@sha, received_at=@t, calling_ae=@ae, files_deleted=0`,
+        )
+        .run({
+          sop: meta.sopInstanceUid, series: meta.seriesInstanceUid, study: meta.studyInstanceUid, cls: meta.sopClassUid,
+          ts: meta.transferSyntaxUid, num: meta.instanceNumber ?? null,
+          pos: meta.imagePositionPatient ? meta.imagePositionPatient.join('\\') : null,
+          path: file.path, size: file.size, sha: file.sha256, t, ae: callingAe,
+        });
+      const inc = existing && existing.series_uid === meta.seriesInstanceUid ? 0 : 1;
+      this.db.prepare('UPDATE series SET instances = instances + ?, bytes = bytes + ? WHERE series_uid = ?').run(inc, file.size, meta.seriesInstanceUid);
+    })();
+    return outcome;
+  }
+
+  instancesOfSeries(seriesUid: string): InstanceRow[] {
+    return this.db.prepare('SELECT * FROM instances WHERE series_uid = ? ORDER BY instance_number, sop_uid').all(seriesUid) as InstanceRow[];
+  }
+
+  instanceCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM instances').get() as { n: number }).n;
+  }
+
+  // ---------------------------------------------------------------- series / studies
+  getSeries(seriesUid: string): SeriesRow | undefined {
+    return this.db.prepare('SELECT * FROM series WHERE series_uid = ?').get(seriesUid) as SeriesRow | undefined;
+  }
+
+  listSeries(filter: { state?: string; studyUid?: string; limit?: number } = {}): SeriesRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.state) (where.push('state = ?'), args.push(filter.state));
+    if (filter.studyUid) (where.push('study_uid = ?'), args.push(filter.studyUid));
+    const sql = `SELECT * FROM series ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_received DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...args, filter.limit ?? 1000) as SeriesRow[];
+  }
+
+  getStudy(studyUid: string): StudyRow | undefined {
+    return this.db.prepare('SELECT * FROM studies WHERE study_uid = ?').get(studyUid) as StudyRow | undefined;
+  }
+
+  listStudies(filter: { state?: string; since?: number; until?: number; limit?: number; offset?: number } = {}): StudyRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.state) (where.push('state = ?'), args.push(filter.state));
+    if (filter.since !== undefined) (where.push('updated_at >= ?'), args.push(filter.since));
+    if (filter.until !== undefined) (where.push('updated_at < ?'), args.push(filter.until));
+    const sql = `SELECT * FROM studies ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY updated_at DESC LIMIT ? OFFSET ?`;
+    return this.db.prepare(sql).all(...args, filter.limit ?? 200, filter.offset ?? 0) as StudyRow[];
+  }
+
+  setStudyState(studyUid: string, state: StudyState, reason: string | null = null): void {
+    this.db.prepare('UPDATE studies SET state = ?, reason = ?, updated_at = ? WHERE study_uid = ?').run(state, reason, this.now(), studyUid);
+  }
+
+  /**
+   * Series quiet for `stableMs` become stable. Returns studies whose series are now all stable
+   * (and that were receiving): each gets one job.
+   */
+  markStable(stableMs: number): { series: SeriesRow[]; studies: string[] } {
+    const t = this.now();
+    const out = { series: [] as SeriesRow[], studies: [] as string[] };
+    this.db.transaction(() => {
+      const due = this.db.prepare("SELECT * FROM series WHERE state = 'receiving' AND last_received <= ?").all(t - stableMs) as SeriesRow[];
+      if (!due.length) return;
+      const mark = this.db.prepare("UPDATE series SET state = 'stable', stable_at = ? WHERE series_uid = ?");
+      for (const s of due) mark.run(t, s.series_uid);
+      out.series = due;
+      const studies = [...new Set(due.map((s) => s.study_uid))];
+      for (const st of studies) {
+        const open = this.db.prepare("SELECT COUNT(*) AS n FROM series WHERE study_uid = ? AND state = 'receiving'").get(st) as { n: number };
+        if (open.n === 0) out.studies.push(st);
+      }
+    })();
+    return out;
+  }
+
+  /** Admin action: treat a series as complete now. */
+  forceStable(seriesUid: string): string | null {
+    const s = this.getSeries(seriesUid);
+    if (!s) return null;
+    this.db.prepare("UPDATE series SET last_received = 0 WHERE series_uid = ? AND state = 'receiving'").run(seriesUid);
+    return s.study_uid;
+  }
+
+  // ---------------------------------------------------------------- jobs
+  /** Queue a job for a study unless one is already queued (a queued job always sees the latest series). */
+  enqueueJob(studyUid: string, trigger: string): JobRow {
+    const t = this.now();
+    return this.db.transaction(() => {
+      const queued = this.db.prepare("SELECT * FROM jobs WHERE study_uid = ? AND state = 'queued'").get(studyUid) as JobRow | undefined;
+      if (queued) return queued;
+      const info = this.db
+        .prepare("INSERT INTO jobs (study_uid, state, trigger, created_at, updated_at) VALUES (?, 'queued', ?, ?, ?)")
+        .run(studyUid, trigger, t, t);
+      this.db.prepare("UPDATE studies SET state = 'queued', reason = NULL, updated_at = ? WHERE study_uid = ?").run(t, studyUid);
+      return this.getJob(Number(info.lastInsertRowid))!;
+    })();
+  }
+
+  getJob(id: number): JobRow | undefined {
+    return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  }
+
+  latestJob(studyUid: string): JobRow | undefined {
+    return this.db.prepare('SELECT * FROM jobs WHERE study_uid = ? ORDER BY id DESC LIMIT 1').get(studyUid) as JobRow | undefined;
+  }
+
+  jobsOfStudy(studyUid: string): JobRow[] {
+    return this.db.prepare('SELECT * FROM jobs WHERE study_uid = ? ORDER BY id').all(studyUid) as JobRow[];
+  }
+
+  listJobs(filter: { state?: string; limit?: number } = {}): JobRow[] {
+    const sql = `SELECT * FROM jobs ${filter.state ? 'WHERE state = ?' : ''} ORDER BY id DESC LIMIT ?`;
+    const args: unknown[] = filter.state ? [filter.state] : [];
+    return this.db.prepare(sql).all(...args, filter.limit ?? 200) as JobRow[];
+  }
+
+  /** Atomically claim the oldest queued job whose study is not receiving new instances. */
+  claimJob(): JobRow | undefined {
+    const t = this.now();
+    return this.db.transaction(() => {
+      const job = this.db
+        .prepare(
+          `SELECT j.* FROM jobs j JOIN studies s ON s.study_uid = j.study_uid
+           WHERE j.state = 'queued' AND NOT EXISTS (SELECT 1 FROM series r WHERE r.study_uid = j.study_uid AND r.state = 'receiving')
+             AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.study_uid = j.study_uid AND p.state = 'processing')
+           ORDER BY j.id LIMIT 1`,
+        )
+        .get() as JobRow | undefined;
+      if (!job) return undefined;
+      const r = this.db
+        .prepare("UPDATE jobs SET state = 'processing', attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'")
+        .run(t, t, job.id);
+      if (r.changes !== 1) return undefined;
+      this.db.prepare("UPDATE studies SET state = 'processing', reason = NULL, updated_at = ? WHERE study_uid = ?").run(t, job.study_uid);
+      return this.getJob(job.id);
+    })();
+  }
+
+  /** Move a job to a new state (checked against JOB_TRANSITIONS) and mirror it on the study. */
+  transitionJob(id: number, to: JobState, reason: string | null, extra: Partial<Pick<JobRow, 'selection' | 'segmentation' | 'result' | 'timings'>> = {}): void {
+    const t = this.now();
+    this.db.transaction(() => {
+      const job = this.getJob(id);
+      if (!job) throw new Error(`job ${id} not found`);
+      if (!JOB_TRANSITIONS[job.state].includes(to)) throw new Error(`job ${id}: illegal transition ${job.state} -> ${to}`);
+      const final = to !== 'queued' && to !== 'processing';
+      this.db
+        .prepare(
+          `UPDATE jobs SET state = ?, reason = ?, updated_at = ?, finished_at = ?,
+             selection = COALESCE(?, selection), segmentation = COALESCE(?, segmentation), result = COALESCE(?, result), timings = COALESCE(?, timings)
+           WHERE id = ?`,
+        )
+        .run(to, reason, t, final ? t : null, extra.selection ?? null, extra.segmentation ?? null, extra.result ?? null, extra.timings ?? null, id);
+      // The study mirrors its newest job unless new instances re-opened it meanwhile.
+      const latest = this.latestJob(job.study_uid);
+      const open = this.db.prepare("SELECT COUNT(*) AS n FROM series WHERE study_uid = ? AND state = 'receiving'").get(job.study_uid) as { n: number };
+      if (latest?.id === id && open.n === 0) {
+        this.db.prepare('UPDATE studies SET state = ?, reason = ?, updated_at = ? WHERE study_uid = ?').run(to, reason, t, job.study_uid);
+      }
+    })();
+  }
+
+  /** Save partial results of a running job (selection, segmentation) as stages finish. */
+  updateJobData(id: number, extra: Partial<Pick<JobRow, 'selection' | 'segmentation' | 'result' | 'timings'>>): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET selection = COALESCE(?, selection), segmentation = COALESCE(?, segmentation), result = COALESCE(?, result),
+           timings = COALESCE(?, timings), updated_at = ? WHERE id = ?`,
+      )
+      .run(extra.selection ?? null, extra.segmentation ?? null, extra.result ?? null, extra.timings ?? null, this.now(), id);
+  }
+
+  /** After a crash: jobs that were processing are queued again (they re-run from the start). */
+  recoverInterruptedJobs(): number {
+    const t = this.now();
+    return this.db.transaction(() => {
+      const rows = this.db.prepare("SELECT id, study_uid FROM jobs WHERE state = 'processing'").all() as { id: number; study_uid: string }[];
+      for (const r of rows) {
+        this.db.prepare("UPDATE jobs SET state = 'queued', reason = 'interrupted by restart; re-queued', updated_at = ? WHERE id = ?").run(t, r.id);
+        this.db.prepare("UPDATE studies SET state = 'queued', reason = 'interrupted by restart; re-queued', updated_at = ? WHERE study_uid = ?").run(t, r.study_uid);
+      }
+      return rows.length;
+    })();
+  }
+
+  countBy(table: 'jobs' | 'studies' | 'series' | 'outbox', column = 'state'): Record<string, number> {
+    const rows = this.db.prepare(`SELECT ${column} AS k, COUNT(*) AS n FROM ${table} GROUP BY ${column}`).all() as { k: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+  }
+
+  /** Delete a study's rows (instances, series, jobs cascade). Outbox rows stay for audit. */
+  deleteStudyRows(studyUid: string): void {
+    this.db.prepare('DELETE FROM studies WHERE study_uid = ?').run(studyUid);
+  }
+}

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { openDb, type DB } from './db.js';
+import { BlobStore } from './blobs.js';
+import { Index } from './index-db.js';
+import { Outbox } from './outbox.js';
+import { AuditLog } from './audit.js';
+
+export * from './types.js';
+export { BlobStore, isValidUid, isPathSafeUid } from './blobs.js';
+export { Index, type StoreOutcome } from './index-db.js';
+export { Outbox } from './outbox.js';
+export { AuditLog, type AuditRow } from './audit.js';
+export { openDb, type DB } from './db.js';
+
+/** Storage, index, outbox and audit log of one data folder, wired once (Orthanc's ServerContext, small). */
+export interface Store {
+  dir: string;
+  db: DB;
+  blobs: BlobStore;
+  index: Index;
+  outbox: Outbox;
+  audit: AuditLog;
+  close(): void;
+}
+
+export function openStore(dir: string): Store {
+  const root = path.resolve(dir);
+  const blobs = new BlobStore(root);
+  const db = openDb(path.join(root, 'index.sqlite'));
+  return {
+    dir: root,
+    db,
+    blobs,
+    index: new Index(db),
+    outbox: new Outbox(db),
+    audit: new AuditLog(db),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,85 @@
+import type { DB } from './db.js';
+import type { OutboxRow } from './types.js';
+
+/**
+ * Persistent outbox: one row per (output instance, destination). A row is `pending` until a C-STORE
+ * succeeds (`sent`, never sent again) or it is older than the maximum age (`dead-letter`, retryable by an admin).
+ * Retries back off exponentially: base * 2^(attempts-1), capped at one hour.
+ */
+export class Outbox {
+  constructor(readonly db: DB) {}
+
+  add(item: { studyUid: string; jobId: number | null; kind: string; destination: string; path: string; sopUid: string }): void {
+    const t = Date.now();
+    // Re-adding the same instance for the same destination (a re-run producing the same SOP UID) makes it pending again.
+    this.db
+      .prepare(
+        `INSERT INTO outbox (study_uid, job_id, kind, destination, path, sop_uid, state, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (@study, @job, @kind, @dest, @path, @sop, 'pending', 0, @t, @t, @t)
+         ON CONFLICT(sop_uid, destination) DO UPDATE SET state='pending', attempts=0, last_error=NULL, next_attempt_at=@t,
+           path=@path, job_id=@job, created_at=@t, updated_at=@t, sent_at=NULL`,
+      )
+      .run({ study: item.studyUid, job: item.jobId, kind: item.kind, dest: item.destination, path: item.path, sop: item.sopUid, t });
+  }
+
+  due(now = Date.now(), limit = 50): OutboxRow[] {
+    return this.db
+      .prepare("SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
+      .all(now, limit) as OutboxRow[];
+  }
+
+  markSent(id: number): void {
+    const t = Date.now();
+    this.db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL, attempts = attempts + 1 WHERE id = ?").run(t, t, id);
+  }
+
+  /** A failed attempt: schedule the next one, or dead-letter it once the row is older than maxAgeMs. */
+  markFailed(id: number, error: string, opts: { baseMs: number; maxAgeMs: number }): 'pending' | 'dead-letter' {
+    const t = Date.now();
+    const row = this.get(id);
+    if (!row) return 'dead-letter';
+    const attempts = row.attempts + 1;
+    if (t - row.created_at >= opts.maxAgeMs) {
+      this.db.prepare("UPDATE outbox SET state = 'dead-letter', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?").run(attempts, error, t, id);
+      return 'dead-letter';
+    }
+    const delay = Math.min(opts.baseMs * 2 ** (attempts - 1), 3_600_000);
+    this.db.prepare('UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?').run(attempts, error, t + delay, t, id);
+    return 'pending';
+  }
+
+  /** Admin: retry dead-letter rows (all, or of one study): they get a fresh maximum age. */
+  retryDeadLetters(studyUid?: string): number {
+    const t = Date.now();
+    const sql = `UPDATE outbox SET state = 'pending', next_attempt_at = ?, created_at = ?, updated_at = ? WHERE state = 'dead-letter' ${studyUid ? 'AND study_uid = ?' : ''}`;
+    const args: unknown[] = [t, t, t];
+    if (studyUid) args.push(studyUid);
+    return this.db.prepare(sql).run(...args).changes;
+  }
+
+  /** Sweep: make every pending row due now (used when a destination comes back). */
+  wakeAll(): number {
+    return this.db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'").run(Date.now()).changes;
+  }
+
+  get(id: number): OutboxRow | undefined {
+    return this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+  }
+
+  ofStudy(studyUid: string): OutboxRow[] {
+    return this.db.prepare('SELECT * FROM outbox WHERE study_uid = ? ORDER BY id').all(studyUid) as OutboxRow[];
+  }
+
+  list(filter: { state?: string; limit?: number } = {}): OutboxRow[] {
+    const sql = `SELECT * FROM outbox ${filter.state ? 'WHERE state = ?' : ''} ORDER BY id DESC LIMIT ?`;
+    const args: unknown[] = filter.state ? [filter.state] : [];
+    return this.db.prepare(sql).all(...args, filter.limit ?? 200) as OutboxRow[];
+  }
+
+  depth(): { pending: number; deadLetter: number } {
+    const r = this.db
+      .prepare("SELECT SUM(state = 'pending') AS p, SUM(state = 'dead-letter') AS d FROM outbox")
+      .get() as { p: number | null; d: number | null };
+    return { pending: r.p ?? 0, deadLetter: r.d ?? 0 };
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { loadConfig, ConfigError, envVarName, parseDestination, configSchema } from '../../src/config/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-cfg-'));
+const write = (name: string, text: string) => {
+  const f = path.join(tmp, name);
+  writeFileSync(f, text);
+  return f;
+};
+
+describe('config', () => {
+  it('embedded defaults match the documented contract', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.dicom.port).toBe(11112);
+    expect(c.dicom.aeTitle).toBe('OSTEOSCREEN');
+    expect(c.http.port).toBe(8080);
+    expect(c.storage.dir).toBe('./data');
+    expect(c.pipeline.stableSeconds).toBe(60);
+  });
+
+  it('config/default.yaml equals the schema defaults', () => {
+    const file = YAML.parse(readFileSync(new URL('../../config/default.yaml', import.meta.url), 'utf8'));
+    expect(file).toEqual(configSchema.parse({}));
+  });
+
+  it('env vars OSTEOSCREEN_<SECTION>_<KEY> override file values, with type coercion', () => {
+    const f = write('a.yaml', 'dicom:\n  port: 2000\n');
+    const c = loadConfig({
+      file: f,
+      env: {
+        OSTEOSCREEN_DICOM_PORT: '4242',
+        OSTEOSCREEN_DICOM_AE_TITLE: 'MYAE',
+        OSTEOSCREEN_HTTP_PORT: '9000',
+        OSTEOSCREEN_HTTP_TOKEN: 'secret',
+        OSTEOSCREEN_STORAGE_DIR: '/tmp/x',
+        OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '1.5',
+        OSTEOSCREEN_DICOM_ALLOWED_CALLING_AE_TITLES: 'A, B',
+        OSTEOSCREEN_MODEL_REQUIRE_CALIBRATED: 'true',
+      },
+    });
+    expect(c.dicom.port).toBe(4242);
+    expect(c.dicom.aeTitle).toBe('MYAE');
+    expect(c.http.port).toBe(9000);
+    expect(c.http.token).toBe('secret');
+    expect(c.storage.dir).toBe('/tmp/x');
+    expect(c.pipeline.stableSeconds).toBe(1.5);
+    expect(c.dicom.allowedCallingAeTitles).toEqual(['A', 'B']);
+    expect(c.model.requireCalibrated).toBe(true);
+    expect(envVarName('storage', 'minFreeMb')).toBe('OSTEOSCREEN_STORAGE_MIN_FREE_MB');
+  });
+
+  it('an invalid file names the key and what is wrong', () => {
+    const f = write('bad.yaml', 'dicom:\n  port: "eleven"\n');
+    expect(() => loadConfig({ file: f, env: {} })).toThrow(ConfigError);
+    expect(() => loadConfig({ file: f, env: {} })).toThrow(/dicom\.port/);
+    const g = write('bad2.yaml', 'dicom:\n  prot: 11112\n');
+    expect(() => loadConfig({ file: g, env: {} })).toThrow(/unknown key\(s\): dicom\.prot/);
+    expect(() => loadConfig({ env: { OSTEOSCREEN_DICOM_PORT: 'abc' } })).toThrow(/OSTEOSCREEN_DICOM_PORT: expected a number/);
+    expect(() => loadConfig({ env: { OSTEOSCREEN_DICOM_PORT: '70000' } })).toThrow(/dicom\.port/);
+  });
+
+  it('parses the single-destination shorthand', () => {
+    expect(parseDestination('ORTHANC@127.0.0.1:4242')).toEqual({ aeTitle: 'ORTHANC', host: '127.0.0.1', port: 4242 });
+    expect(() => parseDestination('nonsense')).toThrow(/AET@host:port/);
+    const c = loadConfig({ env: { OSTEOSCREEN_OUTPUT_DESTINATION: 'PACS@pacs.local:104' } });
+    expect(c.output.destinations).toEqual([{ aeTitle: 'PACS', host: 'pacs.local', port: 104 }]);
+  });
+});
