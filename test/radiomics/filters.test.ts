@@ -1,6 +1,6 @@
 /**
  * Filters vs. PyRadiomics references:
- *  1. voxel by voxel against /work/shared/radiomics-baseline/filtered/*.nrrd (filters applied to breast1);
+ *  1. voxel by voxel against ../shared/radiomics-baseline/filtered/*.nrrd (filters applied to breast1);
  *  2. ROI first-order Mean / Maximum / Minimum of every derived image against reference/<case>.json for all three
  *     cases (exercises LoG sigma 1–5 and all 8 wavelet bands on brain1/brain2/breast1);
  *  3. whole-image vs. PyRadiomics-style crop (bbox ± padDistance 5) filtering, to document which one the
@@ -27,7 +27,7 @@ import {
 import type { RImage, RMask } from '../../src/radiomics/image.js';
 import { readNrrdImage, readNrrdMask } from '../../src/volume/nrrd.js';
 
-const BASE = '/work/shared/radiomics-baseline';
+import { RADIOMICS_BASELINE as BASE } from '../helpers/shared.js';
 const breast = readNrrdImage(join(BASE, 'data/breast1_image.nrrd'));
 const ref = (f: string) => readNrrdImage(join(BASE, 'filtered', f));
 

@@ -7,7 +7,7 @@ import { parseNrrd, readNrrd, readNrrdImage, readNrrdMask, serializeNrrd, writeN
 import type { PixelType } from '../../src/radiomics/image.js';
 import type { Geometry } from '../../src/volume/types.js';
 
-const BASE = '/work/shared/radiomics-baseline';
+import { RADIOMICS_BASELINE as BASE } from '../helpers/shared.js';
 const tmp = mkdtempSync(join(tmpdir(), 'nrrd-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
