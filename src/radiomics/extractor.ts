@@ -1,0 +1,343 @@
+/**
+ * Feature extraction as PyRadiomics `RadiomicsFeatureExtractor.execute`: load/check the mask, optional normalisation
+ * and resampling, shape on the original mask, optional resegmentation, then every enabled image type (filters applied
+ * to the whole image) cropped to the ROI bounding box and passed to the enabled feature classes.
+ * Feature names are `<imagetype>_<class>_<Feature>`; values PyRadiomics would give as NaN are `null` with the
+ * reason in `diagnostics.nullFeatures`.
+ */
+import { createHash } from 'node:crypto';
+import { logger } from '../common/log.js';
+import type { Vec3 } from '../volume/types.js';
+import { indexToPoint } from '../volume/types.js';
+import { discretize, type Discretized } from './binning.js';
+import { FEATURE_CLASSES, IMAGE_CLASSES } from './features/index.js';
+import type { FeatureInput } from './features/types.js';
+import { IMAGE_TYPES, type DerivedImage } from './filters/index.js';
+import { logImageName } from './filters/log.js';
+import type { PixelType, RImage, RMask } from './image.js';
+import {
+  checkMask,
+  checkRoiInsideImage,
+  geometryMismatch,
+  labelMask,
+  normalizeImage,
+  resampleMaskNearest,
+  resegmentMask,
+  RoiError,
+  type BinaryMask,
+} from './preprocess.js';
+import { resampleImageAndMask } from './resample.js';
+import { bboxSize, cropRoi, type BBox } from './roi.js';
+import type { FeatureClassName, RadiomicsSettings } from './settings.js';
+
+const log = logger('radiomics');
+export const ENGINE_VERSION = 'osteoscreen-radiomics 1.0 (PyRadiomics 3.1 compatible)';
+
+export interface ExtractOptions {
+  /** Feature names to compute (`<imagetype>_<class>_<Feature>`, case-insensitive); default all enabled. */
+  only?: string[];
+  /** Called after each image type's features are done (for progress output). */
+  onImage?: (name: string, done: number) => void;
+}
+
+export interface ExtractResult {
+  features: Record<string, number | null>;
+  diagnostics: Record<string, unknown>;
+}
+
+/** Image-type key prefix of the derived image names each generator yields. */
+const NAME_PREFIX: Record<string, string> = {
+  Original: 'original',
+  LoG: 'log-sigma-',
+  Wavelet: 'wavelet',
+  Square: 'square',
+  SquareRoot: 'squareroot',
+  Logarithm: 'logarithm',
+  Exponential: 'exponential',
+  Gradient: 'gradient',
+  BoxSigmaImage: 'boxsigmaimage',
+  AdditiveGaussianNoise: 'additivegaussiannoise',
+};
+
+/** SHA-1 of the voxel array in the given pixel type (little endian), as PyRadiomics' diagnostics hashes. */
+export function arrayHash(data: ArrayLike<number>, pt: PixelType): string {
+  const ctor = {
+    int8: Int8Array,
+    uint8: Uint8Array,
+    int16: Int16Array,
+    uint16: Uint16Array,
+    int32: Int32Array,
+    uint32: Uint32Array,
+    float32: Float32Array,
+    float64: Float64Array,
+  }[pt];
+  const arr = ctor.from(data as ArrayLike<number>);
+  return createHash('sha1').update(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength)).digest('hex');
+}
+
+function fmtTuple(v: readonly number[]): string {
+  return `(${v.map((x) => String(x)).join(', ')})`;
+}
+
+/** Number of 26-connected components of the ROI. */
+function countComponents(m: BinaryMask): number {
+  const [nx, ny, nz] = m.dims;
+  const seen = new Uint8Array(m.data.length);
+  const stack = new Int32Array(m.data.length);
+  let comps = 0;
+  for (let s = 0; s < m.data.length; s++) {
+    if (!m.data[s] || seen[s]) continue;
+    comps++;
+    let top = 0;
+    stack[top++] = s;
+    seen[s] = 1;
+    while (top) {
+      const k = stack[--top]!;
+      const x = k % nx, y = Math.floor(k / nx) % ny, z = Math.floor(k / (nx * ny));
+      for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx, yy = y + dy, zz = z + dz;
+        if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny || zz >= nz) continue;
+        const j = xx + yy * nx + zz * nx * ny;
+        if (m.data[j] && !seen[j]) {
+          seen[j] = 1;
+          stack[top++] = j;
+        }
+      }
+    }
+  }
+  return comps;
+}
+
+function imageDiagnostics(img: RImage, prefix: string, d: Record<string, unknown>): void {
+  let s = 0, mn = Infinity, mx = -Infinity;
+  for (let i = 0; i < img.data.length; i++) {
+    const v = img.data[i]!;
+    s += v;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  d[`diagnostics_Image-${prefix}_Hash`] = arrayHash(img.data, img.pixelType);
+  d[`diagnostics_Image-${prefix}_Dimensionality`] = '3D';
+  d[`diagnostics_Image-${prefix}_Spacing`] = fmtTuple(img.spacing);
+  d[`diagnostics_Image-${prefix}_Size`] = fmtTuple(img.dims);
+  d[`diagnostics_Image-${prefix}_Mean`] = s / img.data.length;
+  d[`diagnostics_Image-${prefix}_Minimum`] = mn;
+  d[`diagnostics_Image-${prefix}_Maximum`] = mx;
+}
+
+function maskDiagnostics(m: BinaryMask, label: number, prefix: string, d: Record<string, unknown>, hashSource?: RMask): void {
+  if (hashSource) d[`diagnostics_Mask-${prefix}_Hash`] = arrayHash(hashSource.data, 'uint32');
+  else d[`diagnostics_Mask-${prefix}_Hash`] = arrayHash(Uint32Array.from(m.data, (v) => (v ? label : 0)), 'uint32');
+  d[`diagnostics_Mask-${prefix}_Spacing`] = fmtTuple(m.spacing);
+  d[`diagnostics_Mask-${prefix}_Size`] = fmtTuple(m.dims);
+  const [nx, ny] = m.dims;
+  let n = 0, cx = 0, cy = 0, cz = 0;
+  for (let i = 0; i < m.data.length; i++) {
+    if (!m.data[i]) continue;
+    n++;
+    cx += i % nx;
+    cy += Math.floor(i / nx) % ny;
+    cz += Math.floor(i / (nx * ny));
+  }
+  const bb = checkBBox(m);
+  if (bb) d[`diagnostics_Mask-${prefix}_BoundingBox`] = fmtTuple([...bb.lo, ...bboxSize(bb)]);
+  d[`diagnostics_Mask-${prefix}_VoxelNum`] = n;
+  d[`diagnostics_Mask-${prefix}_VolumeNum`] = countComponents(m);
+  const com: Vec3 = [cx / n, cy / n, cz / n];
+  d[`diagnostics_Mask-${prefix}_CenterOfMassIndex`] = fmtTuple(com);
+  d[`diagnostics_Mask-${prefix}_CenterOfMass`] = fmtTuple(indexToPoint(m, com[0], com[1], com[2]));
+}
+
+function checkBBox(m: BinaryMask): BBox | null {
+  try {
+    return checkMask(m, { minimumROIDimensions: 1, minimumROISize: null, label: 1 } as never).bbox;
+  } catch {
+    return null;
+  }
+}
+
+/** Which features to compute for one image name / class, given `only`. */
+interface Plan {
+  wantAll: boolean;
+  byPrefix: Map<string, Map<string, Set<string> | null>>; // imageName → class → features
+}
+
+function makePlan(only: string[] | undefined): Plan {
+  const byPrefix = new Map<string, Map<string, Set<string> | null>>();
+  if (!only) return { wantAll: true, byPrefix };
+  for (const full of only) {
+    const lower = full.toLowerCase();
+    // image names contain '_' only as separators: <image>_<class>_<Feature>
+    const parts = lower.split('_');
+    if (parts.length < 3) throw new RoiError(`feature name "${full}" is not <imagetype>_<class>_<Feature>`);
+    const feat = parts.pop()!;
+    const cls = parts.pop()!;
+    const img = parts.join('_');
+    let m = byPrefix.get(img);
+    if (!m) byPrefix.set(img, (m = new Map()));
+    let s = m.get(cls);
+    if (!s) m.set(cls, (s = new Set()));
+    s.add(feat);
+  }
+  return { wantAll: false, byPrefix };
+}
+
+function planImage(plan: Plan, imageName: string): Map<string, Set<string> | null> | null {
+  if (plan.wantAll) return new Map();
+  return plan.byPrefix.get(imageName.toLowerCase()) ?? null;
+}
+
+/** Compute the enabled classes for one (cropped) image. */
+function computeClasses(
+  imageName: string,
+  input: FeatureInput,
+  classes: FeatureClassName[],
+  settings: RadiomicsSettings,
+  want: Map<string, Set<string> | null>,
+  plan: Plan,
+  out: Record<string, number | null>,
+  reasons: Record<string, string>,
+): void {
+  for (const cls of classes) {
+    const def = FEATURE_CLASSES[cls];
+    const enabled = settings.featureClass[cls];
+    let names = Object.keys(def.features);
+    if (enabled && enabled.length) names = names.filter((n) => enabled.includes(n));
+    if (!plan.wantAll) {
+      const w = want.get(cls.toLowerCase());
+      if (!w) continue;
+      names = names.filter((n) => w.has(n.toLowerCase()));
+    }
+    if (!names.length) continue;
+    const ctx = def.prepare(input);
+    for (const n of names) {
+      const key = `${imageName}_${cls}_${n}`;
+      let v: number;
+      try {
+        v = def.features[n]!.compute(ctx);
+      } catch (e) {
+        v = NaN;
+        reasons[key] = (e as Error).message;
+      }
+      if (Number.isFinite(v)) out[key] = v;
+      else {
+        out[key] = null;
+        reasons[key] ??= def.features[n]!.nanReason ?? (Number.isNaN(v) ? 'undefined for this ROI (NaN)' : 'infinite value');
+      }
+    }
+  }
+}
+
+function makeInput(img: RImage, mask: Uint8Array, bbox: BBox, settings: RadiomicsSettings): FeatureInput {
+  const roi = cropRoi(img.data, mask, img.dims, img.spacing, bbox);
+  let disc: Discretized | undefined;
+  return {
+    roi,
+    setting: settings.setting,
+    discretized: () => (disc ??= discretize(roi.values, roi.mask, settings.setting)),
+  };
+}
+
+/** Options passed to a filter generator: settings merged with the image type's own options (as PyRadiomics). */
+function generatorOptions(type: string, settings: RadiomicsSettings, plan: Plan): Record<string, unknown> | null {
+  const opts: Record<string, unknown> = { ...settings.setting, ...settings.imageType[type] };
+  if (plan.wantAll) return opts;
+  const prefix = NAME_PREFIX[type] ?? type.toLowerCase();
+  const wanted = [...plan.byPrefix.keys()].filter((k) => (type === 'Square' ? k === 'square' : k.startsWith(prefix)));
+  if (!wanted.length) return null;
+  if (type === 'LoG') {
+    const sig = ((opts.sigma as number[] | undefined) ?? []).filter((s) => wanted.includes(logImageName(s).toLowerCase()));
+    if (!sig.length) return null;
+    opts.sigma = sig;
+  }
+  return opts;
+}
+
+/**
+ * Extract features of `image` inside `mask` (voxels equal to `settings.setting.label`).
+ * Throws RoiError (code radiomics-roi) when the ROI cannot be used, as PyRadiomics raises ValueError.
+ */
+export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsSettings, opts: ExtractOptions = {}): ExtractResult {
+  const s = settings.setting;
+  const plan = makePlan(opts.only);
+  const diagnostics: Record<string, unknown> = {};
+  const features: Record<string, number | null> = {};
+  const reasons: Record<string, string> = {};
+  const t0 = Date.now();
+
+  diagnostics['diagnostics_Versions_Engine'] = ENGINE_VERSION;
+  diagnostics['diagnostics_Configuration_Settings'] = { ...s };
+  diagnostics['diagnostics_Configuration_EnabledImageTypes'] = settings.imageType;
+  imageDiagnostics(image, 'original', diagnostics);
+
+  let roiMask = labelMask(mask, s.label);
+  maskDiagnostics(roiMask, s.label, 'original', diagnostics, mask);
+
+  let img = image;
+  if (s.normalize) img = normalizeImage(img, s);
+
+  if (s.resampledPixelSpacing !== null) {
+    const r = resampleImageAndMask(img, roiMask, s);
+    img = r.image;
+    roiMask = r.mask;
+    imageDiagnostics(img, 'interpolated', diagnostics);
+    maskDiagnostics(roiMask, s.label, 'interpolated', diagnostics);
+  }
+
+  const mismatch = geometryMismatch(img, roiMask, s.geometryTolerance);
+  if (mismatch) {
+    if (!s.correctMask) throw new RoiError(`Image/Mask geometry mismatch (${mismatch}). Potential fix: enable correctMask or increase geometryTolerance`);
+    checkRoiInsideImage(img, roiMask);
+    roiMask = resampleMaskNearest(roiMask, img);
+    maskDiagnostics(roiMask, s.label, 'corrected', diagnostics);
+  }
+  let { bbox } = checkMask(roiMask, s);
+
+  let resegmented: BinaryMask | null = null;
+  if (s.resegmentRange !== null) {
+    resegmented = resegmentMask(img, roiMask, s);
+    bbox = checkMask(resegmented, s).bbox;
+    maskDiagnostics(resegmented, s.label, 'resegmented', diagnostics);
+  }
+  const shapeMask = s.resegmentShape && resegmented ? resegmented : roiMask;
+  const featMask = resegmented ?? roiMask;
+
+  // Shape (original image only).
+  const shapeClasses: FeatureClassName[] = [];
+  if ('shape' in settings.featureClass) shapeClasses.push('shape');
+  if ('shape2D' in settings.featureClass) {
+    const axis = 2 - s.force2Ddimension;
+    if (!s.force2D) log.warn('parameter force2D must be set to True to enable shape2D extraction');
+    else if (bboxSize(bbox)[axis] !== 1) log.warn('shape2D needs a single-slice ROI along force2Ddimension; skipped', { force2Ddimension: s.force2Ddimension });
+    else shapeClasses.push('shape2D');
+  }
+  const wantOriginal = planImage(plan, 'original');
+  if (shapeClasses.length && wantOriginal) {
+    computeClasses('original', makeInput(img, shapeMask.data, bbox, settings), shapeClasses, settings, wantOriginal, plan, features, reasons);
+  }
+
+  const classes = IMAGE_CLASSES.filter((c) => c in settings.featureClass);
+  let done = 0;
+  for (const type of Object.keys(settings.imageType)) {
+    const gen = IMAGE_TYPES[type];
+    if (!gen) throw new RoiError(`image type ${type} is not available`);
+    const gopts = generatorOptions(type, settings, plan);
+    if (!gopts) continue;
+    const tImg = Date.now();
+    for (const derived of gen(img, gopts) as Generator<DerivedImage>) {
+      const want = planImage(plan, derived.name);
+      if (!want) continue;
+      const input = makeInput(derived.image, featMask.data, bbox, settings);
+      computeClasses(derived.name, input, classes, settings, want, plan, features, reasons);
+      done++;
+      opts.onImage?.(derived.name, done);
+    }
+    diagnostics[`diagnostics_Timing_${type}_s`] = (Date.now() - tImg) / 1000;
+  }
+  diagnostics['diagnostics_Timing_total_s'] = (Date.now() - t0) / 1000;
+  diagnostics['nullFeatures'] = reasons;
+  if (!s.additionalInfo) {
+    for (const k of Object.keys(diagnostics)) if (k !== 'nullFeatures') delete diagnostics[k];
+  }
+  return { features, diagnostics };
+}
