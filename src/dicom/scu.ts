@@ -147,7 +147,9 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
     };
   }
   const okCount = results.filter((r) => r.ok).length;
-  log.info('C-STORE finished', { calledAe: dest.aeTitle, host: dest.host, port: dest.port, files: files.length, ok: okCount, ms: Date.now() - t0 });
+  const fields = { calledAe: dest.aeTitle, host: dest.host, port: dest.port, files: files.length, ok: okCount, ms: Date.now() - t0 };
+  if (okCount === files.length) log.info('C-STORE finished', fields);
+  else log.warn('C-STORE finished with failures', { ...fields, firstError: results.find((r) => !r.ok)?.error });
   return results;
 }
 

@@ -132,3 +132,9 @@ describe('sendFiles against misbehaving peers', () => {
     expect(e.ok).toBe(false);
   });
 });
+
+describe('sendFiles with nothing to send', () => {
+  it('returns an empty list without connecting', async () => {
+    expect(await sendFiles({ aeTitle: 'X', host: '127.0.0.1', port: 1, callingAeTitle: 'Y' }, [])).toEqual([]);
+  });
+});

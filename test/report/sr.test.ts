@@ -157,3 +157,33 @@ describe('SR for a suspected result', () => {
     expect(d.out).toContain('Abnormal bone mass suspected. Radscore 0.71 (cut-off: abnormal if > 0.542).');
   });
 });
+
+describe('SR edge cases', () => {
+  it('not assessable with no levels and no evidence still validates and states the reason', () => {
+    const input = makeInput('not-assessable');
+    input.evidence = {};
+    input.result = { kind: 'not-assessable', reason: 'no sagittal T1 series found' };
+    const file = join(dir, 'sr-minimal.dcm');
+    const ds = buildSr(input);
+    expect(ds.CurrentRequestedProcedureEvidenceSequence).toBeUndefined();
+    writePart10(ds, file);
+    const v = dciodvfy(file);
+    expect(v.errors, v.out).toEqual([]);
+    expect(dsrdump(file).out).toContain('"Reason not assessable")="no sagittal T1 series found"');
+  });
+
+  it('refuses a non-finite score instead of writing a broken number', () => {
+    const input = makeInput('scored');
+    if (input.result.kind !== 'scored') throw new Error('fixture');
+    input.result.score = Number.NaN;
+    expect(() => buildSr(input)).toThrow(/NaN/);
+  });
+
+  it('formats DS values within 16 characters', () => {
+    for (const x of [0, 1, -1, 0.1 + 0.2, 1 / 3, -2 / 3, 1e-12, -1.234567890123e-7, 123456789012345.6, 1e21, -9.87654321e300]) {
+      const s = formatDS(x);
+      expect(s.length, s).toBeLessThanOrEqual(16);
+      expect(Math.abs(Number(s) - x)).toBeLessThanOrEqual(Math.abs(x) * 1e-6);
+    }
+  });
+});

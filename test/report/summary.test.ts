@@ -25,9 +25,8 @@ describe.each<Variant>(['scored', 'uncalibrated', 'not-assessable'])('summary im
   const { dataset, png } = buildSummaryImageWithPreview(input);
   const file = join(dir, `sc-${variant}.dcm`);
   writePart10(dataset, file);
-  // Keep a preview next to the system temp dir for people to look at (OSTEOSCREEN_ARTIFACTS overrides).
-  const artifacts = process.env.OSTEOSCREEN_ARTIFACTS ?? tmpdir();
-  writeFileSync(join(artifacts, `osteoscreen-summary-${variant}.png`), png);
+  // Set OSTEOSCREEN_ARTIFACTS=<folder> to keep the previews for people to look at.
+  writeFileSync(join(process.env.OSTEOSCREEN_ARTIFACTS ?? dir, `osteoscreen-summary-${variant}.png`), png);
 
   it('passes dciodvfy with no errors and no warnings', () => {
     const v = dciodvfy(file);
