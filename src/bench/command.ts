@@ -1,12 +1,32 @@
 import type { Command } from '../common/command.js';
+import { UsageError } from '../common/command.js';
 
-// Placeholder until the module lands; replaced by its owner.
+const BENCHES: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<void>> }> = {
+  ingest: { summary: 'instances/s received: OsteoScreen vs dcmtk storescp vs Orthanc (same storescu sender)', load: async () => (await import('./ingest.js')).benchIngest },
+};
+
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'bench',
-  help: 'Usage: osteoscreen bench [options]\n\n(not implemented yet)',
-  async run() {
-    process.stderr.write('osteoscreen bench: not implemented yet\n');
-    return 3;
+  summary: 'run benchmarks',
+  help: `Usage: osteoscreen bench [NAME ...] [options]      (npm run bench -- NAME)
+
+Benchmarks print tables with absolute figures and ratios; they are not tests and never fail on speed.
+With no NAME, all run in turn.
+
+${Object.entries(BENCHES)
+  .map(([k, v]) => `  ${k.padEnd(10)} ${v.summary}`)
+  .join('\n')}
+
+Options are passed to each benchmark, e.g. \`osteoscreen bench ingest --count 500 --rounds 2 [--no-orthanc]\`.`,
+  async run(argv) {
+    const names = argv.filter((a) => !a.startsWith('-') && a in BENCHES);
+    const rest = argv.filter((a) => !names.includes(a));
+    const unknown = argv.filter((a, i) => !a.startsWith('-') && !(a in BENCHES) && !(i > 0 && argv[i - 1]!.startsWith('--') && !argv[i - 1]!.includes('=')));
+    if (unknown.length) throw new UsageError(`unknown benchmark(s): ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);
+    for (const name of names.length ? names : Object.keys(BENCHES)) {
+      const run = await BENCHES[name]!.load();
+      await run(names.length ? rest : []);
+    }
+    return 0;
   },
 };

@@ -1,0 +1,97 @@
+import type { Config, Destination } from '../config/schema.js';
+import type { Store, OutboxRow } from '../store/index.js';
+import type { Metrics } from '../common/metrics.js';
+import { sendFiles, type ScuDestination } from '../dicom/scu.js';
+import { logger } from '../common/log.js';
+import { errorMessage } from '../common/errors.js';
+
+const log = logger('deliver');
+
+/** The outbox's key for a destination: "AET@host:port". */
+export function destinationKey(d: Pick<Destination, 'aeTitle' | 'host' | 'port'>): string {
+  return `${d.aeTitle}@${d.host}:${d.port}`;
+}
+
+export function configuredDestinations(config: Config): Map<string, ScuDestination> {
+  const out = new Map<string, ScuDestination>();
+  for (const d of config.output.destinations) {
+    out.set(destinationKey(d), { aeTitle: d.aeTitle, host: d.host, port: d.port, callingAeTitle: d.callingAeTitle ?? config.dicom.aeTitle });
+  }
+  return out;
+}
+
+/**
+ * Sends due outbox rows by C-STORE, one association per destination per pass. Success → `sent` (never
+ * sent again); retryable failure → back-off; permanent refusal, or older than output.maxAgeHours → `dead-letter`.
+ * Files are never deleted here, so a failed association cannot lose an output.
+ */
+export class Deliverer {
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private readonly destinations: Map<string, ScuDestination>;
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly metrics: Metrics,
+    private readonly everyMs = Math.max(200, config.pipeline.pollMs),
+  ) {
+    this.destinations = configuredDestinations(config);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One delivery pass; returns how many rows were attempted. */
+  async tick(): Promise<number> {
+    if (this.busy) return 0;
+    this.busy = true;
+    try {
+      const due = this.store.outbox.due(Date.now(), 100);
+      if (!due.length) return 0;
+      const byDest = new Map<string, OutboxRow[]>();
+      for (const r of due) byDest.set(r.destination, [...(byDest.get(r.destination) ?? []), r]);
+      for (const [key, rows] of byDest) await this.sendTo(key, rows);
+      return due.length;
+    } catch (e) {
+      log.error('delivery pass failed', { error: errorMessage(e) });
+      return 0;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async sendTo(key: string, rows: OutboxRow[]): Promise<void> {
+    const policy = { baseMs: this.config.output.retryBaseSeconds * 1000, maxAgeMs: this.config.output.maxAgeHours * 3_600_000 };
+    const dest = this.destinations.get(key);
+    if (!dest) {
+      for (const r of rows) this.store.outbox.markFailed(r.id, `destination ${key} is no longer configured`, { ...policy, maxAgeMs: 0 });
+      log.error('outputs for an unconfigured destination dead-lettered', { destination: key, count: rows.length });
+      return;
+    }
+    const t0 = Date.now();
+    const results = await sendFiles(dest, rows.map((r) => r.path), { timeoutMs: 30_000 });
+    const seconds = (Date.now() - t0) / 1000;
+    results.forEach((res, i) => {
+      const row = rows[i]!;
+      if (res.ok) {
+        this.store.outbox.markSent(row.id);
+        this.metrics.outputsSent.inc({ destination: key, result: 'sent' });
+        this.metrics.stageSeconds.observe({ stage: 'send' }, seconds);
+        return;
+      }
+      const permanent = res.retryable === false;
+      const state = this.store.outbox.markFailed(row.id, res.error ?? 'unknown error', permanent ? { ...policy, maxAgeMs: 0 } : policy);
+      this.metrics.outputsSent.inc({ destination: key, result: state === 'dead-letter' ? 'dead-letter' : 'retry' });
+      const fields = { destination: key, kind: row.kind, studyUid: row.study_uid, attempt: row.attempts + 1, error: res.error };
+      if (state === 'dead-letter') log.error('output dead-lettered', fields);
+      else log.warn('output not delivered, will retry', fields);
+    });
+  }
+}
