@@ -7,9 +7,12 @@ import { logger, setLogLevel } from './common/log.js';
 import { startScp, freeBytes, type DicomServer } from './dicom/scp.js';
 import { Pipeline } from './pipeline/runner.js';
 import { createProcessor } from './pipeline/process.js';
+import { AnalysisWorker } from './pipeline/worker-client.js';
+import { Deliverer } from './pipeline/deliver.js';
 import { createHttpServer, listen, type Route } from './admin/http.js';
 import { coreRoutes } from './admin/api.js';
 import { resolveAdminToken } from './admin/auth.js';
+import { adminRoutes, startHousekeeping } from './admin/index.js';
 
 const log = logger('service');
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -19,6 +22,7 @@ export interface Service {
   store: Store;
   metrics: Metrics;
   pipeline: Pipeline;
+  deliverer: Deliverer;
   httpPort: number;
   dicomPort: number;
   adminToken: string;
@@ -26,7 +30,7 @@ export interface Service {
 }
 
 /** Wire storage, DICOM listener, pipeline and admin HTTP once; start them. */
-export async function startService(config: Config, extraRoutes: (svc: Omit<Service, 'stop' | 'httpPort'>) => Route[] = () => []): Promise<Service> {
+export async function startService(config: Config, extraRoutes: (svc: Omit<Service, 'stop' | 'httpPort'>) => Route[] = (svc) => adminRoutes({ ...svc, version: VERSION })): Promise<Service> {
   setLogLevel(config.log.level);
   const store = openStore(config.storage.dir);
   const cleaned = store.blobs.cleanTmp();
@@ -42,24 +46,30 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   if (token.generated) log.warn('no http.token configured: generated an admin token', { file: token.file });
   else if (token.file) log.info('admin token read from file', { file: token.file });
 
-  const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics }));
+  const worker = new AnalysisWorker(config);
+  const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics, analyse: (input) => worker.run(input), version: VERSION }));
+  const deliverer = new Deliverer(config, store, metrics);
   let dicom: DicomServer | undefined;
   let http: Server | undefined;
   try {
     dicom = await startScp({ config, store, metrics });
-    const partial = { config, store, metrics, pipeline, dicomPort: config.dicom.port, adminToken: token.token };
+    const partial = { config, store, metrics, pipeline, deliverer, dicomPort: config.dicom.port, adminToken: token.token };
     const routes = [...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }), ...extraRoutes(partial)];
     http = createHttpServer(routes, token.token);
     const httpPort = await listen(http, config.http.port, config.http.host);
     log.info('admin HTTP started', { port: httpPort });
     pipeline.start();
+    const housekeeping = startHousekeeping({ config, store, metrics });
     return {
       ...partial,
       httpPort,
       async stop() {
         log.info('stopping');
+        housekeeping.stop();
         await dicom?.close();
         await pipeline.stop();
+        deliverer.stop();
+        await worker.close();
         await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
         http?.closeAllConnections?.();
         store.close();
@@ -68,6 +78,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   } catch (e) {
     await dicom?.close();
     http?.close();
+    await worker.close();
     store.close();
     throw e;
   }

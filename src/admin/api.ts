@@ -5,6 +5,7 @@ import { STUDY_STATES } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { OsteoError } from '../common/errors.js';
 import type { Route } from './http.js';
+import { findSummaryPng } from './summary-image.js';
 
 function parseJson(s: string | null): unknown {
   if (!s) return null;
@@ -70,7 +71,17 @@ export function outputView(o: OutboxRow) {
 export function studyView(store: Store, st: StudyRow, detail: boolean) {
   const job = store.index.latestJob(st.study_uid);
   const jv = jobView(job);
-  const result = (jv?.result ?? null) as { flag?: boolean | null; score?: number; cutoff?: number } | null;
+  const result = (jv?.result ?? null) as { flag?: boolean | null; score?: number; cutoff?: number; kind?: string; calibrated?: boolean } | null;
+  const counts = store.db
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM series WHERE study_uid = @u) AS series,
+              (SELECT COUNT(*) FROM instances WHERE study_uid = @u AND files_deleted = 0) AS files,
+              (SELECT COUNT(*) FROM instances WHERE study_uid = @u) AS instances,
+              (SELECT COUNT(*) FROM outbox WHERE study_uid = @u AND state = 'pending') AS pending,
+              (SELECT COUNT(*) FROM outbox WHERE study_uid = @u AND state = 'sent') AS sent,
+              (SELECT COUNT(*) FROM outbox WHERE study_uid = @u AND state = 'dead-letter') AS dead`,
+    )
+    .get({ u: st.study_uid }) as { series: number; files: number; instances: number; pending: number; sent: number; dead: number };
   const base = {
     studyInstanceUid: st.study_uid,
     state: st.state,
@@ -83,8 +94,14 @@ export function studyView(store: Store, st: StudyRow, detail: boolean) {
     flag: result?.flag ?? null,
     score: result?.score ?? null,
     cutoff: result?.cutoff ?? null,
-    job: detail ? jv : jv ? { id: jv.id, state: jv.state, reason: jv.reason } : null,
+    job: detail ? jv : jv ? { id: jv.id, state: jv.state, reason: jv.reason, attempts: jv.attempts } : null,
     selection: jv?.selection ?? null,
+    kind: result?.kind ?? null,
+    calibrated: result?.calibrated ?? null,
+    seriesCount: counts.series,
+    filesDeleted: counts.instances > 0 && counts.files === 0,
+    outputCounts: { pending: counts.pending, sent: counts.sent, deadLetter: counts.dead },
+    hasSummary: safeSummary(store, st.study_uid),
   };
   if (!detail) return base;
   return {
@@ -93,6 +110,14 @@ export function studyView(store: Store, st: StudyRow, detail: boolean) {
     jobs: store.index.jobsOfStudy(st.study_uid).map((j) => ({ id: j.id, state: j.state, reason: j.reason, attempts: j.attempts, trigger: j.trigger })),
     outputs: store.outbox.ofStudy(st.study_uid).map(outputView),
   };
+}
+
+function safeSummary(store: Store, studyUid: string): boolean {
+  try {
+    return findSummaryPng(store, studyUid) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** Core read API: health, metrics, series, studies. The admin actions extend this list. */

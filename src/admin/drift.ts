@@ -1,0 +1,160 @@
+import type { Store } from '../store/index.js';
+
+/**
+ * Drift monitor: per scanner (manufacturer / model / station) a running mean and variance (Welford) of each
+ * model term's raw feature value, compared with the model's normalisation mean/SD.
+ *
+ *   z = (running mean − model mean) / model SD
+ *
+ * A scanner warns when it has at least `minStudies` studies and some term has |z| > `maxZ`: its feature
+ * distribution has moved away from what the model's Z-scoring assumes (new scanner, protocol change, upgrade).
+ */
+
+export interface ScannerInfo {
+  manufacturer?: string | null;
+  model?: string | null;
+  station?: string | null;
+}
+
+/** Stable key of a scanner: "Manufacturer / Model / Station" ('?' for a missing part). */
+export function scannerKey(s: ScannerInfo | null | undefined): string {
+  const part = (v: string | null | undefined) => (v && v.trim() ? v.trim() : '?');
+  return `${part(s?.manufacturer)} / ${part(s?.model)} / ${part(s?.station)}`;
+}
+
+export interface DriftTermValue {
+  sequence: string;
+  feature: string;
+  value: number;
+}
+
+/** Welford update of the running statistics of one scanner with one study's term values (non-finite values are skipped). */
+export function recordDrift(store: Pick<Store, 'db'>, scanner: string, terms: DriftTermValue[]): number {
+  const get = store.db.prepare('SELECT n, mean, m2 FROM drift WHERE scanner = ? AND sequence = ? AND feature = ?');
+  const put = store.db.prepare(
+    `INSERT INTO drift (scanner, sequence, feature, n, mean, m2, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(scanner, sequence, feature) DO UPDATE SET n = excluded.n, mean = excluded.mean, m2 = excluded.m2, updated_at = excluded.updated_at`,
+  );
+  let recorded = 0;
+  store.db.transaction(() => {
+    const t = Date.now();
+    for (const term of terms) {
+      if (typeof term.value !== 'number' || !Number.isFinite(term.value)) continue;
+      const row = get.get(scanner, term.sequence, term.feature) as { n: number; mean: number; m2: number } | undefined;
+      let n = row?.n ?? 0;
+      let mean = row?.mean ?? 0;
+      let m2 = row?.m2 ?? 0;
+      n += 1;
+      const delta = term.value - mean;
+      mean += delta / n;
+      m2 += delta * (term.value - mean);
+      put.run(scanner, term.sequence, term.feature, n, mean, m2, t);
+      recorded++;
+    }
+  })();
+  return recorded;
+}
+
+/** A scored job result as the pipeline writes it (only the fields drift needs). */
+export interface ResultForDrift {
+  kind?: string;
+  scanner?: ScannerInfo | null;
+  terms?: Array<{ sequence: string; feature: string; value: number }>;
+}
+
+/** Convenience for the pipeline: record a scored result's term values under its scanner. Returns values recorded. */
+export function recordDriftFromResult(store: Pick<Store, 'db'>, result: ResultForDrift): number {
+  if (!result || result.kind !== 'scored' || !Array.isArray(result.terms)) return 0;
+  return recordDrift(store, scannerKey(result.scanner), result.terms);
+}
+
+export interface DriftTerm {
+  sequence: string;
+  feature: string;
+  n: number;
+  mean: number;
+  /** Sample SD (n−1); null below 2 studies. */
+  sd: number | null;
+  modelMean: number | null;
+  modelSd: number | null;
+  /** (mean − model mean) / model SD; null when the term is not in the model. */
+  z: number | null;
+  /** Enough studies and |z| above maxZ. */
+  warn: boolean;
+}
+
+export interface DriftScanner {
+  scanner: string;
+  /** Studies seen (the largest n over its terms). */
+  studies: number;
+  /** n ≥ minStudies: its z values are judged. */
+  judged: boolean;
+  warn: boolean;
+  maxAbsZ: number | null;
+  terms: DriftTerm[];
+  updatedAt: string;
+}
+
+export interface DriftReport {
+  maxZ: number;
+  minStudies: number;
+  model: { name: string; version: string; normalisation: string } | null;
+  scanners: DriftScanner[];
+}
+
+export interface DriftModel {
+  name: string;
+  version: string;
+  normalisation?: { source: string };
+  terms: Array<{ sequence: string; feature: string; mean: number; sd: number }>;
+}
+
+/** Compare every scanner's running term statistics with the model's normalisation. */
+export function driftReport(store: Pick<Store, 'db'>, model: DriftModel | null, cfg: { maxZ: number; minStudies: number }): DriftReport {
+  const rows = store.db.prepare('SELECT * FROM drift ORDER BY scanner, sequence, feature').all() as Array<{
+    scanner: string;
+    sequence: string;
+    feature: string;
+    n: number;
+    mean: number;
+    m2: number;
+    updated_at: number;
+  }>;
+  const norm = new Map((model?.terms ?? []).map((t) => [`${t.sequence}:${t.feature}`, t]));
+  const by = new Map<string, DriftScanner>();
+  for (const r of rows) {
+    let s = by.get(r.scanner);
+    if (!s) by.set(r.scanner, (s = { scanner: r.scanner, studies: 0, judged: false, warn: false, maxAbsZ: null, terms: [], updatedAt: '' }));
+    const m = norm.get(`${r.sequence}:${r.feature}`);
+    if (model && !m) continue; // a term of an older model: not comparable with the loaded one
+    const z = m ? (r.mean - m.mean) / m.sd : null;
+    const judged = r.n >= cfg.minStudies;
+    const term: DriftTerm = {
+      sequence: r.sequence,
+      feature: r.feature,
+      n: r.n,
+      mean: r.mean,
+      sd: r.n >= 2 ? Math.sqrt(Math.max(0, r.m2) / (r.n - 1)) : null,
+      modelMean: m?.mean ?? null,
+      modelSd: m?.sd ?? null,
+      z,
+      warn: judged && z !== null && Math.abs(z) > cfg.maxZ,
+    };
+    s.terms.push(term);
+    s.studies = Math.max(s.studies, r.n);
+    const at = new Date(r.updated_at).toISOString();
+    if (at > s.updatedAt) s.updatedAt = at;
+    if (z !== null) s.maxAbsZ = Math.max(s.maxAbsZ ?? 0, Math.abs(z));
+  }
+  const scanners = [...by.values()].filter((s) => s.terms.length);
+  for (const s of scanners) {
+    s.judged = s.studies >= cfg.minStudies;
+    s.warn = s.terms.some((t) => t.warn);
+  }
+  return {
+    maxZ: cfg.maxZ,
+    minStudies: cfg.minStudies,
+    model: model ? { name: model.name, version: model.version, normalisation: model.normalisation?.source ?? 'unknown' } : null,
+    scanners,
+  };
+}
