@@ -3,7 +3,7 @@
  * symmetric by default, rows/columns only for gray levels present; features are computed per angle and averaged
  * (or on one merged matrix when weightingNorm is set).
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { symmetricEigenvalues } from '../eigen.js';
 import { force2DAxis, generateAngles } from '../roi.js';
 import { EPS, nanMean, type FeatureClassDef, type FeatureInput } from './types.js';
 
@@ -130,21 +130,51 @@ function prepare(input: FeatureInput): GlcmCtx {
 
 type A = GlcmAngle;
 type C = GlcmCtx;
+
+/** Per-angle sums needed by most features, computed in one pass over the matrix and cached. */
+interface AngleStats {
+  autocorr: number; cp: number; cs: number; ct: number; contrast: number;
+  sx: number; sy: number; cor: number; energy: number; maxp: number; hxy1: number; hxy2: number; hx: number; hy: number;
+}
+const statsCache = new WeakMap<A, AngleStats>();
+function stats(a: A, c: C): AngleStats {
+  let st = statsCache.get(a);
+  if (st) return st;
+  const nl = c.g.length;
+  const g = c.g;
+  let autocorr = 0, cp = 0, cs = 0, ct = 0, contrast = 0, vx = 0, vy = 0, cor = 0, energy = 0, maxp = -Infinity, hxy1 = 0, hxy2 = 0;
+  const ux = a.ux, uy = a.uy;
+  for (let i = 0; i < nl; i++) {
+    const gi = g[i]!;
+    const pxi = a.px[i]!;
+    for (let j = 0; j < nl; j++) {
+      const v = a.p[i * nl + j]!;
+      const gj = g[j]!;
+      const q = pxi * a.py[j]!;
+      hxy2 -= q * Math.log2(q + EPS);
+      if (v > maxp) maxp = v;
+      if (v === 0) continue;
+      autocorr += v * gi * gj;
+      const t = gi + gj - ux - uy;
+      const t2 = t * t;
+      ct += v * t2;
+      cs += v * t2 * t;
+      cp += v * t2 * t2;
+      contrast += v * (gi - gj) * (gi - gj);
+      vx += v * (gi - ux) * (gi - ux);
+      vy += v * (gj - uy) * (gj - uy);
+      cor += v * (gi - ux) * (gj - uy);
+      energy += v * v;
+      hxy1 -= v * Math.log2(q + EPS);
+    }
+  }
+  st = { autocorr, cp, cs, ct, contrast, sx: Math.sqrt(vx), sy: Math.sqrt(vy), cor, energy, maxp, hxy1, hxy2, hx: entropy(a.px), hy: entropy(a.py) };
+  statsCache.set(a, st);
+  return st;
+}
 /** Average of a per-angle quantity (numpy.nanmean over angles). */
 function perAngle(f: (a: A, c: C) => number): (c: C) => number {
   return (c) => nanMean(c.angles.map((a) => f(a, c)));
-}
-function sumP(a: A, c: C, w: (gi: number, gj: number) => number): number {
-  const nl = c.g.length;
-  let s = 0;
-  for (let i = 0; i < nl; i++) for (let j = 0; j < nl; j++) s += a.p[i * nl + j]! * w(c.g[i]!, c.g[j]!);
-  return s;
-}
-function sig(a: A, c: C): [number, number, number] {
-  const sx = Math.sqrt(sumP(a, c, (i) => (i - a.ux) ** 2));
-  const sy = Math.sqrt(sumP(a, c, (_i, j) => (j - a.uy) ** 2));
-  const cor = sumP(a, c, (i, j) => (i - a.ux) * (j - a.uy));
-  return [sx, sy, cor];
 }
 function entropy(p: Float64Array): number {
   let s = 0;
@@ -163,19 +193,24 @@ function mcc(a: A, c: C): number {
       B[i * nl + j] = den > 0 ? a.p[i * nl + j]! / den : 0;
     }
   }
-  // S = B Bᵀ (symmetric PSD); eigenvalues of S = eigenvalues of Q.
-  const S = new Matrix(nl, nl);
-  for (let i = 0; i < nl; i++) {
-    for (let j = i; j < nl; j++) {
-      let s = 0;
-      for (let k = 0; k < nl; k++) s += B[i * nl + k]! * B[j * nl + k]!;
-      S.set(i, j, s);
-      S.set(j, i, s);
+  let sq: Float64Array;
+  if (c.symmetric) {
+    // P symmetric ⇒ B symmetric and Q = B², so the eigenvalues of Q are the squares of those of B.
+    sq = symmetricEigenvalues(B, nl).map((x) => x * x).sort();
+  } else {
+    // S = B Bᵀ (symmetric PSD) has the eigenvalues of Q.
+    const S = new Float64Array(nl * nl);
+    for (let i = 0; i < nl; i++) {
+      for (let j = i; j < nl; j++) {
+        let s = 0;
+        for (let k = 0; k < nl; k++) s += B[i * nl + k]! * B[j * nl + k]!;
+        S[i * nl + j] = s;
+        S[j * nl + i] = s;
+      }
     }
+    sq = symmetricEigenvalues(S, nl);
   }
-  const ev = new EigenvalueDecomposition(S, { assumeSymmetric: true }).realEigenvalues.slice().sort((x, y) => x - y);
-  const l2 = ev[ev.length - 2]!;
-  return Math.sqrt(Math.max(0, l2));
+  return Math.sqrt(Math.max(0, sq[nl - 2]!));
 }
 
 export const glcm: FeatureClassDef<GlcmCtx> = {
@@ -183,16 +218,16 @@ export const glcm: FeatureClassDef<GlcmCtx> = {
   doc: 'p(i,j) = normalised co-occurrence matrix per angle (distance from `distances`), p_x, p_y marginals, μ_x, μ_y means, σ SDs; p_{x+y}(k), p_{x−y}(k) sum/difference distributions; ε = 2.2e-16. Values averaged over angles.',
   prepare,
   features: {
-    Autocorrelation: { doc: 'Autocorrelation = Σ_i Σ_j p(i,j) i j.', compute: perAngle((a, c) => sumP(a, c, (i, j) => i * j)) },
+    Autocorrelation: { doc: 'Autocorrelation = Σ_i Σ_j p(i,j) i j.', compute: perAngle((a, c) => stats(a, c).autocorr) },
     JointAverage: { doc: 'JointAverage = μ_x = Σ_i Σ_j p(i,j) i.', compute: (c) => c.angles.reduce((s, a) => s + a.ux, 0) / c.angles.length },
-    ClusterProminence: { doc: 'ClusterProminence = Σ_i Σ_j (i + j − μ_x − μ_y)⁴ p(i,j).', compute: perAngle((a, c) => sumP(a, c, (i, j) => (i + j - a.ux - a.uy) ** 4)) },
-    ClusterShade: { doc: 'ClusterShade = Σ_i Σ_j (i + j − μ_x − μ_y)³ p(i,j).', compute: perAngle((a, c) => sumP(a, c, (i, j) => (i + j - a.ux - a.uy) ** 3)) },
-    ClusterTendency: { doc: 'ClusterTendency = Σ_i Σ_j (i + j − μ_x − μ_y)² p(i,j).', compute: perAngle((a, c) => sumP(a, c, (i, j) => (i + j - a.ux - a.uy) ** 2)) },
-    Contrast: { doc: 'Contrast = Σ_i Σ_j (i − j)² p(i,j).', compute: perAngle((a, c) => sumP(a, c, (i, j) => (i - j) ** 2)) },
+    ClusterProminence: { doc: 'ClusterProminence = Σ_i Σ_j (i + j − μ_x − μ_y)⁴ p(i,j).', compute: perAngle((a, c) => stats(a, c).cp) },
+    ClusterShade: { doc: 'ClusterShade = Σ_i Σ_j (i + j − μ_x − μ_y)³ p(i,j).', compute: perAngle((a, c) => stats(a, c).cs) },
+    ClusterTendency: { doc: 'ClusterTendency = Σ_i Σ_j (i + j − μ_x − μ_y)² p(i,j).', compute: perAngle((a, c) => stats(a, c).ct) },
+    Contrast: { doc: 'Contrast = Σ_i Σ_j (i − j)² p(i,j).', compute: perAngle((a, c) => stats(a, c).contrast) },
     Correlation: {
       doc: 'Correlation = (Σ_i Σ_j p(i,j) i j − μ_x μ_y) / (σ_x σ_y); 1 when σ_x σ_y = 0 (flat region).',
       compute: perAngle((a, c) => {
-        const [sx, sy, cor] = sig(a, c);
+        const { sx, sy, cor } = stats(a, c);
         return sx * sy === 0 ? 1 : cor / (sx * sy + EPS);
       }),
     },
@@ -205,16 +240,12 @@ export const glcm: FeatureClassDef<GlcmCtx> = {
         return a.pxSuby.reduce((s, v, k) => s + (k - da) ** 2 * v, 0);
       }),
     },
-    JointEnergy: { doc: 'JointEnergy = Σ_i Σ_j p(i,j)² (IBSI: angular second moment).', compute: perAngle((a) => a.p.reduce((s, v) => s + v * v, 0)) },
+    JointEnergy: { doc: 'JointEnergy = Σ_i Σ_j p(i,j)² (IBSI: angular second moment).', compute: perAngle((a, c) => stats(a, c).energy) },
     JointEntropy: { doc: 'JointEntropy = HXY = −Σ_i Σ_j p(i,j) log2(p(i,j) + ε).', compute: perAngle((a) => a.hxy) },
     Imc1: {
       doc: 'Imc1 = (HXY − HXY1) / max(HX, HY), HXY1 = −Σ p(i,j) log2(p_x(i) p_y(j) + ε), HX/HY marginal entropies; 0 when max(HX,HY) = 0.',
       compute: perAngle((a, c) => {
-        const hx = entropy(a.px);
-        const hy = entropy(a.py);
-        const nl = c.g.length;
-        let hxy1 = 0;
-        for (let i = 0; i < nl; i++) for (let j = 0; j < nl; j++) hxy1 -= a.p[i * nl + j]! * Math.log2(a.px[i]! * a.py[j]! + EPS);
+        const { hx, hy, hxy1 } = stats(a, c);
         const div = Math.max(hx, hy);
         return div === 0 ? 0 : (a.hxy - hxy1) / div;
       }),
@@ -222,9 +253,7 @@ export const glcm: FeatureClassDef<GlcmCtx> = {
     Imc2: {
       doc: 'Imc2 = sqrt(1 − exp(−2 (HXY2 − HXY))), HXY2 = −Σ p_x(i) p_y(j) log2(p_x(i) p_y(j) + ε); 0 when HXY2 = HXY.',
       compute: perAngle((a, c) => {
-        const nl = c.g.length;
-        let hxy2 = 0;
-        for (let i = 0; i < nl; i++) for (let j = 0; j < nl; j++) { const q = a.px[i]! * a.py[j]!; hxy2 -= q * Math.log2(q + EPS); }
+        const { hxy2 } = stats(a, c);
         if (hxy2 === a.hxy) return 0;
         return Math.sqrt(1 - Math.exp(-2 * (hxy2 - a.hxy)));
       }),
@@ -239,9 +268,9 @@ export const glcm: FeatureClassDef<GlcmCtx> = {
     Id: { doc: 'Id = Σ_k p_{x−y}(k) / (1 + k) (IBSI: inverse difference).', compute: perAngle((a) => a.pxSuby.reduce((s, v, k) => s + v / (1 + k), 0)) },
     Idn: { doc: 'Idn = Σ_k p_{x−y}(k) / (1 + k/Ng).', compute: perAngle((a, c) => a.pxSuby.reduce((s, v, k) => s + v / (1 + k / c.Ng), 0)) },
     InverseVariance: { doc: 'InverseVariance = Σ_{k=1}^{Ng−1} p_{x−y}(k) / k².', compute: perAngle((a) => a.pxSuby.reduce((s, v, k) => (k === 0 ? s : s + v / (k * k)), 0)) },
-    MaximumProbability: { doc: 'MaximumProbability = max p(i,j) (IBSI: joint maximum).', compute: perAngle((a) => a.p.reduce((m, v) => (v > m ? v : m), -Infinity)) },
+    MaximumProbability: { doc: 'MaximumProbability = max p(i,j) (IBSI: joint maximum).', compute: perAngle((a, c) => stats(a, c).maxp) },
     SumAverage: { doc: 'SumAverage = Σ_{k=2}^{2Ng} k p_{x+y}(k).', compute: perAngle((a) => a.pxAddy.reduce((s, v, k) => s + (k + 2) * v, 0)) },
     SumEntropy: { doc: 'SumEntropy = −Σ_k p_{x+y}(k) log2(p_{x+y}(k) + ε).', compute: perAngle((a) => entropy(a.pxAddy)) },
-    SumSquares: { doc: 'SumSquares = Σ_i Σ_j (i − μ_x)² p(i,j) (IBSI: joint variance).', compute: perAngle((a, c) => sumP(a, c, (i) => (i - a.ux) ** 2)) },
+    SumSquares: { doc: 'SumSquares = Σ_i Σ_j (i − μ_x)² p(i,j) (IBSI: joint variance).', compute: perAngle((a, c) => stats(a, c).sx ** 2) },
   },
 };
