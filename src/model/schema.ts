@@ -90,8 +90,20 @@ export const extractionSchema = z
 export type Extraction = z.infer<typeof extractionSchema>;
 
 /** A research-only sub-model (single-sequence T1 or T2 radscore); same normalisation fields per term. */
+export const probabilitySchema = z
+  .object({
+    method: z.literal('logistic'),
+    a: finite,
+    b: finite,
+    fittedOn: z.string(),
+    n: int.min(1),
+  })
+  .strict()
+  .describe('Logistic recalibration p = 1/(1+exp(-(a + b*radscore))), used for Hosmer-Lemeshow, calibration curve and DCA');
+export type ProbabilityMap = z.infer<typeof probabilitySchema>;
+
 export const subModelSchema = z
-  .object({ terms: z.array(termSchema), intercept: finite, cutoff: finite })
+  .object({ terms: z.array(termSchema).min(1), intercept: finite, cutoff: finite, probability: probabilitySchema.optional() })
   .strict();
 export type SubModel = z.infer<typeof subModelSchema>;
 
@@ -116,17 +128,7 @@ export const modelSchema = z
       })
       .strict(),
     extraction: extractionSchema,
-    probability: z
-      .object({
-        method: z.literal('logistic'),
-        a: finite,
-        b: finite,
-        fittedOn: z.string(),
-        n: int.min(1),
-      })
-      .strict()
-      .optional()
-      .describe('Logistic recalibration p = 1/(1+exp(-(a + b*radscore))), used for Hosmer-Lemeshow, calibration curve and DCA'),
+    probability: probabilitySchema.optional(),
     provenance: z
       .object({
         source: z.string(),

@@ -1,0 +1,14 @@
+/** Public surface of the radscore model module. */
+export * from './schema.js';
+export { loadModel, parseModel, saveModel, modelHash, finaliseModel, canonicalJson } from './load.js';
+export { scoreStudy, requiredFeatures, isNotAssessable, uncalibratedNotice, linearScore } from './score.js';
+export type { ScoreResult, ScoreOutcome, NotAssessableScore, TermContribution, StudyFeatures, ScoreOptions, ModelRef } from './score.js';
+export { DEFAULT_EXTRACTION } from './defaults.js';
+export { calibrateModel } from './calibrate.js';
+export { trainModel, stratifiedSplit, joinCohort } from './train.js';
+export { evaluateCohort, modelsOf, HOSMER_LEMESHOW_METHOD } from './evaluate.js';
+export { deriveLabel, parseLabels, readLabels, labelCounts } from './labels.js';
+export type { LabelRow, LabelCounts } from './labels.js';
+export { parseFeatureTable, readFeatureTable, formatFeatureTable, writeFeatureTable, rowFeatures } from './table.js';
+export type { FeatureTable } from './table.js';
+export { syntheticCohort, labelsCsv } from './synthetic.js';
