@@ -156,6 +156,24 @@ function checkBBox(m: BinaryMask): BBox | null {
   }
 }
 
+/** Crop image and mask to the ROI bounding box ± pad voxels (PyRadiomics preCrop / cropToTumorMask). */
+function cropWithPad(img: RImage, m: BinaryMask, pad: number): { image: RImage; mask: BinaryMask } {
+  const bb = checkBBox(m);
+  if (!bb) return { image: img, mask: m };
+  const box: BBox = { lo: [0, 0, 0], hi: [0, 0, 0] };
+  for (let k = 0; k < 3; k++) {
+    box.lo[k] = Math.max(bb.lo[k]! - pad, 0);
+    box.hi[k] = Math.min(bb.hi[k]! + pad, img.dims[k]! - 1);
+  }
+  const origin = indexToPoint(img, box.lo[0], box.lo[1], box.lo[2]);
+  const dims = bboxSize(box) as Vec3;
+  const r = cropRoi(img.data, m.data, img.dims, img.spacing, box);
+  return {
+    image: { ...img, dims, origin, data: r.values },
+    mask: { ...m, dims: [...dims] as Vec3, origin: [...origin] as Vec3, data: r.mask },
+  };
+}
+
 /** Which features to compute for one image name / class, given `only`. */
 interface Plan {
   wantAll: boolean;
@@ -282,6 +300,12 @@ export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsS
     roiMask = r.mask;
     imageDiagnostics(img, 'interpolated', diagnostics);
     maskDiagnostics(roiMask, s.label, 'interpolated', diagnostics);
+  }
+
+  if (s.preCrop && s.resampledPixelSpacing === null && !geometryMismatch(img, roiMask, s.geometryTolerance)) {
+    const c = cropWithPad(img, roiMask, s.padDistance);
+    img = c.image;
+    roiMask = c.mask;
   }
 
   const mismatch = geometryMismatch(img, roiMask, s.geometryTolerance);
