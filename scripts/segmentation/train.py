@@ -53,7 +53,7 @@ class Block(nn.Module):
 class UNet(nn.Module):
     """2.5-D U-Net: 3 adjacent sagittal slices in, 5 class probabilities out. 4 poolings (H, W multiple of 16)."""
 
-    def __init__(self, cin=3, ncls=N_CLASSES, ch=(16, 32, 64, 96, 128)):
+    def __init__(self, cin=3, ncls=N_CLASSES, ch=(8, 16, 32, 64, 128)):
         super().__init__()
         self.enc = nn.ModuleList()
         c = cin

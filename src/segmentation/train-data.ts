@@ -210,3 +210,42 @@ export function exportStudies(outDir: string, ns: string, first: number, count: 
   }
   return entries;
 }
+
+/**
+ * Same export, from `generateStudy` of the phantom generator (its own protocol/vendor variation): study `n`
+ * uses seed `seed`, index n, vendor VENDORS[n % 3], bone alternating.
+ */
+export async function exportGeneratorStudies(outDir: string, seed: number, first: number, count: number, split: 'train' | 'val', log: (s: string) => void = () => {}): Promise<ExportEntry[]> {
+  const { generateStudy, VENDORS } = await import('../phantom/index.js');
+  mkdirSync(outDir, { recursive: true });
+  const entries: ExportEntry[] = [];
+  for (let n = first; n < first + count; n++) {
+    const study = generateStudy({ seed, index: n, vendor: VENDORS[n % VENDORS.length], bone: n % 2 ? 'low' : 'normal', roles: ['t1', 't2'] });
+    const t1 = study.series.find((s) => s.role === 't1')!;
+    const t2 = study.series.find((s) => s.role === 't2')!;
+    const g = t1.geometry!;
+    const frame = planeFrame(g);
+    if ('error' in frame) throw new Error(frame.error);
+    const grid = modelGrid(g, frame, MODEL_SPACING, MODEL_MULTIPLE);
+    const nz = g.dims[2];
+    const base = `gen${seed}-${n}`;
+    writeFileSync(path.join(outDir, `${base}_tissue.u8`), labelsToModelGrid(t1.tissue, g, grid));
+    writeFileSync(path.join(outDir, `${base}_target.u8`), labelsToModelGrid(targetClasses(t1.levels, t1.tissue), g, grid));
+    const imgs: string[] = [];
+    for (const s of [t1, t2]) {
+      // T1 and T2 share the geometry in the generator; skip otherwise
+      if (!s.geometry || s.geometry.dims.join() !== g.dims.join()) continue;
+      const st = normStats(s.image);
+      const norm = normalise(s.image, st);
+      const fill = Math.max(-1, Math.min(3, (0 - st.lo) / (st.hi - st.lo)));
+      const stack = toModelGrid({ ...g, data: norm }, grid, 0, nz, fill);
+      const f = `${base}_${s.role}.f32`;
+      writeFileSync(path.join(outDir, f), Buffer.from(stack.buffer, stack.byteOffset, stack.byteLength));
+      imgs.push(f);
+    }
+    const bodies = groundTruthBodyStats({ ...g, data: t1.levels });
+    entries.push({ id: base, split, bone: study.bone, nz, height: grid.height, width: grid.width, tissue: `${base}_tissue.u8`, target: `${base}_target.u8`, images: imgs, bodies });
+    log(`${base} ${study.vendor} ${g.dims.join('x')} -> ${grid.width}x${grid.height}`);
+  }
+  return entries;
+}
