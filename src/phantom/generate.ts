@@ -139,11 +139,16 @@ function stackFrames(s: Stack): FrameGeom[] {
 /** Volume geometry of a stack of frames in volume order (k ascending along row × col). */
 export function framesGeometry(frames: FrameGeom[]): Geometry {
   const f0 = frames[0]!;
-  const nrm = cross(f0.row, f0.col);
-  const nn = Math.hypot(...nrm);
-  const n: Vec3 = [nrm[0] / nn, nrm[1] / nn, nrm[2] / nn];
-  const dz = frames.length > 1 ? dot(n, frames[1]!.position) - dot(n, f0.position) : f0.thickness;
-  const direction: Mat3 = [f0.row[0], f0.col[0], n[0], f0.row[1], f0.col[1], n[1], f0.row[2], f0.col[2], n[2]];
+  const unit = (v: Vec3): Vec3 => {
+    const l = Math.hypot(v[0], v[1], v[2]);
+    return [v[0] / l, v[1] / l, v[2] / l];
+  };
+  const row = unit(f0.row);
+  const col = unit(f0.col);
+  const n = unit(cross(row, col));
+  const last = frames[frames.length - 1]!;
+  const dz = frames.length > 1 ? (dot(n, last.position) - dot(n, f0.position)) / (frames.length - 1) : f0.thickness;
+  const direction: Mat3 = [row[0], col[0], n[0], row[1], col[1], n[1], row[2], col[2], n[2]];
   return { dims: [f0.cols, f0.rows, frames.length], spacing: [f0.spacingI, f0.spacingJ, dz], origin: [...f0.position] as Vec3, direction };
 }
 
