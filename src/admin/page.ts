@@ -10,6 +10,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>OsteoScreen admin</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/admin.css">
 <script src="/assets/admin.js" defer></script>
 </head>
@@ -83,6 +84,7 @@ export const PAGE_HTML = `<!doctype html>
 export const PAGE_CSS = `
 :root { --fg:#1d232a; --muted:#5f6b77; --line:#d6dbe0; --bg:#f6f7f9; --ok:#1f7a3a; --bad:#b42318; --warn:#b54708; --info:#175cd3; --grey:#667085; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin:0; font: 14px/1.4 "DejaVu Sans", system-ui, sans-serif; color: var(--fg); background: var(--bg); }
 header { background:#fff; border-bottom:1px solid var(--line); padding:10px 16px; }
 h1 { font-size:20px; margin:0 0 4px 0; }
@@ -97,7 +99,7 @@ nav { display:flex; gap:6px; align-items:center; border-bottom:1px solid var(--l
 nav .spacer { flex:1; }
 .tab { border:1px solid transparent; border-bottom:none; background:none; padding:6px 12px; cursor:pointer; font: inherit; border-radius:4px 4px 0 0; }
 .tab.active { background:#fff; border-color: var(--line); margin-bottom:-1px; font-weight:bold; }
-button { font: inherit; padding: 3px 10px; border:1px solid var(--line); border-radius:4px; background:#fff; cursor:pointer; }
+button { font: inherit; white-space: nowrap; padding: 3px 10px; border:1px solid var(--line); border-radius:4px; background:#fff; cursor:pointer; }
 button:hover { border-color: var(--info); }
 button.danger { color: var(--bad); }
 button.link { border:none; background:none; color: var(--info); text-decoration: underline; }
@@ -302,8 +304,19 @@ export const PAGE_JS = String.raw`
   function act(method, path, done, body) {
     return api(path, { method: method, body: body }).then(function (r) {
       message(done + (r && r.retried !== undefined ? ' (' + r.retried + ')' : '') + '.', false);
+      if (r && r.job && r.studyInstanceUid) markQueued(r.studyInstanceUid, r.job);
       return refresh();
     }).catch(function (e) { if (e.message !== 'unauthorized') message(e.message, true); });
+  }
+
+  // Show the state the server answered (the new job is queued) until the next refresh replaces the row.
+  function markQueued(uid, job) {
+    document.querySelectorAll('#jobs tbody tr').forEach(function (tr) {
+      if (tr.getAttribute('data-study') !== uid) return;
+      var b = tr.querySelector('.badge');
+      if (b) { b.textContent = job.state; b.setAttribute('data-state', job.state); }
+      tr.querySelectorAll('button[data-action=rerun]').forEach(function (x) { x.disabled = true; });
+    });
   }
 
   // ------------------------------------------------------------------ detail
