@@ -169,13 +169,25 @@ export function writeSeries(st: PhantomStudy, s: PhantomSeries, dir: string, enh
   s.instanceOrder.forEach((f, n) => px.set(s.stored.subarray(f * frameBytes, (f + 1) * frameBytes), n * frameBytes));
   const F0 = s.frames[0]!;
   const multiOrientation = s.frames.some((F) => F.row.some((v, i) => v !== F0.row[i]) || F.col.some((v, i) => v !== F0.col[i]));
-  const contrast = seq.contrast === 'T1' ? 'T1' : seq.contrast === 'T2' ? 'T2' : seq.contrast === 'STIR' ? 'T2' : 'MIXED';
+  const contrast = seq.contrast === 'T1' ? 'T1' : seq.contrast === 'T2' ? 'T2' : seq.contrast === 'STIR' ? 'STIR' : 'UNKNOWN';
   const derived = s.imageType[0] === 'DERIVED';
-  const frameType = derived ? ['DERIVED', 'SECONDARY', 'M', 'NONE'] : ['ORIGINAL', 'PRIMARY', 'M', 'NONE'];
+  const frameType = derived ? ['DERIVED', 'PRIMARY', 'M', 'NONE'] : ['ORIGINAL', 'PRIMARY', 'M', 'NONE'];
   const shared: Record<string, unknown> = {
     PixelMeasuresSequence: [{ PixelSpacing: dsv([F0.spacingJ, F0.spacingI]), SliceThickness: ds(F0.thickness), SpacingBetweenSlices: ds(s.spacingBetweenSlices) }],
     MRTimingAndRelatedParametersSequence: [
-      { RepetitionTime: ds(seq.repetitionTime), FlipAngle: ds(seq.flipAngle), EchoTrainLength: String(seq.echoTrainLength), RFEchoTrainLength: String(seq.echoTrainLength), GradientEchoTrainLength: '0' },
+      {
+        RepetitionTime: ds(seq.repetitionTime),
+        FlipAngle: ds(seq.flipAngle),
+        EchoTrainLength: String(seq.echoTrainLength),
+        RFEchoTrainLength: String(seq.echoTrainLength),
+        GradientEchoTrainLength: '0',
+        SpecificAbsorptionRateSequence: [{ SpecificAbsorptionRateDefinition: 'WB', SpecificAbsorptionRateValue: '0.5' }],
+        OperatingModeSequence: [
+          { OperatingModeType: 'STATIC FIELD', OperatingMode: 'IEC_NORMAL' },
+          { OperatingModeType: 'RF', OperatingMode: 'IEC_NORMAL' },
+          { OperatingModeType: 'GRADIENT', OperatingMode: 'IEC_NORMAL' },
+        ],
+      },
     ],
     MREchoSequence: [{ EffectiveEchoTime: ds(seq.echoTime) }],
     MRModifierSequence: [
@@ -188,6 +200,26 @@ export function writeSeries(st: PhantomStudy, s: PhantomSeries, dir: string, enh
         SpectrallySelectedExcitation: 'NONE',
         SpatialPresaturation: 'SLAB',
         PartialFourier: 'NO',
+        ParallelAcquisition: 'NO',
+      },
+    ],
+    MRFOVGeometrySequence: [
+      {
+        InPlanePhaseEncodingDirection: 'ROW',
+        MRAcquisitionFrequencyEncodingSteps: s.cols,
+        MRAcquisitionPhaseEncodingStepsInPlane: Math.round(s.rows * 0.8),
+        PercentSampling: '100',
+        PercentPhaseFieldOfView: '100',
+      },
+    ],
+    MRImagingModifierSequence: [{ MagnetizationTransfer: 'NONE', BloodSignalNulling: 'NO', Tagging: 'NONE', TransmitterFrequency: '63.6', PixelBandwidth: '200' }],
+    MRReceiveCoilSequence: [{ ReceiveCoilName: 'SPINE', ReceiveCoilManufacturerName: '', ReceiveCoilType: 'MULTICOIL', QuadratureReceiveCoil: 'NO', MultiCoilDefinitionSequence: [{ MultiCoilElementName: 'SP1', MultiCoilElementUsed: 'YES' }] }],
+    MRTransmitCoilSequence: [{ TransmitCoilName: 'BODY', TransmitCoilManufacturerName: '', TransmitCoilType: 'BODY' }],
+    MRAveragesSequence: [{ NumberOfAverages: '1' }],
+    FrameAnatomySequence: [
+      {
+        AnatomicRegionSequence: [{ CodeValue: '122496002', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Lumbar spine' }],
+        FrameLaterality: 'U',
       },
     ],
     PixelValueTransformationSequence: [{ RescaleIntercept: ds(s.rescaleIntercept), RescaleSlope: ds(s.rescaleSlope), RescaleType: 'US' }],
@@ -200,7 +232,16 @@ export function writeSeries(st: PhantomStudy, s: PhantomSeries, dir: string, enh
   const perFrame = s.instanceOrder.map((f, n) => {
     const F = s.frames[f]!;
     return {
-      FrameContentSequence: [{ StackID: '1', InStackPositionNumber: n + 1, DimensionIndexValues: [1, n + 1] }],
+      FrameContentSequence: [
+        {
+          FrameAcquisitionDateTime: `${st.studyDate}${st.studyTime}`,
+          FrameReferenceDateTime: `${st.studyDate}${st.studyTime}`,
+          FrameAcquisitionDuration: '180000',
+          StackID: '1',
+          InStackPositionNumber: n + 1,
+          DimensionIndexValues: [1, n + 1],
+        },
+      ],
       PlanePositionSequence: [{ ImagePositionPatient: dsv(F.position) }],
       ...(multiOrientation ? { PlaneOrientationSequence: [{ ImageOrientationPatient: dsv([...F.row, ...F.col]) }] } : {}),
     };
@@ -214,6 +255,8 @@ export function writeSeries(st: PhantomStudy, s: PhantomSeries, dir: string, enh
     ImageType: frameType,
     InstanceNumber: '1',
     ContentQualification: 'RESEARCH',
+    DeviceSerialNumber: 'PHANTOM0001',
+    SoftwareVersions: 'osteoscreen-phantom',
     NumberOfFrames: String(nF),
     AcquisitionContrast: contrast,
     PixelPresentation: 'MONOCHROME',
@@ -226,23 +269,30 @@ export function writeSeries(st: PhantomStudy, s: PhantomSeries, dir: string, enh
     BurnedInAnnotation: 'NO',
     LossyImageCompression: '00',
     PresentationLUTShape: 'IDENTITY',
-    PulseSequenceName: seq.contrast === 'GRE' ? 'fl2d' : 'tse2d',
-    MRAcquisitionType: '2D',
-    EchoPulseSequence: seq.contrast === 'GRE' ? 'GRADIENT' : 'SPIN',
-    MultipleSpinEcho: seq.contrast === 'GRE' ? 'NO' : 'YES',
-    MultiPlanarExcitation: 'YES',
-    PhaseContrast: 'NO',
-    TimeOfFlightContrast: 'NO',
-    SteadyStatePulseSequence: 'NONE',
-    EchoPlanarPulseSequence: 'NO',
-    SaturationRecovery: 'NO',
-    SpectrallySelectedSuppression: 'NONE',
-    OversamplingPhase: 'NONE',
-    GeometryOfKSpaceTraversal: 'RECTILINEAR',
-    SegmentedKSpaceTraversal: 'PARTIAL',
-    RectilinearPhaseEncodeReordering: 'LINEAR',
-    NumberOfKSpaceTrajectories: '1',
-    CoverageOfKSpace: 'FULL',
+    AcquisitionDateTime: `${st.studyDate}${st.studyTime}`,
+    AcquisitionDuration: '180',
+    ApplicableSafetyStandardAgency: 'IEC',
+    AcquisitionContextSequence: [],
+    ...(derived
+      ? {}
+      : {
+          PulseSequenceName: seq.contrast === 'GRE' ? 'fl2d' : 'tse2d',
+          MRAcquisitionType: '2D',
+          EchoPulseSequence: seq.contrast === 'GRE' ? 'GRADIENT' : 'SPIN',
+          ...(seq.contrast === 'GRE' ? {} : { MultipleSpinEcho: 'YES' }),
+          MultiPlanarExcitation: 'YES',
+          PhaseContrast: 'NO',
+          TimeOfFlightContrast: 'NO',
+          SteadyStatePulseSequence: 'NONE',
+          EchoPlanarPulseSequence: 'NO',
+          SaturationRecovery: 'NO',
+          SpectrallySelectedSuppression: 'NONE',
+          OversamplingPhase: 'NONE',
+          GeometryOfKSpaceTraversal: 'RECTILINEAR',
+          SegmentedKSpaceTraversal: 'PARTIAL',
+          RectilinearPhaseEncodeReordering: 'LINEAR',
+          NumberOfKSpaceTrajectories: '1',
+        }),
     ...(seq.inversionTime !== undefined ? { InversionTime: ds(seq.inversionTime) } : {}),
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimUid }],
     DimensionIndexSequence: [
