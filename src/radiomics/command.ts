@@ -9,7 +9,8 @@ import { parseOptions, UsageError, type Command } from '../common/command.js';
 import { errorMessage } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { Progress } from '../common/progress.js';
-import { extractFeatures, type ExtractResult } from './extractor.js';
+import type { ExtractResult } from './extractor.js';
+import { createRadiomicsPool, type RadiomicsPool } from './parallel.js';
 import { loadImage, loadMask } from './io.js';
 import { defaultSettings, loadParams, withSetting, type RadiomicsSettings } from './settings.js';
 
@@ -35,6 +36,7 @@ Options:
   --format csv|json  output format (default csv; json only for one case)
   --out FILE         write the output to FILE instead of stdout
   --no-diagnostics   leave the diagnostics_* columns out of the CSV
+  --workers N        worker threads (default: number of CPUs; 1 = no threads)
   -h, --help         this help
 
 Values PyRadiomics yields as NaN are written as "nan" (CSV) / null (JSON); the reason is in
@@ -112,7 +114,7 @@ export function toCsv(rows: Row[], withDiagnostics: boolean): string {
   return lines.join('\n') + '\n';
 }
 
-function runCase(image: string, mask: string, settings: RadiomicsSettings, only: string[] | undefined): ExtractResult {
+async function runCase(pool: RadiomicsPool, image: string, mask: string, settings: RadiomicsSettings, only: string[] | undefined): Promise<ExtractResult> {
   const img = loadImage(image);
   const msk = loadMask(mask);
   const nImages = only ? new Set(only.map((n) => n.split('_').slice(0, -2).join('_').toLowerCase())).size : Object.entries(settings.imageType).reduce((n, [t, o]) => {
@@ -121,7 +123,7 @@ function runCase(image: string, mask: string, settings: RadiomicsSettings, only:
     return n + 1;
   }, 0);
   const progress = new Progress('features', nImages);
-  return extractFeatures(img, msk, settings, { only, onImage: (name) => progress.tick(name) });
+  return pool.extract(img, msk, settings, { only, onImage: (name) => progress.tick(name) });
 }
 
 export const featuresCommand: Command = {
@@ -141,6 +143,7 @@ export const featuresCommand: Command = {
         format: { type: 'string' },
         out: { type: 'string' },
         'no-diagnostics': { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       }).values;
       if (opts.help) {
@@ -152,6 +155,7 @@ export const featuresCommand: Command = {
       if (opts.batch && (opts.image || opts.mask)) throw new UsageError('use either --batch or --image/--mask');
       if (!opts.batch && (!opts.image || !opts.mask)) throw new UsageError('--image and --mask are required (or --batch)');
       if (opts.batch && format === 'json') throw new UsageError('--format json is for a single case; use csv with --batch');
+      if (opts.workers !== undefined && !/^\d+$/.test(opts.workers)) throw new UsageError(`--workers expects a positive integer, got "${opts.workers}"`);
       if (opts.label !== undefined && !/^-?\d+$/.test(opts.label)) throw new UsageError(`--label expects an integer, got "${opts.label}"`);
     } catch (e) {
       if (e instanceof UsageError) {
@@ -161,12 +165,13 @@ export const featuresCommand: Command = {
       throw e;
     }
     const write = (text: string) => (opts.out ? writeFileSync(opts.out, text) : process.stdout.write(text));
+    const pool = createRadiomicsPool({ workers: opts.workers ? Number(opts.workers) : undefined });
     try {
       let settings = opts.params ? loadParams(opts.params) : defaultSettings();
       if (opts.label !== undefined) settings = withSetting(settings, { label: Number(opts.label) });
       const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       if (!opts.batch) {
-        const result = runCase(opts.image!, opts.mask!, settings, only);
+        const result = await runCase(pool, opts.image!, opts.mask!, settings, only);
         if ((opts.format ?? 'csv') === 'json') write(JSON.stringify({ features: result.features, diagnostics: result.diagnostics }, null, 1) + '\n');
         else write(toCsv([{ head: { Image: opts.image!, Mask: opts.mask! }, result }], !opts['no-diagnostics']));
         return 0;
@@ -191,7 +196,7 @@ export const featuresCommand: Command = {
         let s = settings;
         if (cl >= 0 && cells[cl] && opts.label === undefined) s = withSetting(settings, { label: Number(cells[cl]) });
         try {
-          rows.push({ head, result: runCase(image, mask, s, only) });
+          rows.push({ head, result: await runCase(pool, image, mask, s, only) });
         } catch (e) {
           failed++;
           log.error('case failed', { image: path.basename(image), reason: errorMessage(e) });
@@ -207,6 +212,8 @@ export const featuresCommand: Command = {
       }
       process.stderr.write(`osteoscreen features: ${errorMessage(e)}\n`);
       return 3;
+    } finally {
+      await pool.close();
     }
   },
 };

@@ -272,6 +272,14 @@ function generatorOptions(type: string, settings: RadiomicsSettings, plan: Plan)
 }
 
 /**
+ * Whether image type `type` (with its own options) yields any of the `only` features (all when `only` is unset).
+ * Used to skip filters (and whole worker jobs) that no requested feature needs.
+ */
+export function imageTypeNeeded(type: string, settings: RadiomicsSettings, only?: string[]): boolean {
+  return generatorOptions(type, settings, makePlan(only)) !== null;
+}
+
+/**
  * Extract features of `image` inside `mask` (voxels equal to `settings.setting.label`).
  * Throws RoiError (code radiomics-roi) when the ROI cannot be used, as PyRadiomics raises ValueError.
  */

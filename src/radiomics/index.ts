@@ -24,4 +24,5 @@ export {
 export { FEATURE_CLASSES, IMAGE_CLASSES, featureNames } from './features/index.js';
 export { discretize, binEdges, type Discretized } from './binning.js';
 export { RoiError } from './preprocess.js';
+export { createRadiomicsPool, extractFeaturesParallel, splitJobs, type RadiomicsPool } from './parallel.js';
 export { featuresCommand } from './command.js';
