@@ -45,6 +45,18 @@ R('statistics against R reference implementations (live Rscript)', () => {
     });
     const k013 = lam.indexOf(0.13);
     expect(fit.df[k013]).toBeGreaterThan(0);
+    // our solutions satisfy the LASSO optimality (KKT) conditions to ~1e-12, independently of R
+    let kkt = 0;
+    lam.forEach((l, k) => {
+      const b = fit.beta[k]!;
+      const res = y.map((yy, i) => yy - fit.intercept[k]! - rowsArr[i]!.reduce((s, x, j) => s + x * b[j]!, 0));
+      for (let j = 0; j < b.length; j++) {
+        const g = res.reduce((s, r, i) => s + r * rowsArr[i]![j]!, 0) / y.length;
+        kkt = Math.max(kkt, b[j] === 0 ? Math.max(0, Math.abs(g) - l) : Math.abs(g - l * Math.sign(b[j]!)));
+      }
+    });
+    report.kktViolation = kkt;
+    expect(kkt).toBeLessThan(1e-9);
     report.lassoGaussian = worst;
     expect(worst).toBeLessThan(1e-5);
   });

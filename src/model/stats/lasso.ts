@@ -1,4 +1,4 @@
-import { Matrix } from 'ml-matrix';
+import { Matrix, solve } from 'ml-matrix';
 
 /**
  * LASSO by coordinate descent, matching glmnet(standardize = FALSE, intercept = TRUE, alpha = 1):
@@ -22,6 +22,11 @@ export interface LassoOptions {
   lambdaMinRatio?: number;
   thresh?: number;
   maxIter?: number;
+  /**
+   * glmnet's early exit on a computed path (never on an explicit λ list): stop after λ index ≥ 5 when the
+   * fraction of deviance explained grows by < 1e-5 (relative) or exceeds 0.999. Default: on for computed paths.
+   */
+  earlyStop?: boolean;
 }
 
 export interface LassoPath {
@@ -72,7 +77,7 @@ export function lambdaPath(X: Matrix, y: ArrayLike<number>, nlambda = 100, ratio
   return out;
 }
 
-function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: number[], thresh: number, maxIter: number): LassoPath {
+function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: number[], thresh: number, maxIter: number, earlyStop: boolean): LassoPath {
   const n = y.length;
   const p = cols.length;
   const ybar = mean(y);
@@ -90,6 +95,7 @@ function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
   const active = new Uint8Array(p);
   const out: LassoPath = { family: 'gaussian', lambda: [], intercept: [], beta: [], df: [] };
   let iter = 0;
+  let rsqPrev = 0;
   const update = (j: number, lam: number): number => {
     if (v[j]! <= 0) return 0;
     const c = xc[j]!;
@@ -104,6 +110,65 @@ function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
     if (nb !== 0) active[j] = 1;
     return v[j]! * d * d;
   };
+  const yc = Float64Array.from(r);
+  const objective = (lam: number) => {
+    let rss = 0;
+    for (let i = 0; i < n; i++) rss += r[i]! * r[i]!;
+    let l1 = 0;
+    for (let j = 0; j < p; j++) l1 += Math.abs(beta[j]!);
+    return rss / (2 * n) + lam * l1;
+  };
+  /**
+   * Exact solve on the current active set and sign pattern (the LASSO stationarity conditions
+   * G·β_A = X_Aᵀy/n − λ·sign(β_A), with ml-matrix): accepted only when the signs hold and the objective
+   * does not increase; the next full sweep then checks the KKT conditions of every coordinate.
+   */
+  const polish = (lam: number): void => {
+    const A: number[] = [];
+    for (let j = 0; j < p; j++) if (beta[j] !== 0) A.push(j);
+    const k = A.length;
+    if (!k || k >= n) return;
+    const G = new Matrix(k, k);
+    const rhs = new Matrix(k, 1);
+    for (let a = 0; a < k; a++) {
+      const ca = xc[A[a]!]!;
+      for (let b = a; b < k; b++) {
+        const cb = xc[A[b]!]!;
+        let d = 0;
+        for (let i = 0; i < n; i++) d += ca[i]! * cb[i]!;
+        G.set(a, b, d / n);
+        G.set(b, a, d / n);
+      }
+      let c = 0;
+      for (let i = 0; i < n; i++) c += ca[i]! * yc[i]!;
+      rhs.set(a, 0, c / n - lam * Math.sign(beta[A[a]!]!));
+    }
+    let sol: Matrix;
+    try {
+      sol = solve(G, rhs);
+    } catch {
+      return;
+    }
+    for (let a = 0; a < k; a++) {
+      const v2 = sol.get(a, 0);
+      if (!Number.isFinite(v2) || Math.sign(v2) !== Math.sign(beta[A[a]!]!)) return;
+    }
+    const before = objective(lam);
+    const saved = A.map((j) => beta[j]!);
+    const savedR = Float64Array.from(r);
+    A.forEach((j, a) => (beta[j] = sol.get(a, 0)));
+    r.set(yc);
+    for (const j of A) {
+      const c = xc[j]!;
+      const b = beta[j]!;
+      for (let i = 0; i < n; i++) r[i]! -= b * c[i]!;
+    }
+    if (objective(lam) > before) {
+      A.forEach((j, a) => (beta[j] = saved[a]!));
+      r.set(savedR);
+    }
+  };
+  const thrLoose = Math.max(thr, 1e-8 * (nulldev / n || 1));
   for (const lam of lambdas) {
     for (;;) {
       // full sweep
@@ -111,14 +176,15 @@ function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
       for (let j = 0; j < p; j++) dlx = Math.max(dlx, update(j, lam));
       iter++;
       if (dlx < thr) break;
-      // iterate on the active set until converged, then re-check all with a full sweep
+      // iterate on the active set until roughly converged, polish exactly, finish, then re-check all
       const act: number[] = [];
       for (let j = 0; j < p; j++) if (active[j]) act.push(j);
-      for (;;) {
+      for (let sweep = 1; ; sweep++) {
         let d2 = 0;
         for (const j of act) d2 = Math.max(d2, update(j, lam));
         if (++iter > maxIter) throw new Error(`LASSO did not converge in ${maxIter} sweeps`);
         if (d2 < thr) break;
+        if (d2 < thrLoose || sweep % 20 === 0) polish(lam);
       }
     }
     let b0 = ybar;
@@ -131,11 +197,18 @@ function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
     out.intercept.push(b0);
     out.beta.push(Float64Array.from(beta));
     out.df.push(df);
+    if (earlyStop && nulldev > 0) {
+      let rss = 0;
+      for (let i = 0; i < n; i++) rss += r[i]! * r[i]!;
+      const rsq = 1 - rss / nulldev;
+      if (out.lambda.length >= 5 && (rsq - rsqPrev < 1e-5 * rsq || rsq > 0.999)) break;
+      rsqPrev = rsq;
+    }
   }
   return out;
 }
 
-function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: number[], thresh: number, maxIter: number): LassoPath {
+function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: number[], thresh: number, maxIter: number, earlyStop: boolean): LassoPath {
   const n = y.length;
   const p = cols.length;
   const ybar = mean(y);
@@ -145,6 +218,7 @@ function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
   const nulldev = -2 * (ybar * Math.log(ybar) + (1 - ybar) * Math.log(1 - ybar));
   const thr = thresh * nulldev;
   const eta = new Float64Array(n).fill(b0);
+  let devPrev = 0;
   const w = new Float64Array(n);
   const r = new Float64Array(n); // weighted working residual z - eta
   const active = new Uint8Array(p);
@@ -219,6 +293,16 @@ function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
     out.intercept.push(b0);
     out.beta.push(Float64Array.from(beta));
     out.df.push(df);
+    if (earlyStop) {
+      let dev = 0;
+      for (let i = 0; i < n; i++) {
+        const pr = 1 / (1 + Math.exp(-eta[i]!));
+        dev += -2 * (y[i]! ? Math.log(Math.max(pr, 1e-300)) : Math.log(Math.max(1 - pr, 1e-300)));
+      }
+      const dr = 1 - dev / n / nulldev;
+      if (out.lambda.length >= 5 && (dr - devPrev < 1e-5 * dr || dr > 0.999)) break;
+      devPrev = dr;
+    }
   }
   return out;
 }
@@ -232,7 +316,8 @@ export function lassoPath(X: Matrix, y: ArrayLike<number>, opts: LassoOptions = 
   const cols = columns(X);
   const thresh = opts.thresh ?? 1e-12;
   const maxIter = opts.maxIter ?? 1e6;
-  return family === 'gaussian' ? gaussianPath(cols, y, lambdas, thresh, maxIter) : binomialPath(cols, y, lambdas, thresh, maxIter);
+  const early = opts.earlyStop ?? opts.lambda === undefined;
+  return family === 'gaussian' ? gaussianPath(cols, y, lambdas, thresh, maxIter, early) : binomialPath(cols, y, lambdas, thresh, maxIter, early);
 }
 
 /** Linear predictor b0 + xβ at path index k for each row of X. */
