@@ -117,6 +117,9 @@ table.grid { border-collapse: collapse; width:100%; background:#fff; }
 .badge[data-state=not-assessable] { background: var(--warn); }
 .badge[data-state=processing], .badge[data-state=queued] { background: var(--info); }
 .badge[data-state=receiving], .badge[data-state=stable] { background: #7a5af8; }
+.badge[data-state=sent] { background: var(--ok); }
+.badge[data-state=pending] { background: var(--info); }
+.badge[data-state=dead-letter] { background: var(--bad); }
 .badge.warn { background: var(--warn); }
 .badge.ok { background: var(--ok); }
 .flag { font-weight:bold; }
@@ -127,8 +130,12 @@ img.thumb { height: 64px; border:1px solid var(--line); background:#000; cursor:
 img.big { max-width: 100%; border:1px solid var(--line); }
 .actions { display:flex; gap:4px; flex-wrap: wrap; }
 .detail { background:#fff; border:1px solid var(--line); margin-top: 12px; padding: 10px 14px; }
-.detail dl { display:grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
-.detail dt { color: var(--muted); }
+dl { display:grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 8px 0; }
+dt { color: var(--muted); }
+dd { margin: 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.detail .grid td { font-size: 13px; }
+td.feature { word-break: break-all; }
 .cols { display:flex; gap: 24px; flex-wrap: wrap; }
 .cols > div { flex: 1 1 420px; min-width: 0; }
 .code { background:#fff; border:1px solid var(--line); padding:8px; overflow:auto; max-height: 420px; font-size: 12px; }
@@ -168,7 +175,13 @@ export const PAGE_JS = String.raw`
   }
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); return e; }
   function fmtTime(iso) { if (!iso) return '—'; var d = new Date(iso); return d.toLocaleString(); }
-  function fmtNum(x, digits) { if (x === null || x === undefined || !isFinite(x)) return '—'; return Number(x).toFixed(digits === undefined ? 3 : digits); }
+  function fmtNum(x, digits) {
+    if (x === null || x === undefined || x === '' || !isFinite(x)) return '—';
+    x = Number(x);
+    if (Number.isInteger(x) && Math.abs(x) < 1e15) return x.toLocaleString('en-US');
+    if (Math.abs(x) >= 1e4) return Math.round(x).toLocaleString('en-US');
+    return x.toFixed(digits === undefined ? 3 : digits);
+  }
   function fmtBytes(b) { if (b === null || b === undefined || !isFinite(b)) return '—'; var u = ['B', 'kB', 'MB', 'GB', 'TB']; var i = 0; while (b >= 1024 && i < u.length - 1) { b /= 1024; i++; } return b.toFixed(i ? 1 : 0) + ' ' + u[i]; }
   function shortUid(u) { return u && u.length > 24 ? '…' + u.slice(-22) : (u || ''); }
   function badge(state) { return el('span', { class: 'badge', 'data-state': state, text: state }); }
@@ -329,9 +342,10 @@ export const PAGE_JS = String.raw`
     var t = el('table', { class: 'grid' });
     t.appendChild(el('thead', {}, [el('tr', {}, head.map(function (h) { return el('th', { text: h }); }))]));
     var tb = el('tbody');
-    rows.forEach(function (r) { tb.appendChild(el('tr', {}, r.map(function (c) { return c instanceof Node ? el('td', {}, [c]) : el('td', { text: c === null || c === undefined ? '—' : String(c) }); }))); });
+    var featureCol = head.indexOf('Feature');
+    rows.forEach(function (r) { tb.appendChild(el('tr', {}, r.map(function (c, i) { var cls = i === featureCol ? 'feature' : undefined; return c instanceof Node ? el('td', { class: cls }, [c]) : el('td', { class: cls, text: c === null || c === undefined ? '—' : String(c) }); }))); });
     t.appendChild(tb);
-    return t;
+    return el('div', { class: 'scroll' }, [t]);
   }
 
   function showDetail(uid, quiet) {
@@ -374,7 +388,7 @@ export const PAGE_JS = String.raw`
       ['Model', res.model ? res.model.name + ' ' + res.model.version + (res.calibrated === false ? ' — uncalibrated' : '') : null],
       ['Scanner', res.scanner ? [res.scanner.manufacturer, res.scanner.model, res.scanner.station].filter(Boolean).join(' / ') : null],
       ['Job', job.id ? '#' + job.id + ' ' + job.state + ', attempt ' + job.attempts + ', trigger ' + job.trigger : null],
-      ['Timings', job.timings ? Object.keys(job.timings).map(function (k) { return k + ' ' + fmtNum(job.timings[k], 2); }).join(', ') : null],
+      ['Timings (s)', job.timings ? Object.keys(job.timings).map(function (k) { return k + ' ' + fmtNum(job.timings[k], 2); }).join(', ') : null],
     ]));
     if (d.hasSummary) {
       var img = el('img', { class: 'big', alt: 'summary image' });
@@ -397,7 +411,11 @@ export const PAGE_JS = String.raw`
     if (levels && levels.length) {
       left.appendChild(el('h3', { text: 'Segmentation levels and QA' }));
       var keys = Object.keys(levels[0]).filter(function (k) { return typeof levels[0][k] !== 'object'; });
-      left.appendChild(table(keys, levels.map(function (l) { return keys.map(function (k) { return typeof l[k] === 'number' ? fmtNum(l[k], 2) : l[k]; }); })));
+      left.appendChild(table(keys, levels.map(function (l) { return keys.map(function (k) { return typeof l[k] === 'number' ? fmtNum(l[k], 1) : l[k]; }); })));
+      if (seg) left.appendChild(kv([
+        ['QA', seg.ok === false ? 'failed: ' + (seg.reason || '') : seg.ok === true ? 'passed' : undefined],
+        ['Agreement', seg.agreement ? Object.keys(seg.agreement).map(function (k) { return k + ' ' + fmtNum(seg.agreement[k], 3); }).join(', ') : undefined],
+      ]));
     } else if (seg) {
       left.appendChild(el('h3', { text: 'Segmentation' }));
       left.appendChild(el('pre', { class: 'code', text: JSON.stringify(seg, null, 1) }));
@@ -449,7 +467,7 @@ export const PAGE_JS = String.raw`
       var hb = clear(document.querySelector('#housekeeping tbody'));
       r[1].forEach(function (h) {
         hb.appendChild(el('tr', {}, [el('td', { text: h.task }), el('td', { class: 'uid', text: h.cron }), el('td', { text: fmtTime(h.lastRun) }), el('td', { class: 'reason', text: h.lastError ? 'error: ' + h.lastError : h.lastResult ? JSON.stringify(h.lastResult) : '' }), el('td', { text: fmtTime(h.nextRun) }),
-          el('td', {}, [el('button', { text: 'Run now', onclick: function () { act('POST', '/api/housekeeping/' + h.task, 'Ran ' + h.task); } })])]));
+          el('td', {}, [el('button', { 'data-action': 'housekeeping-' + h.task, text: 'Run now', onclick: function () { if (h.task !== 'retention' || confirm('Run retention now? It deletes the instance files of finished studies older than the configured number of days.')) act('POST', '/api/housekeeping/' + h.task, 'Ran ' + h.task); } })])]));
       });
     });
   }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { startService, readToken, type RunningService } from '../helpers/service.js';
 import { writeMrSeries } from '../helpers/mr.js';
 import { storescu } from '../helpers/dcmtk.js';
-import { waitFor } from '../helpers/ports.js';
+import { waitFor, freePort } from '../helpers/ports.js';
 import { parsePrometheusText, total } from './promtext.js';
 import { recordDrift } from '../../src/admin/drift.js';
 import { tokenId } from '../../src/admin/auth.js';
@@ -19,9 +19,14 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 describe('admin HTTP API: auth, actions and their effects, metrics', () => {
   let svc: RunningService;
   let db: Database.Database;
+  let dest: string;
   // Stability is effectively off (1 h): series complete only by the admin "force complete" action.
+  // The output destination is a closed port: deliveries fail and are retried later (rows stay pending).
   beforeAll(async () => {
-    svc = await startService({ env: { OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '3600', OSTEOSCREEN_DRIFT_MIN_STUDIES: '3', OSTEOSCREEN_DRIFT_MAX_Z: '2' } });
+    dest = `PACS@127.0.0.1:${await freePort()}`;
+    svc = await startService({
+      env: { OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '3600', OSTEOSCREEN_DRIFT_MIN_STUDIES: '3', OSTEOSCREEN_DRIFT_MAX_Z: '2', OSTEOSCREEN_OUTPUT_DESTINATION: dest },
+    });
     db = new Database(path.join(svc.dataDir, 'index.sqlite'));
     db.pragma('busy_timeout = 5000');
   });
@@ -106,10 +111,11 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
   it('retries dead-letter outputs of one study (and all) — rows go back to pending', async () => {
     const ins = db.prepare(
       `INSERT INTO outbox (study_uid, job_id, kind, destination, path, sop_uid, state, attempts, last_error, next_attempt_at, created_at, updated_at)
-       VALUES (?, NULL, 'sr', 'PACS@127.0.0.1:1', '/nonexistent.dcm', ?, 'dead-letter', 9, 'connection refused', 0, 1, 1)`,
+       VALUES (?, NULL, 'sr', ?, ?, ?, 'dead-letter', 9, 'connection refused', 0, 1, 1)`,
     );
-    ins.run(s1.studyUid, '1.2.826.0.1.3680043.10.1.1');
-    ins.run('1.2.826.0.1.3680043.10.77', '1.2.826.0.1.3680043.10.1.2'); // another study's
+    // A real DICOM file, so that a delivery attempt in between fails only on the closed port (and stays pending).
+    ins.run(s1.studyUid, dest, s1.files[0], '1.2.826.0.1.3680043.10.1.1');
+    ins.run('1.2.826.0.1.3680043.10.77', dest, s1.files[1], '1.2.826.0.1.3680043.10.1.2'); // another study's
     let st = await study(s1.studyUid);
     expect(st.outputCounts.deadLetter).toBe(1);
     const r = await post(`/api/studies/${s1.studyUid}/retry-outputs`);
@@ -125,18 +131,23 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     db.prepare("DELETE FROM outbox WHERE sop_uid LIKE '1.2.826.0.1.3680043.10.1.%'").run();
   });
 
+  let s3: ReturnType<typeof writeMrSeries>;
   it('serves the summary PNG when it exists, 404 before', async () => {
-    expect((await svc.api(`/api/studies/${s1.studyUid}/summary.png`)).status).toBe(404);
-    expect((await study(s1.studyUid)).hasSummary).toBe(false);
-    const dir = path.join(svc.dataDir, 'outputs', s1.studyUid);
+    // A study that is still receiving has no outputs.
+    s3 = writeMrSeries(path.join(tmp, 's3'), { count: 1 });
+    expect(storescu(svc.dicomPort, s3.files).status).toBe(0);
+    expect((await svc.api(`/api/studies/${s3.studyUid}/summary.png`)).status).toBe(404);
+    expect((await svc.api('/api/studies/1.2.999/summary.png')).status).toBe(404);
+    expect((await study(s3.studyUid)).hasSummary).toBe(false);
+    const dir = path.join(svc.dataDir, 'outputs', s3.studyUid);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'summary.png'), PNG);
-    const r = await svc.api(`/api/studies/${s1.studyUid}/summary.png`);
+    const r = await svc.api(`/api/studies/${s3.studyUid}/summary.png`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await r.arrayBuffer()).equals(PNG)).toBe(true);
-    expect((await study(s1.studyUid)).hasSummary).toBe(true);
-    expect((await svc.api(`/api/studies/${s1.studyUid}/summary.png`, { token: null })).status).toBe(401);
+    expect((await study(s3.studyUid)).hasSummary).toBe(true);
+    expect((await svc.api(`/api/studies/${s3.studyUid}/summary.png`, { token: null })).status).toBe(401);
   });
 
   it('filters studies and jobs by state, flag and date', async () => {
@@ -176,6 +187,9 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
   it('deletes a study\'s instance files (rows kept; it can no longer be re-run), then the whole study', async () => {
     const files = s1.sopUids.map((sop) => path.join(svc.dataDir, 'studies', s1.studyUid, s1.seriesUid, `${sop}.dcm`));
     expect(files.every((f) => existsSync(f))).toBe(true);
+    const report = path.join(svc.dataDir, 'outputs', s1.studyUid, 'sr-test.dcm');
+    mkdirSync(path.dirname(report), { recursive: true });
+    writeFileSync(report, 'a report');
     const r = await post(`/api/studies/${s1.studyUid}/delete-files`);
     expect(r.status).toBe(200);
     const body = await r.json();
@@ -187,8 +201,8 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     expect(st.filesDeleted).toBe(true);
     const rows = db.prepare('SELECT files_deleted FROM instances WHERE study_uid = ?').all(s1.studyUid) as { files_deleted: number }[];
     expect(rows.map((x) => x.files_deleted)).toEqual([1, 1, 1, 1]);
-    // The summary (an output) is kept.
-    expect(existsSync(path.join(svc.dataDir, 'outputs', s1.studyUid, 'summary.png'))).toBe(true);
+    // Outputs (reports) are kept.
+    expect(existsSync(report)).toBe(true);
     expect((await post(`/api/studies/${s1.studyUid}/rerun`)).status).toBe(409);
 
     const del = await svc.api(`/api/studies/${s1.studyUid}`, { method: 'DELETE' });
@@ -253,11 +267,11 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     const r = await post('/api/housekeeping/summary');
     expect(r.status).toBe(200);
     const body = await r.json();
-    expect(body.result.studiesTotal).toBe(1);
+    expect(body.result.studiesTotal).toBe(2);
     expect((await post('/api/housekeeping/bogus')).status).toBe(404);
     const hk = await svc.json<any[]>('/api/housekeeping');
     expect(hk.find((t) => t.task === 'summary').lastRun).toBeTruthy();
-    expect(svc.logs()).toMatch(/daily summary .*studiesTotal=1/);
+    expect(svc.logs()).toMatch(/daily summary .*studiesTotal=2/);
     expect(svc.logs()).not.toMatch(/SECRET\^ADMIN|PID-ADMIN-1/);
   });
 
@@ -285,9 +299,9 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
       expect(fams.get(name)?.type, name).toBe(type);
       expect(fams.get(name)?.help, name).toBeTruthy();
     }
-    expect(total(fams, 'osteoscreen_instances_received_total', { outcome: 'new' })).toBe(6);
-    expect(total(fams, 'osteoscreen_bytes_received_total')).toBeGreaterThan(6 * 512);
-    expect(total(fams, 'osteoscreen_associations_total', { result: 'accepted' })).toBe(2);
+    expect(total(fams, 'osteoscreen_instances_received_total', { outcome: 'new' })).toBe(7);
+    expect(total(fams, 'osteoscreen_bytes_received_total')).toBeGreaterThan(7 * 512);
+    expect(total(fams, 'osteoscreen_associations_total', { result: 'accepted' })).toBe(3);
     expect(total(fams, 'osteoscreen_series_completed_total')).toBe(2);
     expect(total(fams, 'osteoscreen_jobs_finished_total')).toBe(3);
     expect(total(fams, 'osteoscreen_stage_duration_seconds', { stage: 'receive_to_stable' }, 'osteoscreen_stage_duration_seconds_count')).toBe(2);
