@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, existsSync, mkdirSync, writeFileSync, statSync, readdirSync } from 'node:fs';
+import { mkdtempSync, existsSync, mkdirSync, writeFileSync, statSync, readdirSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,7 +25,7 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
   beforeAll(async () => {
     dest = `PACS@127.0.0.1:${await freePort()}`;
     svc = await startService({
-      env: { OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '3600', OSTEOSCREEN_DRIFT_MIN_STUDIES: '3', OSTEOSCREEN_DRIFT_MAX_Z: '2', OSTEOSCREEN_OUTPUT_DESTINATION: dest },
+      env: { OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '3600', OSTEOSCREEN_DRIFT_MIN_STUDIES: '3', OSTEOSCREEN_DRIFT_MAX_Z: '2', OSTEOSCREEN_OUTPUT_DESTINATION: dest, OSTEOSCREEN_HOUSEKEEPING_RETENTION_DAYS: '5' },
     });
     db = new Database(path.join(svc.dataDir, 'index.sqlite'));
     db.pragma('busy_timeout = 5000');
@@ -131,6 +131,7 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     db.prepare("DELETE FROM outbox WHERE sop_uid LIKE '1.2.826.0.1.3680043.10.1.%'").run();
   });
 
+  let s2: ReturnType<typeof writeMrSeries>;
   let s3: ReturnType<typeof writeMrSeries>;
   it('serves the summary PNG when it exists, 404 before', async () => {
     // A study that is still receiving has no outputs.
@@ -151,7 +152,7 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
   });
 
   it('filters studies and jobs by state, flag and date', async () => {
-    const s2 = writeMrSeries(path.join(tmp, 's2'), { count: 2 });
+    s2 = writeMrSeries(path.join(tmp, 's2'), { count: 2 });
     expect(storescu(svc.dicomPort, s2.files).status).toBe(0);
     await post(`/api/series/${s2.seriesUid}/complete`);
     await finished(s2.studyUid, 1);
@@ -275,6 +276,30 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     expect(svc.logs()).not.toMatch(/SECRET\^ADMIN|PID-ADMIN-1/);
   });
 
+  it('retention (housekeeping.retentionDays from config) deletes the files of old finished studies only, keeping rows', async () => {
+    const fileOf = (s: ReturnType<typeof writeMrSeries>, i: number) => path.join(svc.dataDir, 'studies', s.studyUid, s.seriesUid, `${s.sopUids[i]}.dcm`);
+    // Nothing is old enough yet.
+    let r = await (await post('/api/housekeeping/retention')).json();
+    expect(r.result).toMatchObject({ studies: 0, files: 0, days: 5 });
+    // Age s2 (finished) and s3 (still receiving) by 10 days: files, rows.
+    const old = Date.now() - 10 * 86_400_000;
+    for (const s of [s2, s3]) {
+      db.prepare('UPDATE studies SET updated_at = ? WHERE study_uid = ?').run(old, s.studyUid);
+      db.prepare('UPDATE instances SET received_at = ? WHERE study_uid = ?').run(old, s.studyUid);
+      s.sopUids.forEach((_, i) => utimesSync(fileOf(s, i), new Date(old - 1000), new Date(old - 1000)));
+    }
+    const rowsBefore = db.prepare('SELECT COUNT(*) AS n FROM instances').get() as { n: number };
+    r = await (await post('/api/housekeeping/retention')).json();
+    expect(r.result).toMatchObject({ studies: 1, files: 2, skipped: 0, days: 5 });
+    expect(existsSync(fileOf(s2, 0)) || existsSync(fileOf(s2, 1))).toBe(false);
+    expect(existsSync(fileOf(s3, 0))).toBe(true);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM instances').get()).toEqual(rowsBefore);
+    expect((await study(s2.studyUid)).filesDeleted).toBe(true);
+    expect((await study(s3.studyUid)).filesDeleted).toBe(false);
+    expect(svc.logs()).toMatch(/housekeeping task started task=retention reason=manual/);
+    expect(svc.logs()).toMatch(/housekeeping task finished task=retention .*files=2/);
+  });
+
   it('serves /metrics in strict Prometheus text format with the required families', async () => {
     const r = await svc.api('/metrics', { token: null });
     expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -311,7 +336,7 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     expect(info).toHaveLength(1);
     expect(info[0]!.value).toBe(1);
     expect(info[0]!.labels.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(total(fams, 'osteoscreen_admin_actions_total')).toBe(8);
+    expect(total(fams, 'osteoscreen_admin_actions_total')).toBe(10);
     expect(total(fams, 'osteoscreen_admin_actions_total', { action: 'rerun' })).toBe(1);
     expect(total(fams, 'osteoscreen_drift_warnings')).toBe(1);
     expect(total(fams, 'osteoscreen_jobs')).toBe(1); // s1's jobs were deleted with the study

@@ -80,6 +80,25 @@ describe('housekeeping', () => {
     }
   });
 
+  it('vacuum checkpoints the WAL and VACUUMs when more than 20 % of the pages are free', async () => {
+    const { vacuumDb } = await import('../../src/admin/index.js');
+    store.db.exec('CREATE TABLE IF NOT EXISTS filler (x BLOB)');
+    const ins = store.db.prepare('INSERT INTO filler VALUES (?)');
+    store.db.transaction(() => {
+      for (let i = 0; i < 400; i++) ins.run(Buffer.alloc(4000, i));
+    })();
+    store.db.exec('DELETE FROM filler');
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const before = store.db.pragma('page_count', { simple: true }) as number;
+    const r = vacuumDb(store);
+    expect(r.freePages / r.pages).toBeGreaterThan(0.2);
+    expect(r.vacuumed).toBe(true);
+    expect(store.db.pragma('page_count', { simple: true }) as number).toBeLessThan(before / 2);
+    expect(store.db.pragma('freelist_count', { simple: true })).toBe(0);
+    // Nothing to reclaim: no VACUUM.
+    expect(vacuumDb(store).vacuumed).toBe(false);
+  });
+
   it('refuses an invalid cron expression from config', () => {
     const config = configSchema.parse({ housekeeping: { vacuumCron: 'every sunday' } });
     expect(() => startHousekeeping({ config, store, metrics: createMetrics() })).toThrow(/invalid cron expression for vacuum/);
