@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
@@ -12,10 +11,11 @@ import { Deliverer } from './pipeline/deliver.js';
 import { createHttpServer, listen, type Route } from './admin/http.js';
 import { coreRoutes } from './admin/api.js';
 import { resolveAdminToken } from './admin/auth.js';
+import { VERSION } from './common/version.js';
 import { adminRoutes, startHousekeeping } from './admin/index.js';
 
 const log = logger('service');
-export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+export { VERSION };
 
 export interface Service {
   config: Config;

@@ -1,0 +1,27 @@
+/**
+ * Worker-thread entry: runs study analyses off the main thread so the DICOM listener never stalls.
+ * The radscore model and the ONNX segmentation model are loaded once per worker.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
+import { resolveInstallPath } from '../config/load.js';
+import { setLogLevel } from '../common/log.js';
+import { errorMessage } from '../common/errors.js';
+import { loadModel } from '../model/index.js';
+import { Segmenter } from '../segmentation/index.js';
+import { analyseStudy, type AnalyseInput } from './analyse.js';
+
+const config = (workerData as { config: Config }).config;
+setLogLevel(config.log.level);
+const model = loadModel(resolveInstallPath(config.model.file));
+let segmenter: Promise<Segmenter> | undefined;
+
+parentPort!.on('message', async (msg: { id: number; input: AnalyseInput }) => {
+  try {
+    segmenter ??= Segmenter.load(resolveInstallPath(config.segmentation.model), { threads: config.segmentation.threads });
+    const result = await analyseStudy(msg.input, { config, model, segmenter: await segmenter });
+    parentPort!.postMessage({ id: msg.id, ok: true, result });
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, ok: false, error: errorMessage(e) });
+  }
+});
