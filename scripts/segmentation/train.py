@@ -91,18 +91,27 @@ class WithSoftmax(nn.Module):
 
 
 # ----------------------------------------------------------------------------------------------- data
-def load_data(folder):
-    with open(os.path.join(folder, 'index.json')) as f:
-        index = json.load(f)
+def load_data(folders):
+    """Loads one or more export folders (comma-separated)."""
+    index = {'studies': []}
     studies = []
-    for s in index['studies']:
+    for folder in folders.split(','):
+        with open(os.path.join(folder, 'index.json')) as f:
+            part = json.load(f)
+        for s in part['studies']:
+            index['studies'].append(s)
+            studies.append(load_study(folder, s))
+    return index, studies
+
+
+def load_study(folder, s):
+    if True:
         nz, h, w = s['nz'], s['height'], s['width']
         rd = lambda name, dt: np.fromfile(os.path.join(folder, name), dtype=dt).reshape(nz, h, w)
         st = {'id': s['id'], 'tissue': torch.from_numpy(rd(s['tissue'], np.uint8)),
               'target': torch.from_numpy(rd(s['target'], np.uint8)),
               'images': [torch.from_numpy(rd(f, np.float32).copy()) for f in s['images']]}
-        studies.append(st)
-    return index, studies
+        return st
 
 
 def normalise(x):
@@ -232,7 +241,7 @@ def dice_loss(logits, y):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--data', required=True)
+    ap.add_argument('--data', required=True, help='export folder(s), comma-separated')
     ap.add_argument('--out', default='models/vertebrae-seg.onnx')
     ap.add_argument('--iters', type=int, default=2400)
     ap.add_argument('--batch', type=int, default=8)

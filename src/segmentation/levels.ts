@@ -91,15 +91,15 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
       return fail('level identification ambiguous: a body merges with the sacrum (transitional L5/S1 anatomy or fused segment)');
     }
   }
-  const sacra = big.filter((x) => x.sacFrac >= 0.5).sort((a, b) => b.vol - a.vol);
-  if (sacra.length === 0 || sacra[0].vol < minSacrum) return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
-  const sacrum = sacra[0];
-  // Cranio-caudal coordinate: LPS +z is superior.
+  // S1 = the most cranial substantial sacral component (S2 and below may be separate components).
   const zOf = (x: Cand) => x.centroid[2];
+  const sacra = big.filter((x) => x.sacFrac >= 0.5 && x.vol >= minSacrum).sort((a, b) => zOf(b) - zOf(a));
+  if (sacra.length === 0) return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
+  const sacrum = sacra[0];
+  const largest = Math.max(...sacra.map((x) => x.vol));
+  if (sacrum.vol < 0.3 * largest) return fail('level identification ambiguous: a small sacral-looking segment above the sacrum (lumbarised S1?)');
+  // Cranio-caudal coordinate: LPS +z is superior.
   const bodies = big.filter((x) => x.sacFrac < 0.5 && zOf(x) > zOf(sacrum)).sort((a, b) => zOf(a) - zOf(b));
-  for (const s of sacra.slice(1)) {
-    if (s.vol > 0.3 * sacrum.vol && zOf(s) > zOf(sacrum)) return fail('level identification ambiguous: two sacral-looking segments (lumbarised S1?)');
-  }
   if (bodies.length < 5) return fail(`only ${bodies.length} vertebral bodies found above the sacrum: L1-L5 are not all in the field of view`);
   // Top of the sacrum: mean point of its voxels within 12 mm of its superior end.
   let zMax = -Infinity;

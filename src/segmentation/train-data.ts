@@ -59,17 +59,29 @@ export interface SimStudy {
 }
 
 /** One random sagittal phantom study (labels + T1 + T2) in namespace `ns` with index `n`. */
-export function simulateStudy(ns: string, n: number, contrasts: Contrast[] = ['T1', 'T2']): SimStudy {
+export interface FixedProtocol {
+  matrix: number;
+  slices: number;
+  fovMm: number;
+  thicknessMm: number;
+  gapMm: number;
+}
+
+export function simulateStudy(ns: string, n: number, contrasts: Contrast[] = ['T1', 'T2'], fixed?: FixedProtocol): SimStudy {
   const rng = new Rng(ns, n);
   const bone: BoneState = rng.bool(0.5) ? 'low' : 'normal';
   const anchor: Vec3 = [rng.uniform(-5, 5), rng.uniform(-10, 10), rng.uniform(-20, 20)];
   const anat = new Anatomy(drawAnatomy(rng, bone, anchor));
   const fov = rng.uniform(260, 380);
-  const sp = rng.uniform(0.75, 1.4);
-  const npx = Math.min(384, Math.max(192, Math.round(fov / sp)));
-  const nSlices = rng.int(9, 17);
-  const thick = rng.uniform(3, 5.5);
-  const gap = rng.uniform(0, 1.2);
+  const sp0 = rng.uniform(0.75, 1.4);
+  const npx = fixed ? fixed.matrix : Math.min(384, Math.max(192, Math.round(fov / sp0)));
+  const sp = fixed ? fixed.fovMm / fixed.matrix : sp0;
+  const nSlices0 = rng.int(9, 17);
+  const thick0 = rng.uniform(3, 5.5);
+  const gap0 = rng.uniform(0, 1.2);
+  const nSlices = fixed ? fixed.slices : nSlices0;
+  const thick = fixed ? fixed.thicknessMm : thick0;
+  const gap = fixed ? fixed.gapMm : gap0;
   let row: Vec3 = [0, rng.bool(0.8) ? 1 : -1, 0];
   let col: Vec3 = [0, 0, -1];
   const rots: [0 | 1 | 2, number][] = [
