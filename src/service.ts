@@ -12,7 +12,7 @@ import { createHttpServer, listen, type Route } from './admin/http.js';
 import { coreRoutes } from './admin/api.js';
 import { resolveAdminToken } from './admin/auth.js';
 import { VERSION } from './common/version.js';
-import { adminRoutes, startHousekeeping } from './admin/index.js';
+import { adminRoutes, startHousekeeping, recordDrift } from './admin/index.js';
 
 const log = logger('service');
 export { VERSION };
@@ -47,7 +47,10 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   else if (token.file) log.info('admin token read from file', { file: token.file });
 
   const worker = new AnalysisWorker(config);
-  const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics, analyse: (input) => worker.run(input), version: VERSION }));
+  const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics, analyse: (input) => worker.run(input),
+    version: VERSION,
+    onScored: ({ scanner, terms }) => recordDrift(store, scanner, terms),
+  }));
   const deliverer = new Deliverer(config, store, metrics);
   let dicom: DicomServer | undefined;
   let http: Server | undefined;
@@ -59,6 +62,8 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     const httpPort = await listen(http, config.http.port, config.http.host);
     log.info('admin HTTP started', { port: httpPort });
     pipeline.start();
+    deliverer.start();
+    if (!config.output.destinations.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.folder): reports stay in the data folder');
     const housekeeping = startHousekeeping({ config, store, metrics });
     return {
       ...partial,
