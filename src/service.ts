@@ -64,7 +64,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     pipeline.start();
     deliverer.start();
     if (!config.output.destinations.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.folder): reports stay in the data folder');
-    const housekeeping = startHousekeeping({ config, store, metrics });
+    const housekeeping = startHousekeeping({ config, store, metrics, sendDue: () => deliverer.tick() });
     return {
       ...partial,
       httpPort,
