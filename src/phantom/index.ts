@@ -5,3 +5,4 @@ export { renderFrames, type Contrast, type FrameGeom, type RenderOptions } from 
 export { VENDORS, VENDOR_STYLE, type SeriesRole, type Vendor } from './protocol.js';
 export { Rng, uidFrom } from './rng.js';
 export { phantomCommand } from './command.js';
+export { benchmarkPhantom, type PhantomBenchResult } from './bench.js';
