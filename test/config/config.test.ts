@@ -70,3 +70,13 @@ describe('config', () => {
     expect(c.output.destinations).toEqual([{ aeTitle: 'PACS', host: 'pacs.local', port: 104 }]);
   });
 });
+
+describe('README', () => {
+  it('holds the config reference generated from the schema (osteoscreen config --markdown)', async () => {
+    const { configReference } = await import('../../src/config/command.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(configReference());
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
