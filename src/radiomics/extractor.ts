@@ -12,7 +12,7 @@ import { indexToPoint } from '../volume/types.js';
 import { discretize, type Discretized } from './binning.js';
 import { FEATURE_CLASSES, IMAGE_CLASSES } from './features/index.js';
 import type { FeatureInput } from './features/types.js';
-import { IMAGE_TYPES, type DerivedImage } from './filters/index.js';
+import { IMAGE_TYPES, WAVELETS, type DerivedImage } from './filters/index.js';
 import { logImageName } from './filters/log.js';
 import type { PixelType, RImage, RMask } from './image.js';
 import {
@@ -36,6 +36,11 @@ export const ENGINE_VERSION = 'osteoscreen-radiomics 1.0 (PyRadiomics 3.1 compat
 export interface ExtractOptions {
   /** Feature names to compute (`<imagetype>_<class>_<Feature>`, case-insensitive); default all enabled. */
   only?: string[];
+  /**
+   * Filter the whole image even where a window around the ROI gives identical values (wavelet, box-sigma);
+   * for verification only.
+   */
+  wholeImageFilters?: boolean;
   /** Called after each image type's features are done (for progress output). */
   onImage?: (name: string, done: number) => void;
 }
@@ -172,6 +177,82 @@ function cropWithPad(img: RImage, m: BinaryMask, pad: number): { image: RImage; 
     image: { ...img, dims, origin, data: r.values },
     mask: { ...m, dims: [...dims] as Vec3, origin: [...origin] as Vec3, data: r.mask },
   };
+}
+
+/**
+ * A sub-volume around the ROI that yields exactly the same filter values inside the bounding box as the whole
+ * image, for filters with finite support: the stationary wavelet (periodic convolutions, filter length F per level,
+ * so F·levels voxels of margin) and the box-sigma filter
+ * (radius r, clipped at the true image border). Along an axis where the ROI is closer than the margin to the
+ * border the whole axis is kept. Returns null when the window would not be smaller.
+ */
+interface FilterWindow {
+  image: RImage;
+  mask: Uint8Array;
+  bbox: BBox;
+}
+
+function filterWindow(type: string, img: RImage, mask: Uint8Array, bbox: BBox, opts: Record<string, unknown>): FilterWindow | null {
+  let margin: number[];
+  let periodic: boolean;
+  if (type === 'Wavelet') {
+    const bank = WAVELETS[(opts.wavelet as string | undefined) ?? 'coif1'];
+    if (!bank) return null;
+    const levels = (Number(opts.start_level ?? 0) || 0) + (Number(opts.level ?? 1) || 1);
+    margin = [0, 1, 2].map(() => bank.decLo.length * levels + 1);
+    periodic = true;
+  } else if (type === 'BoxSigmaImage') {
+    const r = opts.radius ?? 1;
+    const rv = typeof r === 'number' ? [r, r, r] : (r as number[]);
+    margin = rv.map((v) => Math.ceil(Number(v)));
+    periodic = false;
+  } else return null;
+  // Per axis: list of source indices (or -1 = none) of the window.
+  const axes: Int32Array[] = [];
+  const lo: number[] = [];
+  let smaller = false;
+  for (let a = 0; a < 3; a++) {
+    const n = img.dims[a]!;
+    const np = periodic ? n + (n % 2) : n;
+    let start = bbox.lo[a]! - margin[a]!;
+    let end = bbox.hi[a]! + margin[a]!;
+    if (!periodic) {
+      start = Math.max(0, start);
+      end = Math.min(n - 1, end);
+    }
+    // Periodic filters: near the image border the convolution wraps, and pywt sums those outputs in another
+    // order; keep the whole axis there so every value is computed exactly as on the whole image.
+    if (end - start + 1 >= np || (periodic && (start < 0 || end > n - 1))) {
+      axes.push(Int32Array.from({ length: n }, (_, k) => k));
+      lo.push(bbox.lo[a]!);
+      continue;
+    }
+    smaller = true;
+    const idx = new Int32Array(end - start + 1);
+    for (let t = 0; t < idx.length; t++) idx[t] = start + t;
+    axes.push(idx);
+    lo.push(bbox.lo[a]! - start);
+  }
+  if (!smaller) return null;
+  const [ax, ay, az] = axes as [Int32Array, Int32Array, Int32Array];
+  const [nx, ny] = img.dims;
+  const dims: Vec3 = [ax.length, ay.length, az.length];
+  const data = new Float64Array(dims[0] * dims[1] * dims[2]);
+  const m = new Uint8Array(data.length);
+  let k = 0;
+  for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) {
+    const row = ay[y]! * nx + az[z]! * nx * ny;
+    for (let x = 0; x < dims[0]; x++, k++) {
+      data[k] = img.data[row + ax[x]!]!;
+      m[k] = mask[row + ax[x]!]!;
+    }
+  }
+  const size = bboxSize(bbox);
+  const wbox: BBox = {
+    lo: [lo[0]!, lo[1]!, lo[2]!],
+    hi: [lo[0]! + size[0] - 1, lo[1]! + size[1] - 1, lo[2]! + size[2] - 1],
+  };
+  return { image: { ...img, dims, data }, mask: m, bbox: wbox };
 }
 
 /** Which features to compute for one image name / class, given `only`. */
@@ -356,10 +437,11 @@ export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsS
     const gopts = generatorOptions(type, settings, plan);
     if (!gopts) continue;
     const tImg = Date.now();
-    for (const derived of gen(img, gopts) as Generator<DerivedImage>) {
+    const win = opts.wholeImageFilters ? null : filterWindow(type, img, featMask.data, bbox, gopts);
+    for (const derived of gen(win ? win.image : img, gopts) as Generator<DerivedImage>) {
       const want = planImage(plan, derived.name);
       if (!want) continue;
-      const input = makeInput(derived.image, featMask.data, bbox, settings);
+      const input = win ? makeInput(derived.image, win.mask, win.bbox, settings) : makeInput(derived.image, featMask.data, bbox, settings);
       computeClasses(derived.name, input, classes, settings, want, plan, features, reasons);
       done++;
       opts.onImage?.(derived.name, done);

@@ -92,6 +92,52 @@ describe('invariance properties', () => {
   });
 });
 
+describe('filter windows', () => {
+  const waveBox: RadiomicsSettings = {
+    ...defaultSettings(),
+    imageType: { Wavelet: { wavelet: 'coif1', level: 1, start_level: 0 }, BoxSigmaImage: { radius: 1 } },
+  };
+  /** ROI masks: the case's own, one touching the low image corner, one touching the high corner (odd dims). */
+  function masks(): { name: string; mask: RMask }[] {
+    const [nx, ny, nz] = img.dims;
+    const corner = (hi: boolean) => {
+      const m = new Uint8Array(mask.data.length);
+      for (let z = 0; z < 3; z++) for (let y = 0; y < 5; y++) for (let x = 0; x < 6; x++) {
+        const X = hi ? nx - 1 - x : x, Y = hi ? ny - 1 - y : y, Z = hi ? nz - 1 - z : z;
+        if ((x + y + z) % 4 !== 3) m[X + Y * nx + Z * nx * ny] = 1;
+      }
+      return { ...mask, data: m };
+    };
+    return [{ name: 'case ROI', mask }, { name: 'low corner', mask: corner(false) }, { name: 'high corner', mask: corner(true) }];
+  }
+
+  it.each(masks())('wavelet and box-sigma on a window around the ROI equal whole-image filtering bit for bit ($name)', ({ mask: m }) => {
+    const win = extractFeatures(img, m, waveBox).features;
+    const whole = extractFeatures(img, m, waveBox, { wholeImageFilters: true }).features;
+    expect(Object.keys(win)).toEqual(Object.keys(whole));
+    for (const k of Object.keys(whole)) expect(win[k], k).toBe(whole[k]);
+  });
+
+  it('also for odd image sizes and two wavelet levels', () => {
+    // crop to odd dims so the periodic padding of the wavelet is exercised
+    const [nx, ny, nz] = img.dims;
+    const d: Vec3 = [nx - (1 - (nx % 2)), ny - (1 - (ny % 2)), nz - (1 - (nz % 2))];
+    const data = new Float64Array(d[0] * d[1] * d[2]);
+    const m = new Uint8Array(data.length);
+    for (let z = 0; z < d[2]; z++) for (let y = 0; y < d[1]; y++) for (let x = 0; x < d[0]; x++) {
+      data[x + y * d[0] + z * d[0] * d[1]] = img.data[x + y * nx + z * nx * ny]!;
+      m[x + y * d[0] + z * d[0] * d[1]] = mask.data[x + y * nx + z * nx * ny]!;
+    }
+    const oddImg = { ...img, dims: d, data };
+    const oddMask = { ...mask, dims: [...d] as Vec3, data: m };
+    const s: RadiomicsSettings = { ...defaultSettings(), imageType: { Wavelet: { wavelet: 'coif1', level: 2, start_level: 0 } }, featureClass: { firstorder: null, glcm: null } };
+    const win = extractFeatures(oddImg, oddMask, s).features;
+    const whole = extractFeatures(oddImg, oddMask, s, { wholeImageFilters: true }).features;
+    expect(Object.keys(win).length).toBe(15 * (18 + 24)); // 7 + 7 details, 1 approximation
+    for (const k of Object.keys(whole)) expect(win[k], k).toBe(whole[k]);
+  });
+});
+
 describe('only option', () => {
   const model = JSON.parse(readFileSync(join(BASE, '..', 'reference', 'paper-model.json'), 'utf8')) as { terms: { feature: string }[] };
   const names = [...new Set(model.terms.map((t) => t.feature))];
