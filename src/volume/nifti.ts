@@ -72,9 +72,12 @@ export function rasAffineToGeometry(rows: number[][], dims: Vec3): Geometry {
 
 /** Quaternion (b, c, d), qfac for a 3x3 rotation (columns = axes), per the NIfTI-1 reference code. */
 function matToQuatern(R: number[][]): { b: number; c: number; d: number; qfac: number } {
-  let r11 = R[0]![0]!, r12 = R[0]![1]!, r13 = R[0]![2]!;
-  let r21 = R[1]![0]!, r22 = R[1]![1]!, r23 = R[1]![2]!;
-  let r31 = R[2]![0]!, r32 = R[2]![1]!, r33 = R[2]![2]!;
+  const r11 = R[0]![0]!, r12 = R[0]![1]!;
+  let r13 = R[0]![2]!;
+  const r21 = R[1]![0]!, r22 = R[1]![1]!;
+  let r23 = R[1]![2]!;
+  const r31 = R[2]![0]!, r32 = R[2]![1]!;
+  let r33 = R[2]![2]!;
   const det = r11 * r22 * r33 - r11 * r32 * r23 - r21 * r12 * r33 + r21 * r32 * r13 + r31 * r12 * r23 - r31 * r22 * r13;
   let qfac = 1;
   if (det < 0) {
@@ -116,7 +119,6 @@ function matToQuatern(R: number[][]): { b: number; c: number; d: number; qfac: n
       d = -d;
     }
   }
-  void r11, r12, r21, r22, r31, r32;
   return { b, c, d, qfac };
 }
 
