@@ -27,7 +27,8 @@ import {
   type BinaryMask,
 } from './preprocess.js';
 import { resampleImageAndMask } from './resample.js';
-import { bboxSize, cropRoi, type BBox } from './roi.js';
+import { bboxSize, cropArray, cropRoi, type BBox } from './roi.js';
+import { laplacianRecursiveGaussianBox } from './log-roi.js';
 import type { FeatureClassName, RadiomicsSettings } from './settings.js';
 
 const log = logger('radiomics');
@@ -255,6 +256,28 @@ function filterWindow(type: string, img: RImage, mask: Uint8Array, bbox: BBox, o
   return { image: { ...img, dims, data }, mask: m, bbox: wbox };
 }
 
+/** PyRadiomics getLoGImage (same checks and names), each image holding only the ROI box (box-sized volume). */
+function* logBoxImages(img: RImage, opts: Record<string, unknown>, bbox: BBox): Generator<DerivedImage> {
+  const size = img.dims;
+  if (Math.min(...size) < 4) {
+    log.warn('Image too small to apply LoG filter', { size });
+    return;
+  }
+  const box = bboxSize(bbox) as Vec3;
+  for (const sigma of (opts.sigma as number[] | undefined) ?? []) {
+    if (!(sigma > 0)) {
+      log.warn('applyLoG: sigma must be greater than 0.0', { sigma });
+      continue;
+    }
+    if (![0, 1, 2].every((d) => size[d]! >= Math.ceil(sigma / img.spacing[d]!) + 1)) {
+      log.warn('applyLoG: sigma/spacing + 1 must be greater than the size of the inputImage', { sigma });
+      continue;
+    }
+    const data = laplacianRecursiveGaussianBox(img.data, img.dims, img.spacing, sigma, bbox, true);
+    yield { image: { ...img, dims: box, data, pixelType: 'float32' }, name: logImageName(sigma), kwargs: { ...opts } };
+  }
+}
+
 /** Which features to compute for one image name / class, given `only`. */
 interface Plan {
   wantAll: boolean;
@@ -437,8 +460,19 @@ export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsS
     const gopts = generatorOptions(type, settings, plan);
     if (!gopts) continue;
     const tImg = Date.now();
-    const win = opts.wholeImageFilters ? null : filterWindow(type, img, featMask.data, bbox, gopts);
-    for (const derived of gen(win ? win.image : img, gopts) as Generator<DerivedImage>) {
+    let win = opts.wholeImageFilters ? null : filterWindow(type, img, featMask.data, bbox, gopts);
+    let images: Iterable<DerivedImage>;
+    if (type === 'LoG' && !opts.wholeImageFilters) {
+      // LoG values are only computed inside the ROI box (exactly; see log-roi.ts).
+      const size = bboxSize(bbox);
+      win = {
+        image: img,
+        mask: cropArray(featMask.data, img.dims, bbox, (n) => new Uint8Array(n)),
+        bbox: { lo: [0, 0, 0], hi: [size[0] - 1, size[1] - 1, size[2] - 1] },
+      };
+      images = logBoxImages(img, gopts, bbox);
+    } else images = gen(win ? win.image : img, gopts) as Generator<DerivedImage>;
+    for (const derived of images) {
       const want = planImage(plan, derived.name);
       if (!want) continue;
       const input = win ? makeInput(derived.image, win.mask, win.bbox, settings) : makeInput(derived.image, featMask.data, bbox, settings);

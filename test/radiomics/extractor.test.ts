@@ -218,3 +218,14 @@ describe('settings', () => {
     expect(featureNames('shape')).toHaveLength(14);
   });
 });
+
+describe('LoG inside the ROI box', () => {
+  it('equals whole-image LoG filtering bit for bit (features of every sigma)', () => {
+    const s: RadiomicsSettings = { ...defaultSettings(), imageType: { LoG: { sigma: [1, 2.5, 5] } } };
+    const box = extractFeatures(img, mask, s).features;
+    const whole = extractFeatures(img, mask, s, { wholeImageFilters: true }).features;
+    expect(Object.keys(box)).toEqual(Object.keys(whole));
+    expect(Object.keys(box).length).toBe(3 * 93);
+    for (const k of Object.keys(whole)) expect(box[k], k).toBe(whole[k]);
+  });
+});
