@@ -121,12 +121,16 @@ function fitOne(
     sds.push(s);
     v.forEach((x, i) => X.set(i, k, (x - m) / s));
   });
-  const cv = cvLasso(X, y, foldid, { family: opts.family, nlambda: opts.nlambda });
   let lambda: number;
   let lambdaChoice: string;
-  let path: LassoPath;
   let b0: number;
   let beta: Float64Array;
+  if (opts.lambda !== undefined) {
+    // fit at the fixed λ first: an empty model ends here, before the (report-only) CV
+    const fixed = lassoPath(X, y, { family: opts.family, lambda: [opts.lambda] });
+    if (fixed.df[0] === 0) return null;
+  }
+  const cv = cvLasso(X, y, foldid, { family: opts.family, nlambda: opts.nlambda });
   if (opts.lambda !== undefined) {
     lambda = opts.lambda;
     lambdaChoice = 'fixed (--lambda)';
@@ -140,7 +144,7 @@ function fitOne(
     b0 = cv.fit.intercept[k]!;
     beta = cv.fit.beta[k]!;
   }
-  path = cv.fit;
+  const path: LassoPath = cv.fit;
   const terms: Term[] = [];
   columns.forEach((c, k) => {
     if (beta[k] === 0) return;

@@ -128,13 +128,13 @@ describe('training pipeline on the synthetic cohort', () => {
   });
 
   it('--split none trains on all rows; a split column is honoured; fixed λ is used', () => {
-    const all = trainModel(c.features, labels, baseOpts({ split: { kind: 'none' }, lambda: 0.05 }));
+    const all = trainModel(c.features, labels, baseOpts({ split: { kind: 'none' }, lambda: 0.05, nlambda: 30 }));
     expect(all.model.provenance.trainingN).toBe(160);
     expect(all.model.provenance.lambda).toBe(0.05);
     expect(all.cohorts.map((x) => x.name)).toEqual(['training']);
     const csv = labelsCsv(c.labels).trim().split('\n');
     const withSplit = [csv[0] + ',cohort', ...csv.slice(1).map((l, i) => `${l},${i < 100 ? 'training' : i < 130 ? 'validation' : 'external'}`)].join('\n');
-    const res = trainModel(c.features, parseLabels(withSplit, 'l', 'cohort'), baseOpts({ split: { kind: 'column', column: 'cohort' } }));
+    const res = trainModel(c.features, parseLabels(withSplit, 'l', 'cohort'), baseOpts({ split: { kind: 'column', column: 'cohort' }, nlambda: 30 }));
     expect(res.cohorts.map((x) => [x.name, x.n])).toEqual([
       ['training', 100],
       ['validation', 30],

@@ -18,7 +18,10 @@ export interface LassoOptions {
   /** Explicit λ sequence (decreasing). Default: glmnet's nlambda geometric path from λmax. */
   lambda?: number[];
   nlambda?: number;
-  /** Default 0.01 when n < p, else 1e-4 (glmnet's default). */
+  /**
+   * Default 0.01 when n < 2p, else 1e-4. glmnet switches at n < p; near-saturated fits (n ≈ p, and CV folds
+   * that then have fewer rows than columns) are ill-conditioned and irrelevant for feature selection.
+   */
   lambdaMinRatio?: number;
   thresh?: number;
   maxIter?: number;
@@ -68,10 +71,10 @@ export function lambdaMax(X: Matrix, y: ArrayLike<number>): number {
   return best;
 }
 
-/** glmnet's default λ path: nlambda values geometric from λmax to λmax·ratio. */
+/** glmnet-style λ path: nlambda values geometric from λmax to λmax·ratio. */
 export function lambdaPath(X: Matrix, y: ArrayLike<number>, nlambda = 100, ratio?: number): number[] {
   const lmax = lambdaMax(X, y);
-  const r = ratio ?? (X.rows < X.columns ? 0.01 : 1e-4);
+  const r = ratio ?? (X.rows < 2 * X.columns ? 0.01 : 1e-4);
   const out: number[] = [];
   for (let k = 0; k < nlambda; k++) out.push(lmax * Math.pow(r, k / (nlambda - 1)));
   return out;
