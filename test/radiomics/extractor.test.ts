@@ -225,7 +225,7 @@ describe('LoG inside the ROI box', () => {
     const box = extractFeatures(img, mask, s).features;
     const whole = extractFeatures(img, mask, s, { wholeImageFilters: true }).features;
     expect(Object.keys(box)).toEqual(Object.keys(whole));
-    expect(Object.keys(box).length).toBe(3 * 93);
+    expect(Object.keys(box).length).toBe(14 + 3 * 93); // shape + 3 LoG images
     for (const k of Object.keys(whole)) expect(box[k], k).toBe(whole[k]);
   });
 });
