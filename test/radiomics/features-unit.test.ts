@@ -113,6 +113,29 @@ describe('shape', () => {
   });
 });
 
+describe('shape2D (force2D, single slice)', () => {
+  const s2 = { force2D: true, force2Ddimension: 0 };
+  it('single pixel: the contour is a diamond through the edge midpoints', () => {
+    const f = compute('shape2D', input([1], [1, 1, 1], { setting: s2 }));
+    expect(f.MeshSurface).toBeCloseTo(0.5, 14);
+    expect(f.PixelSurface).toBe(1);
+    expect(f.Perimeter).toBeCloseTo(4 * Math.SQRT1_2, 14);
+    expect(f.MaximumDiameter).toBeCloseTo(1, 14);
+    expect(f.Sphericity).toBeCloseTo((2 * Math.sqrt(Math.PI * 0.5)) / (4 * Math.SQRT1_2), 14);
+  });
+  it('2×2 pixels (2 × 3 mm): octagon', () => {
+    const f = compute('shape2D', input([1, 1, 1, 1], [2, 2, 1], { spacing: [2, 3, 5], setting: s2 }));
+    // 4 × 6 mm rectangle minus four corner triangles (1 × 1.5 mm legs)
+    expect(f.MeshSurface).toBeCloseTo(24 - 4 * 0.75, 12);
+    expect(f.PixelSurface).toBe(24);
+    expect(f.Perimeter).toBeCloseTo(2 * 2 + 2 * 3 + 4 * Math.hypot(1, 1.5), 12);
+    // pixel centres (0,0) (2,0) (0,3) (2,3): variances 1 and 2.25
+    expect(f.MajorAxisLength).toBeCloseTo(4 * 1.5, 12);
+    expect(f.MinorAxisLength).toBeCloseTo(4 * 1, 12);
+    expect(f.Elongation).toBeCloseTo(1 / 1.5, 12);
+  });
+});
+
 describe('texture classes on hand-computable volumes', () => {
   it('GLRLM on the line [1, 1, 2, 2, 2]', () => {
     const f = compute('glrlm', input([1, 1, 2, 2, 2], [5, 1, 1]));
