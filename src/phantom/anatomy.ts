@@ -267,7 +267,7 @@ export function drawAnatomy(rng: Rng, bone: BoneState, anchor: Vec3): AnatomyPar
     scoliosisMm: scolio,
     bodySize: size,
     backDistanceMm: rng.uniform(95, 135) * size,
-    abdomenHalfDepthMm: rng.uniform(95, 135) * size,
+    abdomenHalfDepthMm: rng.uniform(105, 145) * size,
     abdomenHalfWidthMm: rng.uniform(140, 180) * size,
     subcutFatMm: rng.uniform(8, 30) * size,
     conusZ,
@@ -307,6 +307,8 @@ export class Anatomy {
   private readonly zcl: Float64Array;
   private readonly zcb: Float64Array;
   private readonly zby: Float64Array;
+  /** AP position of the L3 body centre (reference for the body outline) */
+  private readonly yRef: number;
   private readonly zbx: Float64Array;
   private readonly zhw: Float64Array;
   private readonly zhd: Float64Array;
@@ -418,6 +420,7 @@ export class Anatomy {
       this.zpsoas[k] = z <= psTop && z >= psBot ? (psTop - z) / (psTop - psBot) : -1;
       this.zaorta[k] = z > l4.center[2] ? 1 : 0;
     }
+    this.yRef = V.find((v) => v.name === 'L3')!.center[1];
     const s2 = V[0]!;
     this.s2Top = s2.center[2] + s2.height / 2;
     this.sacralEndZ = s2.center[2];
@@ -559,10 +562,13 @@ export class Anatomy {
     // body outline (ellipse in the axial plane, back follows the spine)
     const by = this.zby[kz]!;
     const bx = this.zbx[kz]!;
-    const B = P.abdomenHalfDepthMm;
     const A = P.abdomenHalfWidthMm;
-    const yBack = by + P.backDistanceMm;
-    const y0 = yBack - B;
+    // the back follows the spine curve closely, the abdominal wall much less (damped around L3)
+    const dyc = by - this.yRef;
+    const yBack = this.yRef + 0.85 * dyc + P.backDistanceMm;
+    const yFront = this.yRef + 0.3 * dyc + P.backDistanceMm - 2 * P.abdomenHalfDepthMm;
+    const B = (yBack - yFront) / 2;
+    const y0 = (yBack + yFront) / 2;
     const ox = (x - bx * 0.5) / A;
     const oy = (y - y0) / B;
     const q = Math.sqrt(ox * ox + oy * oy);

@@ -208,11 +208,12 @@ export function generateStudy(opts: GenerateOptions): PhantomStudy {
   const R0: M3 = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
   const rot = (v: Vec3) => mulMV(rotZ(obliqueZ), mulMV(rotY(obliqueY), mulMV(rotX(inPlane), mulMV(R0, v))));
   const sag = cleanAxes(rot([0, 1, 0]), rot([0, 0, -1]));
-  // slab centre: off the mid-line, AP shift, and z chosen so S1 and T11 centres stay inside with a margin
-  const zMid = (s1.center[2] + t11.center[2]) / 2;
-  const halfSpan = Math.abs(t11.center[2] - s1.center[2]) / 2;
-  const maxShift = Math.max(0, fov / 2 - halfSpan - 22);
-  const center: Vec3 = [l3.center[0] + pRng.uniform(-6, 6), l3.center[1] + pRng.uniform(0, 30), zMid + pRng.uniform(-1, 1) * Math.min(25, maxShift)];
+  // slab centre: off the mid-line, AP shift, and an SI shift that keeps S1 (tilted, so ±30 mm) and T11 inside
+  const lo = s1.center[2] - 30;
+  const hi = t11.center[2] + 8;
+  const half = fov * 0.47;
+  const zc = hi - lo <= 2 * half ? pRng.uniform(hi - half, lo + half) : lo + half;
+  const center: Vec3 = [l3.center[0] + pRng.uniform(-6, 6), l3.center[1] + pRng.uniform(-15, 25), zc];
   const study: PhantomStudy = {
     seed: opts.seed,
     index,

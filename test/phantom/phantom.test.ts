@@ -65,6 +65,17 @@ describe('phantom generator (in memory)', () => {
         // sagittal: third direction column within 10 degrees of left-right
         expect(Math.abs(g.direction[2])).toBeGreaterThan(Math.cos((10 * Math.PI) / 180));
         for (const lv of ['T11', 'T12', 'L1', 'L2', 'L3', 'L4', 'L5', 'S1'] as const) expect(s.levelsPresent).toContain(lv);
+        // L1-L5 and S1 lie entirely inside the field of view (no label on the in-plane border)
+        const [nx, ny, nz] = g.dims;
+        const onBorder = new Set<number>();
+        for (let k = 0; k < nz; k++)
+          for (let j = 0; j < ny; j++)
+            for (let i = 0; i < nx; i++) {
+              if (j !== 0 && j !== ny - 1 && i !== 0 && i !== nx - 1) continue;
+              const l = s.levels[i + j * nx + k * nx * ny]!;
+              if (l) onBorder.add(l);
+            }
+        for (const l of [1, 2, 3, 4, 5, 20]) expect(onBorder.has(l), `label ${l} cut by the FOV in study ${i}`).toBe(false);
         matrices.add(g.dims[0]);
         slices.add(g.dims[2]);
       }
