@@ -166,6 +166,25 @@ describe('loadSeriesVolume', () => {
     }
   });
 
+  it.skipIf(!hasTool('dcmconv'))('reads implicit VR, deflated and explicit big-endian files identically', async () => {
+    const files = filesOf(classic, 't2').slice(0, 4);
+    const ref = await loadSeriesVolume(files);
+    for (const [name, opt, ts] of [['implicit', '+ti', TS.implicitLE], ['deflated', '+td', TS.deflatedLE], ['big-endian', '+tb', TS.explicitBE]] as const) {
+      const dir = join(root, name);
+      mkdirSync(dir, { recursive: true });
+      const out = files.map((f) => {
+        const o = join(dir, basename(f));
+        const r = spawnSync('dcmconv', [opt, f, o], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        return o;
+      });
+      expect(readInstanceHeader(out[0]!).transferSyntaxUID).toBe(ts);
+      const v = await loadSeriesVolume(out);
+      expect(sameGeometry(v, ref, 0)).toBe(true);
+      expect(Buffer.compare(Buffer.from(v.data.buffer), Buffer.from(ref.data.buffer)), name).toBe(0);
+    }
+  });
+
   it('decodes JPEG 2000 lossless (encoded with dcmjs-codecs) identical to the original', async () => {
     const files = filesOf(classic, 't1');
     const ref = await loadSeriesVolume(files);
