@@ -22,7 +22,7 @@ const HELP = `Usage: osteoscreen features --image IMG --mask MASK [options]
 Compute PyRadiomics-compatible radiomics features (names identical to PyRadiomics 3.1).
 
 Inputs:
-  --image IMG        image: NRRD (.nrrd) or NIfTI (.nii, .nii.gz)
+  --image IMG        image: NRRD (.nrrd), NIfTI (.nii, .nii.gz) or a folder with one DICOM series
   --mask MASK        label map on the same grid (or any grid with setting correctMask)
   --batch CSV        batch mode: CSV with columns Image,Mask (optional Label); relative paths are
                      resolved against the CSV's folder; other columns are copied to the output
@@ -115,8 +115,8 @@ export function toCsv(rows: Row[], withDiagnostics: boolean): string {
 }
 
 async function runCase(pool: RadiomicsPool, image: string, mask: string, settings: RadiomicsSettings, only: string[] | undefined): Promise<ExtractResult> {
-  const img = loadImage(image);
-  const msk = loadMask(mask);
+  const img = await loadImage(image);
+  const msk = await loadMask(mask);
   const nImages = only ? new Set(only.map((n) => n.split('_').slice(0, -2).join('_').toLowerCase())).size : Object.entries(settings.imageType).reduce((n, [t, o]) => {
     if (t === 'LoG') return n + ((o.sigma as unknown[] | undefined)?.length ?? 0);
     if (t === 'Wavelet') return n + 8 * (Number(o.level ?? 1) || 1);

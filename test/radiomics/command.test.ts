@@ -73,6 +73,25 @@ describe('osteoscreen features', () => {
     expect(close(Number(rows[1]!.original_firstorder_Mean), refB.original_firstorder_Mean!)).toBe(true);
   });
 
+  it('reads a DICOM series folder (phantom T1) with a NIfTI label map', async () => {
+    const { generateStudy, writeStudy } = await import('../../src/phantom/index.js');
+    const { extractFeatures, loadParams } = await import('../../src/radiomics/index.js');
+    const study = generateStudy({ seed: 3, roles: ['t1'] });
+    const m = writeStudy(study, tmp, 'study');
+    const s = m.series.find((x) => x.role === 't1')!;
+    const p = join(tmp, 'p2.yaml');
+    writeFileSync(p, 'imageType:\n  Original: {}\nfeatureClass:\n  firstorder:\n  shape:\nsetting:\n  label: 2\n  geometryTolerance: 0.001\n');
+    const out = join(tmp, 'dicom.json');
+    const code = await featuresCommand.run(['--image', join(tmp, s.dir), '--mask', join(tmp, s.truth.levels!), '--params', p, '--format', 'json', '--out', out]);
+    expect(code).toBe(0);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    // the same computation on the in-memory phantom series
+    const ser = study.series.find((x) => x.role === 't1')!;
+    const mem = extractFeatures({ ...ser.geometry!, data: Float64Array.from(ser.image), pixelType: 'float32' }, { ...ser.geometry!, data: ser.levels }, loadParams(p));
+    expect(j.features.original_shape_VoxelVolume).toBeGreaterThan(1000);
+    for (const [k, v] of Object.entries(mem.features)) expect(close(j.features[k], v as number), k).toBe(true);
+  }, 60_000);
+
   it('usage errors exit with 2', async () => {
     expect(await featuresCommand.run(['--image', img])).toBe(2);
     expect(await featuresCommand.run(['--image', img, '--mask', msk, '--format', 'xml'])).toBe(2);
