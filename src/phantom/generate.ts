@@ -6,7 +6,7 @@ import { Anatomy, drawAnatomy, LEVELS, LEVEL_LABEL, type AnatomyParams, type Bon
 import { drawSequence, VENDOR_STYLE, VENDORS, type SeriesRole, type SequenceParams, type Vendor } from './protocol.js';
 import { renderFrames, tissueJitter, type FrameGeom } from './render.js';
 import { Rng, uidFrom } from './rng.js';
-import type { Geometry, Mat3, Vec3 } from '../volume/types.js';
+import type { Geometry, LabelMap, Mat3, Vec3, Volume } from '../volume/types.js';
 
 export interface GenerateOptions {
   /** base seed; with `index` it fixes the whole study */
@@ -362,4 +362,16 @@ export function generateStudy(opts: GenerateOptions): PhantomStudy {
     });
   }
   return study;
+}
+
+/** The image of a generated stack series as a Volume (LPS geometry, real-world values). */
+export function seriesVolume(s: PhantomSeries): Volume {
+  if (!s.geometry) throw new Error(`series ${s.role} has no volume geometry (multi-orientation localizer)`);
+  return { ...s.geometry, data: s.image };
+}
+
+/** The level or tissue truth of a generated stack series as a LabelMap on the same grid. */
+export function seriesLabelMap(s: PhantomSeries, which: 'levels' | 'tissue'): LabelMap {
+  if (!s.geometry) throw new Error(`series ${s.role} has no volume geometry (multi-orientation localizer)`);
+  return { ...s.geometry, data: which === 'levels' ? s.levels : s.tissue };
 }
