@@ -323,7 +323,8 @@ function computeClasses(
   for (const cls of classes) {
     const def = FEATURE_CLASSES[cls];
     const enabled = settings.featureClass[cls];
-    let names = Object.keys(def.features);
+    // PyRadiomics lists a class's features in Python's dir() order (ASCII sort of the names).
+    let names = Object.keys(def.features).sort();
     if (enabled && enabled.length) names = names.filter((n) => enabled.includes(n));
     if (!plan.wantAll) {
       const w = want.get(cls.toLowerCase());
@@ -344,7 +345,7 @@ function computeClasses(
       if (Number.isFinite(v)) out[key] = v;
       else {
         out[key] = null;
-        reasons[key] ??= def.features[n]!.nanReason ?? (Number.isNaN(v) ? 'undefined for this ROI (NaN)' : 'infinite value');
+        reasons[key] ??= def.features[n]!.nanReason ?? def.nanReason ?? (Number.isNaN(v) ? 'undefined for this ROI (NaN)' : 'infinite value');
       }
     }
   }

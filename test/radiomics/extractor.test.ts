@@ -229,3 +229,27 @@ describe('LoG inside the ROI box', () => {
     for (const k of Object.keys(whole)) expect(box[k], k).toBe(whole[k]);
   });
 });
+
+describe('undefined features', () => {
+  it('a ROI without neighbouring voxels gives null GLCM features with the reason, other classes values', () => {
+    const sparse = new Uint8Array(mask.data.length);
+    const [nx, ny] = mask.dims;
+    for (let z = 8; z < 14; z += 2) for (let y = 150; y < 170; y += 2) for (let x = 200; x < 220; x += 2) sparse[x + y * nx + z * nx * ny] = 1;
+    const r = extractFeatures(img, { ...mask, data: sparse }, originalOnly);
+    const reasons = r.diagnostics.nullFeatures as Record<string, string>;
+    const glcm = Object.keys(r.features).filter((k) => k.startsWith('original_glcm_'));
+    expect(glcm).toHaveLength(24);
+    for (const k of glcm) {
+      expect(r.features[k], k).toBeNull();
+      expect(reasons[k]).toMatch(/neighbouring/);
+    }
+    expect(r.features['original_ngtdm_Coarseness']).toBe(1e6);
+    expect(r.features['original_glszm_ZonePercentage']).toBe(1);
+    expect(Object.values(r.features).filter((v) => v === null)).toHaveLength(24);
+  });
+
+  it('lists features of a class in PyRadiomics order (ASCII sort)', () => {
+    const keys = Object.keys(extractFeatures(img, mask, originalOnly).features).filter((k) => k.startsWith('original_glcm_'));
+    expect(keys.slice(-5)).toEqual(['original_glcm_MCC', 'original_glcm_MaximumProbability', 'original_glcm_SumAverage', 'original_glcm_SumEntropy', 'original_glcm_SumSquares']);
+  });
+});

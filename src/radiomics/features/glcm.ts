@@ -217,6 +217,7 @@ export const glcm: FeatureClassDef<GlcmCtx> = {
   name: 'glcm',
   doc: 'p(i,j) = normalised co-occurrence matrix per angle (distance from `distances`), p_x, p_y marginals, μ_x, μ_y means, σ SDs; p_{x+y}(k), p_{x−y}(k) sum/difference distributions; ε = 2.2e-16. Values averaged over angles.',
   prepare,
+  nanReason: 'no pair of neighbouring ROI voxels along any direction (empty co-occurrence matrices)',
   features: {
     Autocorrelation: { doc: 'Autocorrelation = Σ_i Σ_j p(i,j) i j.', compute: perAngle((a, c) => stats(a, c).autocorr) },
     JointAverage: { doc: 'JointAverage = μ_x = Σ_i Σ_j p(i,j) i.', compute: (c) => c.angles.reduce((s, a) => s + a.ux, 0) / c.angles.length },
@@ -257,7 +258,6 @@ export const glcm: FeatureClassDef<GlcmCtx> = {
         if (hxy2 === a.hxy) return 0;
         return Math.sqrt(1 - Math.exp(-2 * (hxy2 - a.hxy)));
       }),
-      nanReason: 'HXY > HXY2 (machine precision) gives the square root of a negative number',
     },
     Idm: { doc: 'Idm = Σ_k p_{x−y}(k) / (1 + k²) (IBSI: inverse difference moment).', compute: perAngle((a) => a.pxSuby.reduce((s, v, k) => s + v / (1 + k * k), 0)) },
     MCC: {

@@ -131,6 +131,7 @@ export const glrlm: FeatureClassDef<GlrlmCtx> = {
   name: 'glrlm',
   doc: 'P(i,j|θ) = number of runs of gray level i and length j along direction θ; N_r(θ) = number of runs, N_p = voxels, p = P/N_r. Values averaged over angles.',
   prepare,
+  nanReason: 'no run longer than one voxel along any direction (ROI without neighbouring voxels)',
   features: {
     ShortRunEmphasis: { doc: 'SRE = Σ_i Σ_j P(i,j)/j² / N_r.', compute: perAngle((a, c) => sumPr(a, c, (j) => 1 / (j * j)) / a.Nr) },
     LongRunEmphasis: { doc: 'LRE = Σ_i Σ_j P(i,j) j² / N_r.', compute: perAngle((a, c) => sumPr(a, c, (j) => j * j) / a.Nr) },

@@ -25,6 +25,8 @@ export interface FeatureClassDef<C = unknown> {
   doc: string;
   prepare(input: FeatureInput): C;
   features: Record<string, FeatureDef<C>>;
+  /** Why a feature of this class can be undefined (used when the feature has no own `nanReason`). */
+  nanReason?: string;
 }
 
 export const EPS = 2.220446049250313e-16; // numpy.spacing(1)
