@@ -1,17 +1,5 @@
-import net from 'node:net';
-
-/** A TCP port that is free right now on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port that is free right now on loopback (shared with the benchmarks). */
+export { freePort } from '../../src/bench/peers.js';
 
 export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const t0 = Date.now();
