@@ -244,6 +244,8 @@ export function trainModel(features: FeatureTable, labels: LabelRow[], opts: Tra
   ];
   for (const [key, cs] of sets) {
     const f = fitOne(key, features, cs, trainRows, yTrain, opts, foldid);
+    if (f?.cv.nonConverged) warnings.push(`${key}: ${f.cv.nonConverged} λ fits (full path + CV folds) hit the coordinate-descent sweep budget and are approximate`);
+    if (f?.path.saturatedFrom !== undefined) warnings.push(`${key}: the logistic path saturates (near-separation) from λ = ${f.path.lambda[f.path.saturatedFrom]!.toPrecision(3)}`);
     if (f) fits[key] = f;
     else warnings.push(`${key}: no feature selected${cs.length ? '' : ' (no candidate columns)'}; model omitted`);
   }

@@ -24,6 +24,7 @@ export interface LassoOptions {
    */
   lambdaMinRatio?: number;
   thresh?: number;
+  /** Sweep budget per λ (default 1e5 gaussian, 2e4 binomial); a λ that hits it is listed in nonConverged. */
   maxIter?: number;
   /**
    * glmnet's early exit on a computed path (never on an explicit λ list): stop after λ index ≥ 5 when the
@@ -40,6 +41,10 @@ export interface LassoPath {
   beta: Float64Array[];
   /** Number of non-zero coefficients per λ. */
   df: number[];
+  /** Indices of λ whose fit hit the sweep budget (kept as the last iterate) — reported, never silent. */
+  nonConverged: number[];
+  /** Binomial: index from which the fit is saturated (deviance ratio > 0.999, near-separation); later λ repeat it. */
+  saturatedFrom?: number;
 }
 
 /** Column-major copy of an ml-matrix (fast column access in the inner loop). */
@@ -96,7 +101,7 @@ function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
   const thr = thresh * (nulldev / n || 1);
   const beta = new Float64Array(p);
   const active = new Uint8Array(p);
-  const out: LassoPath = { family: 'gaussian', lambda: [], intercept: [], beta: [], df: [] };
+  const out: LassoPath = { family: 'gaussian', lambda: [], intercept: [], beta: [], df: [], nonConverged: [] };
   let iter = 0;
   let rsqPrev = 0;
   const update = (j: number, lam: number): number => {
@@ -173,23 +178,30 @@ function gaussianPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
   };
   const thrLoose = Math.max(thr, 1e-8 * (nulldev / n || 1));
   for (const lam of lambdas) {
+    const start = iter;
+    let budgetHit = false;
     for (;;) {
       // full sweep
       let dlx = 0;
       for (let j = 0; j < p; j++) dlx = Math.max(dlx, update(j, lam));
       iter++;
       if (dlx < thr) break;
+      if (iter - start > maxIter) {
+        budgetHit = true;
+        break;
+      }
       // iterate on the active set until roughly converged, polish exactly, finish, then re-check all
       const act: number[] = [];
       for (let j = 0; j < p; j++) if (active[j]) act.push(j);
       for (let sweep = 1; ; sweep++) {
         let d2 = 0;
         for (const j of act) d2 = Math.max(d2, update(j, lam));
-        if (++iter > maxIter) throw new Error(`LASSO did not converge in ${maxIter} sweeps`);
+        if (++iter - start > maxIter) break;
         if (d2 < thr) break;
         if (d2 < thrLoose || sweep % 20 === 0) polish(lam);
       }
     }
+    if (budgetHit) out.nonConverged.push(out.lambda.length);
     let b0 = ybar;
     let df = 0;
     for (let j = 0; j < p; j++) {
@@ -225,11 +237,24 @@ function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
   const w = new Float64Array(n);
   const r = new Float64Array(n); // weighted working residual z - eta
   const active = new Uint8Array(p);
-  const out: LassoPath = { family: 'binomial', lambda: [], intercept: [], beta: [], df: [] };
+  const out: LassoPath = { family: 'binomial', lambda: [], intercept: [], beta: [], df: [], nonConverged: [] };
   let iter = 0;
   for (const lam of lambdas) {
+    if (out.saturatedFrom !== undefined) {
+      // saturated (near-separation): further λ would only inflate the coefficients; repeat the last fit
+      out.lambda.push(lam);
+      out.intercept.push(out.intercept[out.intercept.length - 1]!);
+      out.beta.push(Float64Array.from(out.beta[out.beta.length - 1]!));
+      out.df.push(out.df[out.df.length - 1]!);
+      continue;
+    }
+    const start = iter;
+    let budgetHit = false;
     for (let outer = 0; ; outer++) {
-      if (outer > 1000) throw new Error('binomial LASSO: IRLS did not converge');
+      if (outer > 100 || iter - start > maxIter) {
+        budgetHit = true;
+        break;
+      }
       let sw = 0;
       for (let i = 0; i < n; i++) {
         const pr = 1 / (1 + Math.exp(-eta[i]!));
@@ -269,14 +294,14 @@ function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
       for (;;) {
         let dlx = updIntercept();
         for (let j = 0; j < p; j++) dlx = Math.max(dlx, upd(j));
-        if (++iter > maxIter) throw new Error(`binomial LASSO did not converge in ${maxIter} sweeps`);
+        if (++iter - start > maxIter) break;
         if (dlx < thr) break;
         const act: number[] = [];
         for (let j = 0; j < p; j++) if (active[j]) act.push(j);
         for (;;) {
           let d2 = updIntercept();
           for (const j of act) d2 = Math.max(d2, upd(j));
-          if (++iter > maxIter) throw new Error(`binomial LASSO did not converge in ${maxIter} sweeps`);
+          if (++iter - start > maxIter) break;
           if (d2 < thr) break;
         }
       }
@@ -296,16 +321,16 @@ function binomialPath(cols: Float64Array[], y: ArrayLike<number>, lambdas: numbe
     out.intercept.push(b0);
     out.beta.push(Float64Array.from(beta));
     out.df.push(df);
-    if (earlyStop) {
-      let dev = 0;
-      for (let i = 0; i < n; i++) {
-        const pr = 1 / (1 + Math.exp(-eta[i]!));
-        dev += -2 * (y[i]! ? Math.log(Math.max(pr, 1e-300)) : Math.log(Math.max(1 - pr, 1e-300)));
-      }
-      const dr = 1 - dev / n / nulldev;
-      if (out.lambda.length >= 5 && (dr - devPrev < 1e-5 * dr || dr > 0.999)) break;
-      devPrev = dr;
+    if (budgetHit) out.nonConverged.push(out.lambda.length - 1);
+    let dev = 0;
+    for (let i = 0; i < n; i++) {
+      const pr = 1 / (1 + Math.exp(-eta[i]!));
+      dev += -2 * (y[i]! ? Math.log(Math.max(pr, 1e-300)) : Math.log(Math.max(1 - pr, 1e-300)));
     }
+    const dr = 1 - dev / n / nulldev;
+    if (earlyStop && out.lambda.length >= 5 && (dr - devPrev < 1e-5 * dr || dr > 0.999)) break;
+    if (dr > 0.999) out.saturatedFrom = out.lambda.length - 1;
+    devPrev = dr;
   }
   return out;
 }
@@ -318,7 +343,7 @@ export function lassoPath(X: Matrix, y: ArrayLike<number>, opts: LassoOptions = 
   for (let k = 1; k < lambdas.length; k++) if (!(lambdas[k]! <= lambdas[k - 1]!)) throw new Error('lambda sequence must be decreasing');
   const cols = columns(X);
   const thresh = opts.thresh ?? 1e-12;
-  const maxIter = opts.maxIter ?? 1e6;
+  const maxIter = opts.maxIter ?? (family === 'gaussian' ? 1e5 : 2e4);
   const early = opts.earlyStop ?? opts.lambda === undefined;
   return family === 'gaussian' ? gaussianPath(cols, y, lambdas, thresh, maxIter, early) : binomialPath(cols, y, lambdas, thresh, maxIter, early);
 }
@@ -348,6 +373,8 @@ export interface CvResult {
   nfolds: number;
   foldid: number[];
   measure: 'mse' | 'deviance';
+  /** λ fits (over the full fit and all folds) that hit the sweep budget. */
+  nonConverged: number;
 }
 
 /** Stratified random fold ids 1..nfolds (seeded), balancing classes across folds. */
@@ -382,6 +409,7 @@ export function cvLasso(
   const fit = lassoPath(X, y, opts);
   const lambda = fit.lambda;
   const nfolds = Math.max(...foldid);
+  let nonConverged = fit.nonConverged.length;
   const L = lambda.length;
   const foldErr: number[][] = [];
   const foldW: number[] = [];
@@ -394,6 +422,7 @@ export function cvLasso(
     const Xte = X.selection(te, [...Array(X.columns).keys()]);
     const ytr = tr.map((i) => y[i]!);
     const path = lassoPath(Xtr, ytr, { ...opts, family, lambda });
+    nonConverged += path.nonConverged.length;
     const errs: number[] = [];
     for (let l = 0; l < L; l++) {
       const eta = linearPredictor(path, l, Xte);
@@ -441,6 +470,7 @@ export function cvLasso(
     nfolds,
     foldid,
     measure: family === 'gaussian' ? 'mse' : 'deviance',
+    nonConverged,
     fit,
   };
 }
