@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   defaultSettings,
   extractFeatures,
@@ -251,5 +251,50 @@ describe('undefined features', () => {
   it('lists features of a class in PyRadiomics order (ASCII sort)', () => {
     const keys = Object.keys(extractFeatures(img, mask, originalOnly).features).filter((k) => k.startsWith('original_glcm_'));
     expect(keys.slice(-5)).toEqual(['original_glcm_MCC', 'original_glcm_MaximumProbability', 'original_glcm_SumAverage', 'original_glcm_SumEntropy', 'original_glcm_SumSquares']);
+  });
+});
+
+describe('mask geometry', () => {
+  /** The mask cropped to its bounding box ± 2 voxels, with the origin moved accordingly (same physical ROI). */
+  function croppedMask(): RMask {
+    const [nx, ny, nz] = mask.dims;
+    let lo: Vec3 = [nx, ny, nz];
+    let hi: Vec3 = [0, 0, 0];
+    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) {
+      if (mask.data[x + y * nx + z * nx * ny] !== 1) continue;
+      lo = [Math.min(lo[0], x), Math.min(lo[1], y), Math.min(lo[2], z)];
+      hi = [Math.max(hi[0], x), Math.max(hi[1], y), Math.max(hi[2], z)];
+    }
+    const a: Vec3 = [Math.max(0, lo[0] - 2), Math.max(0, lo[1] - 2), Math.max(0, lo[2] - 2)];
+    const b: Vec3 = [Math.min(nx - 1, hi[0] + 2), Math.min(ny - 1, hi[1] + 2), Math.min(nz - 1, hi[2] + 2)];
+    const d: Vec3 = [b[0] - a[0] + 1, b[1] - a[1] + 1, b[2] - a[2] + 1];
+    const data = new Uint8Array(d[0] * d[1] * d[2]);
+    for (let z = 0; z < d[2]; z++) for (let y = 0; y < d[1]; y++) for (let x = 0; x < d[0]; x++) {
+      data[x + y * d[0] + z * d[0] * d[1]] = mask.data[x + a[0] + (y + a[1]) * nx + (z + a[2]) * nx * ny]!;
+    }
+    const sp = mask.spacing;
+    const dir = mask.direction;
+    const origin: Vec3 = [0, 1, 2].map((r) => mask.origin[r]! + dir[r * 3]! * a[0] * sp[0] + dir[r * 3 + 1]! * a[1] * sp[1] + dir[r * 3 + 2]! * a[2] * sp[2]) as Vec3;
+    return { ...mask, dims: d, origin, data };
+  }
+
+  it('a mask on another grid is rejected unless correctMask resamples it (then features are unchanged)', () => {
+    const cm = croppedMask();
+    expect(() => extractFeatures(img, cm, originalOnly)).toThrow(/geometry mismatch/);
+    const corrected = extractFeatures(img, cm, { ...originalOnly, setting: { ...originalOnly.setting, correctMask: true } });
+    const base = extractFeatures(img, mask, originalOnly);
+    for (const [k, v] of Object.entries(base.features)) expect(corrected.features[k], k).toBe(v);
+    expect(corrected.diagnostics['diagnostics_Mask-corrected_VoxelNum']).toBe(453);
+  });
+});
+
+describe('API types', () => {
+  it('extractFeatures and loadParams have the documented signatures', () => {
+    expectTypeOf(extractFeatures).parameter(0).toEqualTypeOf<RImage>();
+    expectTypeOf(extractFeatures).parameter(1).toEqualTypeOf<RMask>();
+    expectTypeOf(extractFeatures).parameter(2).toEqualTypeOf<RadiomicsSettings>();
+    expectTypeOf(extractFeatures).returns.toMatchTypeOf<{ features: Record<string, number | null>; diagnostics: Record<string, unknown> }>();
+    expectTypeOf(loadParams).parameter(0).toEqualTypeOf<string | Record<string, unknown>>();
+    expectTypeOf(loadParams).returns.toEqualTypeOf<RadiomicsSettings>();
   });
 });
