@@ -12,7 +12,8 @@ import { Progress } from '../common/progress.js';
 import type { ExtractResult } from './extractor.js';
 import { createRadiomicsPool, type RadiomicsPool } from './parallel.js';
 import { loadImage, loadMask } from './io.js';
-import { defaultSettings, loadParams, withSetting, type RadiomicsSettings } from './settings.js';
+import { featureDocsMarkdown } from './features/index.js';
+import { defaultSettings, loadParams, settingsDocsMarkdown, withSetting, type RadiomicsSettings } from './settings.js';
 
 const log = logger('features');
 
@@ -37,6 +38,7 @@ Options:
   --out FILE         write the output to FILE instead of stdout
   --no-diagnostics   leave the diagnostics_* columns out of the CSV
   --workers N        worker threads (default: number of CPUs; 1 = no threads)
+  --docs             print the feature and settings reference (markdown) and exit
   -h, --help         this help
 
 Values PyRadiomics yields as NaN are written as "nan" (CSV) / null (JSON); the reason is in
@@ -144,10 +146,15 @@ export const featuresCommand: Command = {
         out: { type: 'string' },
         'no-diagnostics': { type: 'boolean' },
         workers: { type: 'string' },
+        docs: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       }).values;
       if (opts.help) {
         process.stdout.write(HELP + '\n');
+        return 0;
+      }
+      if (opts.docs) {
+        process.stdout.write(`${featureDocsMarkdown()}\n## Settings (parameter file \`setting:\`)\n\n${settingsDocsMarkdown()}\n`);
         return 0;
       }
       const format = opts.format ?? 'csv';

@@ -17,11 +17,12 @@ export {
   FEATURE_CLASS_NAMES,
   KNOWN_IMAGE_TYPES,
   settingSchema,
+  settingsDocsMarkdown,
   type RadiomicsSettings,
   type Setting,
   type FeatureClassName,
 } from './settings.js';
-export { FEATURE_CLASSES, IMAGE_CLASSES, featureNames } from './features/index.js';
+export { FEATURE_CLASSES, IMAGE_CLASSES, featureNames, featureDocsMarkdown } from './features/index.js';
 export { discretize, binEdges, type Discretized } from './binning.js';
 export { RoiError } from './preprocess.js';
 export { createRadiomicsPool, extractFeaturesParallel, splitJobs, type RadiomicsPool } from './parallel.js';

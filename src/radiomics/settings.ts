@@ -172,3 +172,11 @@ export function withSetting(s: RadiomicsSettings, patch: Partial<z.input<typeof 
   const setting = settingSchema.parse({ ...s.setting, ...patch });
   return { imageType: { ...s.imageType }, featureClass: { ...s.featureClass }, setting };
 }
+
+/** Markdown table of the `setting` keys (default and description) generated from the schema. */
+export function settingsDocsMarkdown(): string {
+  const defaults = settingSchema.parse({}) as Record<string, unknown>;
+  const shape = settingSchema.shape as Record<string, { description?: string }>;
+  const rows = Object.keys(shape).map((k) => `| ${k} | ${JSON.stringify(defaults[k])} | ${shape[k]!.description ?? ''} |`);
+  return ['| setting | default | description |', '|---|---|---|', ...rows].join('\n');
+}

@@ -98,3 +98,12 @@ describe('osteoscreen features', () => {
     expect(await featuresCommand.run(['--bogus'])).toBe(2);
   });
 });
+
+describe('osteoscreen features --docs', () => {
+  it('prints a markdown reference with every feature and setting', async () => {
+    const { featureDocsMarkdown, settingsDocsMarkdown, FEATURE_CLASSES } = await import('../../src/radiomics/index.js');
+    const md = featureDocsMarkdown();
+    for (const def of Object.values(FEATURE_CLASSES)) for (const n of Object.keys(def.features)) expect(md).toContain(`| ${n} |`);
+    expect(settingsDocsMarkdown()).toContain('| binWidth | 25 |');
+  });
+});

@@ -32,3 +32,17 @@ export const IMAGE_CLASSES: readonly FeatureClassName[] = ['firstorder', 'glcm',
 export function featureNames(cls: FeatureClassName): string[] {
   return Object.keys(FEATURE_CLASSES[cls].features);
 }
+
+/** Markdown reference of every feature (name, formula) generated from the registry. */
+export function featureDocsMarkdown(): string {
+  const out: string[] = ['# Radiomics features', '', 'Generated from the feature registry (`src/radiomics/features`). Names are `<imagetype>_<class>_<Feature>`, identical to PyRadiomics 3.1.', ''];
+  for (const [cls, def] of Object.entries(FEATURE_CLASSES)) {
+    out.push(`## ${cls}`, '', def.doc, '', '| feature | definition |', '|---|---|');
+    for (const name of Object.keys(def.features).sort()) {
+      const f = def.features[name]!;
+      out.push(`| ${name} | ${f.doc.replace(/\|/g, '\\|')}${f.nanReason ? ` (null when ${f.nanReason})` : ''} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
