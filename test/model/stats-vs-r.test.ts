@@ -124,24 +124,29 @@ R('statistics against R reference implementations (live Rscript)', () => {
     const s2 = s1.map((v, i) => 0.6 * v + 0.5 * y[i]! + 0.8 * randn(rand));
     s2[3] = s2[4]!; // a tie
     const s3 = s1.map((v) => Math.round(v * 4) / 4); // many ties
+    const s4 = y.map((v) => 2.3 * v + 0.6 * randn(rand)); // AUC near 1: the upper CI limit is clipped to 1
     const a1 = aucDelong(s1, y);
     const a3 = aucDelong(s3, y);
+    const a4 = aucDelong(s4, y);
+    expect(a4.ciUpper).toBe(1);
     const t = delongPairedTest(s1, s2, y);
     const yd = youdenCutoff(s1, y);
     const r = runR(
       `r1 <- roc(D$y, D$s1, direction = "<", levels = c(0, 1), quiet = TRUE)
        r2 <- roc(D$y, D$s2, direction = "<", levels = c(0, 1), quiet = TRUE)
        r3 <- roc(D$y, D$s3, direction = "<", levels = c(0, 1), quiet = TRUE)
-       out("auc1", auc(r1)); out("ci1", ci.auc(r1, method = "delong")); out("ci3", ci.auc(r3, method = "delong"))
+       r4 <- roc(D$y, D$s4, direction = "<", levels = c(0, 1), quiet = TRUE)
+       out("auc1", auc(r1)); out("ci1", ci.auc(r1, method = "delong")); out("ci3", ci.auc(r3, method = "delong")); out("ci4", ci.auc(r4, method = "delong"))
        t <- roc.test(r1, r2, method = "delong", paired = TRUE); out("z", t$statistic); out("p", t$p.value)
        b <- coords(r1, "best", best.method = "youden", ret = c("threshold", "sensitivity", "specificity", "accuracy"), transpose = TRUE)
        out("best", b)`,
-      { y, s1, s2, s3 },
+      { y, s1, s2, s3, s4 },
     );
     const diffs = [
       Math.abs(a1.auc - r.auc1![0]!),
       maxAbsDiff([a1.ciLower, a1.auc, a1.ciUpper], r.ci1!),
       maxAbsDiff([a3.ciLower, a3.auc, a3.ciUpper], r.ci3!),
+      maxAbsDiff([a4.ciLower, a4.auc, a4.ciUpper], r.ci4!),
       Math.abs(t.z - r.z![0]!),
       Math.abs(t.p - r.p![0]!),
     ];
