@@ -389,13 +389,30 @@ export function imageTypeNeeded(type: string, settings: RadiomicsSettings, only?
  * Throws RoiError (code radiomics-roi) when the ROI cannot be used, as PyRadiomics raises ValueError.
  */
 export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsSettings, opts: ExtractOptions = {}): ExtractResult {
-  const s = settings.setting;
-  const plan = makePlan(opts.only);
-  const diagnostics: Record<string, unknown> = {};
-  const features: Record<string, number | null> = {};
-  const reasons: Record<string, string> = {};
-  const t0 = Date.now();
+  return extractPrepared(prepareRoi(image, mask, settings), settings, opts);
+}
 
+/** Image and masks after loading checks and preprocessing, ready for feature computation (shareable). */
+export interface PreparedRoi {
+  image: RImage;
+  /** ROI used for shape (the original mask unless resegmentShape). */
+  shapeMask: Uint8Array;
+  /** ROI used for all other classes (resegmented when resegmentRange is set). */
+  featMask: Uint8Array;
+  bbox: BBox;
+  diagnostics: Record<string, unknown>;
+  /** Preprocessing time (s). */
+  seconds: number;
+}
+
+/**
+ * PyRadiomics' steps before feature computation: label mask, normalisation, resampling, preCrop, geometry check /
+ * correctMask, checkMask (dimensions, size), resegmentation; with the diagnostics of each step.
+ */
+export function prepareRoi(image: RImage, mask: RMask, settings: RadiomicsSettings): PreparedRoi {
+  const s = settings.setting;
+  const t0 = Date.now();
+  const diagnostics: Record<string, unknown> = {};
   diagnostics['diagnostics_Versions_Engine'] = ENGINE_VERSION;
   diagnostics['diagnostics_Configuration_Settings'] = { ...s };
   diagnostics['diagnostics_Configuration_EnabledImageTypes'] = settings.imageType;
@@ -438,6 +455,21 @@ export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsS
   }
   const shapeMask = s.resegmentShape && resegmented ? resegmented : roiMask;
   const featMask = resegmented ?? roiMask;
+  return { image: img, shapeMask: shapeMask.data, featMask: featMask.data, bbox, diagnostics, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Feature computation on a prepared ROI (all enabled image types and classes, or `opts.only`). */
+export function extractPrepared(prep: PreparedRoi, settings: RadiomicsSettings, opts: ExtractOptions = {}): ExtractResult {
+  const s = settings.setting;
+  const plan = makePlan(opts.only);
+  const diagnostics: Record<string, unknown> = { ...prep.diagnostics };
+  const features: Record<string, number | null> = {};
+  const reasons: Record<string, string> = {};
+  const t0 = Date.now();
+  const img = prep.image;
+  const bbox = prep.bbox;
+  const featMask = { data: prep.featMask };
+  const shapeMask = { data: prep.shapeMask };
 
   // Shape (original image only).
   const shapeClasses: FeatureClassName[] = [];
@@ -483,7 +515,7 @@ export function extractFeatures(image: RImage, mask: RMask, settings: RadiomicsS
     }
     diagnostics[`diagnostics_Timing_${type}_s`] = (Date.now() - tImg) / 1000;
   }
-  diagnostics['diagnostics_Timing_total_s'] = (Date.now() - t0) / 1000;
+  diagnostics['diagnostics_Timing_total_s'] = (Date.now() - t0) / 1000 + prep.seconds;
   diagnostics['nullFeatures'] = reasons;
   if (!s.additionalInfo) {
     for (const k of Object.keys(diagnostics)) if (k !== 'nullFeatures') delete diagnostics[k];

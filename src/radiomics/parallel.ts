@@ -1,12 +1,13 @@
 /**
  * Parallel extraction over worker threads. The enabled image types are split into jobs (Original + shape, one job
- * per LoG sigma, the wavelet bands, box-sigma, noise, …); each job runs `extractFeatures` on a worker with a subset
- * of the settings, and the results are merged in PyRadiomics order. Values are identical to the sequential run.
+ * per LoG sigma, the wavelet bands, box-sigma, noise, …). The ROI is prepared once on the calling thread (checks,
+ * normalisation, resampling, resegmentation); each job computes its features on a worker from the shared voxel
+ * buffers, and the results are merged in PyRadiomics order. Values are identical to the sequential run.
  */
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { OsteoError } from '../common/errors.js';
-import { extractFeatures, imageTypeNeeded, type ExtractOptions, type ExtractResult } from './extractor.js';
+import { extractFeatures, imageTypeNeeded, prepareRoi, type ExtractOptions, type ExtractResult, type PreparedRoi } from './extractor.js';
 import type { RImage, RMask } from './image.js';
 import { RoiError } from './preprocess.js';
 import type { RadiomicsSettings } from './settings.js';
@@ -69,7 +70,7 @@ export function mergeResults(parts: ExtractResult[]): ExtractResult {
   return { features, diagnostics };
 }
 
-type AnyTyped = RImage['data'] | RMask['data'];
+type AnyTyped = RImage['data'] | RMask['data'] | Uint8Array;
 function toShared<T extends AnyTyped>(a: T): T {
   if (a.buffer instanceof SharedArrayBuffer) return a;
   const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
@@ -172,14 +173,21 @@ export function createRadiomicsPool(opts: { workers?: number } = {}): RadiomicsP
       const jobs = splitJobs(settings, o.only);
       if (size <= 1 || jobs.length <= 1) return extractFeatures(image, mask, settings, o);
       const t0 = performance.now();
-      // Share the voxel data with the workers instead of copying it for every job.
-      const sharedImage: RImage = { ...image, data: toShared(image.data) };
-      const sharedMask: RMask = { ...mask, data: toShared(mask.data) };
+      // Preprocess once (mask checks, normalisation, resampling, resegmentation), then share the voxel data
+      // with the workers instead of copying it for every job.
+      const prep = prepareRoi(image, mask, settings);
+      const shapeMask = toShared(prep.shapeMask);
+      const prepared: PreparedRoi = {
+        ...prep,
+        image: { ...prep.image, data: toShared(prep.image.data) },
+        shapeMask,
+        featMask: prep.featMask === prep.shapeMask ? shapeMask : toShared(prep.featMask),
+      };
       let done = 0;
       const onProgress = (name: string) => o.onImage?.(name, ++done);
       const order = jobs.map((s, k) => ({ s, k })).sort((a, b) => cost(b.s) - cost(a.s));
       const results: ExtractResult[] = new Array(jobs.length);
-      await Promise.all(order.map(async ({ s, k }) => (results[k] = await run({ image: sharedImage, mask: sharedMask, settings: s, only: o.only }, onProgress))));
+      await Promise.all(order.map(async ({ s, k }) => (results[k] = await run({ prepared, settings: s, only: o.only }, onProgress))));
       const merged = mergeResults(results);
       merged.diagnostics['diagnostics_Timing_total_s'] = (performance.now() - t0) / 1000;
       return merged;

@@ -1,20 +1,18 @@
-/** Worker thread entry for the parallel extractor: runs extractFeatures on one job and posts the result. */
+/** Worker thread entry for the parallel extractor: computes the features of one job on a prepared ROI. */
 import { parentPort } from 'node:worker_threads';
-import { extractFeatures } from './extractor.js';
-import type { RImage, RMask } from './image.js';
+import { extractPrepared, type PreparedRoi } from './extractor.js';
 import type { RadiomicsSettings } from './settings.js';
 
 export interface WorkerJob {
   id: number;
-  image: RImage;
-  mask: RMask;
+  prepared: PreparedRoi;
   settings: RadiomicsSettings;
   only?: string[];
 }
 
 parentPort?.on('message', (job: WorkerJob) => {
   try {
-    const result = extractFeatures(job.image, job.mask, job.settings, {
+    const result = extractPrepared(job.prepared, job.settings, {
       only: job.only,
       onImage: (name) => parentPort!.postMessage({ id: job.id, progress: name }),
     });

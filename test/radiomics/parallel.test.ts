@@ -28,6 +28,20 @@ describe('parallel extraction', () => {
     expect(par.diagnostics['diagnostics_Mask-original_Hash']).toBe(seq.diagnostics['diagnostics_Mask-original_Hash']);
   }, 120_000);
 
+  it('equals the sequential result with resampling and resegmentation (ROI prepared once)', async () => {
+    const base = defaultSettings();
+    const s = {
+      ...base,
+      imageType: { Original: {}, LoG: { sigma: [2, 3] }, BoxSigmaImage: { radius: 1 } },
+      setting: { ...base.setting, resampledPixelSpacing: [1.5, 1.5, 2], interpolator: 'Linear' as const, resegmentRange: [-2, 2], resegmentMode: 'sigma' as const },
+    };
+    const seq = extractFeatures(img, mask, s);
+    const par = await pool.extract(img, mask, s);
+    expect(Object.keys(par.features)).toEqual(Object.keys(seq.features));
+    for (const k of Object.keys(seq.features)) expect(par.features[k], k).toBe(seq.features[k]);
+    expect(par.diagnostics['diagnostics_Mask-resegmented_VoxelNum']).toBe(seq.diagnostics['diagnostics_Mask-resegmented_VoxelNum']);
+  }, 120_000);
+
   it('propagates ROI errors from the workers', async () => {
     const s = { ...defaultSettings(), setting: { ...defaultSettings().setting, label: 9 } };
     await expect(pool.extract(img, mask, s)).rejects.toBeInstanceOf(RoiError);
