@@ -2,6 +2,10 @@
 export type { PixelType, RImage, RMask } from './image.js';
 export {
   extractFeatures,
+  prepareRoi,
+  extractPrepared,
+  imageTypeNeeded,
+  type PreparedRoi,
   arrayHash,
   ENGINE_VERSION,
   type ExtractOptions,
