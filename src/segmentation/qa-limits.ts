@@ -1,12 +1,14 @@
 /**
- * QA limits. Size/shape ranges come from the phantom ground truth used for training (min/max of L1-L4 over the
- * training studies, widened, see models/vertebrae-seg.md) and are kept wide enough for adult anatomy.
+ * QA limits. Size/shape ranges come from the ground truth of the training studies (L1-L4 bodies not cut by the
+ * field of view, 756 bodies): volume 18.3-55.2 cm^3, height/depth 0.66-0.92 on the mid-sagittal slice. They are
+ * widened (volume x0.5 / x1.5, ratio -0.2 / +0.25) so that adult anatomy outside the phantom's range passes,
+ * while a merged pair of bodies, a half body or a fragment does not. See models/vertebrae-seg.md.
  */
 export const PLAUSIBLE = {
   /** L1-L4 body volume as covered by the sagittal slices (mm^3) */
-  volumeMm3: [8000, 90000] as [number, number],
+  volumeMm3: [9000, 85000] as [number, number],
   /** height (cranio-caudal) / depth (antero-posterior) on the mid-sagittal slice */
-  heightToDepth: [0.45, 1.4] as [number, number],
+  heightToDepth: [0.45, 1.2] as [number, number],
 };
 
 /**
