@@ -183,7 +183,7 @@ export function renderReport(r: ReportInput): string {
     const f = r.filter;
     sections.push(`<h2>Feature selection</h2><p>${f.candidates} candidate features; removed ${f.missingInTraining.length} with missing values in the training cohort, ${f.zeroVariance.length} constant;
 ${f.iccThreshold !== null ? `reproducibility: ICC(2,1) (two-way random, absolute agreement, single rater) between reader 1 and reader 2 on ${f.iccN} studies, kept ICC &gt; ${f.iccThreshold}: removed ${f.lowIcc.length} (+${f.notInReader2.length} absent from the reader-2 table);` : 'no reproducibility filter (no --reader2 table);'}
-<b>${f.kept.length}</b> features entered the LASSO. Features were Z-scored with the training mean and sample SD (n − 1); LASSO objective (1/2n)·RSS + λ‖β‖₁ (glmnet gaussian, standardize = FALSE) ${r.fits?.combined?.cv.measure === 'deviance' ? '— logistic option: −(1/n)·log-likelihood + λ‖β‖₁' : ''}, intercept unpenalised, 10-fold stratified CV over the λ path.</p>`);
+<b>${f.kept.length}</b> features entered the LASSO. Features were Z-scored with the training mean and sample SD (n − 1); LASSO objective ${r.fits?.combined?.cv.measure === 'deviance' ? '−(1/n)·log-likelihood + λ‖β‖₁ (logistic option; glmnet binomial, standardize = FALSE; the radscore is then the linear predictor, on the log-odds scale)' : '(1/2n)·RSS + λ‖β‖₁ on the 0/1 label (glmnet gaussian, standardize = FALSE)'}, intercept unpenalised, ${r.fits?.combined?.cv.nfolds ?? 10}-fold stratified CV over the λ path.</p>`);
   }
   if (r.cohorts.length) sections.push(`<h2>Cohorts</h2>${table2(r.cohorts)}`);
   sections.push(`<h2>Radscore</h2>${table3(m, r.fits)}`);
