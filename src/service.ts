@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
 import { openStore, type Store } from './store/index.js';
 import { createMetrics, type Metrics } from './common/metrics.js';
+import { registerEventLoopMetrics } from './common/event-loop.js';
 import { logger, setLogLevel } from './common/log.js';
 import { startScp, freeBytes, type DicomServer } from './dicom/scp.js';
 import { Pipeline } from './pipeline/runner.js';
@@ -36,6 +37,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   const cleaned = store.blobs.cleanTmp();
   if (cleaned) log.warn('removed unfinished transfers from a previous run (never acknowledged)', { files: cleaned });
   const metrics = createMetrics();
+  const loopMonitor = registerEventLoopMetrics(metrics.registry);
   metrics.registry.gauge('osteoscreen_disk_free_bytes', 'Free bytes on the data folder file system', () => [[{}, safeFree(store.dir)]]);
   metrics.registry.gauge('osteoscreen_outbox_depth', 'Output instances by outbox state', () => {
     const d = store.outbox.depth();
@@ -78,6 +80,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
         await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
         http?.closeAllConnections?.();
         store.close();
+        loopMonitor.stop();
       },
     };
   } catch (e) {
@@ -85,6 +88,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     http?.close();
     await worker.close();
     store.close();
+    loopMonitor.stop();
     throw e;
   }
 }

@@ -160,6 +160,12 @@ export async function storeReceived(
   metaInfo.transferSyntaxUid = pending.transferSyntax;
   const sha256 = w.hash.digest('hex');
   const { index, blobs } = ctx.store;
+  // A series belongs to one study, an instance to one series: a sender that re-uses them elsewhere is refused
+  // (otherwise the index is left with an empty study that stays `receiving` forever).
+  const knownSeries = index.getSeries(metaInfo.seriesInstanceUid);
+  if (knownSeries && knownSeries.study_uid !== metaInfo.studyInstanceUid) return reject(STATUS.CannotUnderstand, 'SeriesInstanceUID already belongs to another study');
+  const knownInstance = index.getInstance(metaInfo.sopInstanceUid);
+  if (knownInstance && knownInstance.series_uid !== metaInfo.seriesInstanceUid) return reject(STATUS.CannotUnderstand, 'SOPInstanceUID already stored in another series');
   try {
     const existing = index.getInstance(metaInfo.sopInstanceUid);
     if (existing && existing.sha256 === sha256 && !existing.files_deleted && blobs.exists(existing.path)) {
