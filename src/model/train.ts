@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Matrix } from 'ml-matrix';
 import { OsteoError } from '../common/errors.js';
 import { labelCounts, type LabelCounts, type LabelRow } from './labels.js';
-import { parseColumnName, type Extraction, type RadscoreModel, type Sequence, type Term, type UnhashedModel } from './schema.js';
+import { parseColumnName, type Extraction, type RadscoreModel, type Term, type UnhashedModel } from './schema.js';
 import { finaliseModel } from './load.js';
 import { cvLasso, lassoPath, stratifiedFolds, type CvResult, type Family, type LassoPath } from './stats/lasso.js';
 import { icc21, mean, rng, sd } from './stats/misc.js';
@@ -322,5 +322,3 @@ export function sha256File(text: string | Buffer): string {
   return 'sha256:' + createHash('sha256').update(text).digest('hex');
 }
 
-/** Re-export for commands. */
-export type { Sequence };

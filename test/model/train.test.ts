@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { Matrix } from 'ml-matrix';
 import { HAVE_R, maxAbsDiff, runR } from './rscript.js';
 import { DEFAULT_EXTRACTION, deriveLabel, labelCounts, parseLabels, syntheticCohort, labelsCsv, trainModel, scoreStudy, isNotAssessable, rowFeatures, parseModel } from '../../src/model/index.js';
 import { stratifiedSplit } from '../../src/model/train.js';
@@ -198,5 +197,3 @@ describe('training pipeline on the synthetic cohort', () => {
   });
 });
 
-// keep Matrix import meaningful for type-only builds
-void Matrix;
