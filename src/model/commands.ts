@@ -33,7 +33,7 @@ function writeJson(path: string, v: unknown): void {
 export const scoreCommand: Command = {
   name: 'score',
   summary: 'score a features CSV with a radscore model',
-  help: `Usage: osteoscreen score --model M.json --features F.csv [--out scores.csv] [--require-calibrated]
+  help: `Usage: osteoscreen score --model M.json --features F.csv [--out scores.csv] [--require-calibrated] [--terms]
 
 Scores every row of a feature table (an "id" column and T1_/T2_ feature columns) with a radscore model:
 radscore = intercept + sum coefficient * (value - mean) / sd over the model's terms; flag = radscore > cut-off.
@@ -44,24 +44,28 @@ Options:
   --features F.csv        feature table
   --out scores.csv        write the scores here (default: stdout)
   --require-calibrated    as config model.requireCalibrated: no flag from an uncalibrated model
+  --terms                 add each term's z-score and contribution (z_<T1|T2>_<feature>, c_<...>)
 
 Output columns: id, assessable, radscore, cutoff, flag, calibrated, reason, model, model_hash.`,
   async run(argv) {
-    const { values } = parseOptions(argv, { model: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'require-calibrated': { type: 'boolean' } });
+    const { values } = parseOptions(argv, { model: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'require-calibrated': { type: 'boolean' }, terms: { type: 'boolean' } });
     const model = loadModel(requireOption(values.model, '--model'));
     const table = readFeatureTable(requireOption(values.features, '--features'));
     const rows: (string | number | boolean | null)[][] = [];
     let na = 0;
     table.ids.forEach((id, r) => {
       const s = scoreStudy(model, rowFeatures(table, r), { requireCalibrated: values['require-calibrated'] });
+      const detail = (v: (t: { z: number; contribution: number }) => number[]) =>
+        values.terms ? (isNotAssessable(s) ? model.terms.flatMap(() => [null, null]) : s.terms.flatMap(v)) : [];
       if (isNotAssessable(s)) {
         na++;
-        rows.push([id, false, null, model.cutoff, null, model.calibrated, s.notAssessable, model.name, model.hash]);
+        rows.push([id, false, null, model.cutoff, null, model.calibrated, s.notAssessable, model.name, model.hash, ...detail(() => [])]);
       } else {
-        rows.push([id, true, s.score, s.cutoff, s.flag === null ? 'suppressed' : s.flag, s.calibrated, s.flagSuppressed ?? '', model.name, model.hash]);
+        rows.push([id, true, s.score, s.cutoff, s.flag === null ? 'suppressed' : s.flag, s.calibrated, s.flagSuppressed ?? '', model.name, model.hash, ...detail((t) => [t.z, t.contribution])]);
       }
     });
-    const csv = formatCsv(['id', 'assessable', 'radscore', 'cutoff', 'flag', 'calibrated', 'reason', 'model', 'model_hash'], rows);
+    const termCols = values.terms ? model.terms.flatMap((t) => [`z_${t.sequence}_${t.feature}`, `c_${t.sequence}_${t.feature}`]) : [];
+    const csv = formatCsv(['id', 'assessable', 'radscore', 'cutoff', 'flag', 'calibrated', 'reason', 'model', 'model_hash', ...termCols], rows);
     if (values.out) writeFileSync(values.out, csv);
     else process.stdout.write(csv);
     if (!model.calibrated) process.stderr.write(`WARNING: ${uncalibratedNotice(model)}\n`);

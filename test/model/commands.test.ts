@@ -127,6 +127,15 @@ describe('osteoscreen train / evaluate / calibrate / score (commands run in-proc
       expect(r[1]).toBe('true');
       expect(r[4]).toBe(String(Number(r[2]) > Number(r[3])));
     }
+    // --terms adds z and contribution per term; they add up to the radscore
+    expect(await scoreCommand.run(['--model', p('site.json'), '--features', p('score-in.csv'), '--out', p('scores-t.csv'), '--terms'])).toBe(0);
+    const site = loadModel(p('site.json'));
+    const outT = parseCsvForTest(readFileSync(p('scores-t.csv'), 'utf8'));
+    expect(outT[0]!.length).toBe(9 + 2 * site.terms.length);
+    expect(outT[1]!.slice(9).every((v) => v === '')).toBe(true);
+    const r2 = outT[2]!;
+    const contrib = site.terms.reduce((acc, _t, i) => acc + Number(r2[10 + 2 * i]), 0);
+    expect(site.intercept + contrib).toBeCloseTo(Number(r2[2]), 10);
     // uncalibrated model + --require-calibrated: flag suppressed
     expect(await scoreCommand.run(['--model', PAPER, '--features', p('f.csv'), '--out', p('s2.csv'), '--require-calibrated'])).toBe(0);
     const out2 = parseCsvForTest(readFileSync(p('s2.csv'), 'utf8'));

@@ -141,6 +141,14 @@ describe('training pipeline on the synthetic cohort', () => {
     ]);
   });
 
+  it('is reproducible: the same seed gives the same split, terms and coefficients', () => {
+    const a = trainModel(c.features, labels, baseOpts({ seed: 11, nlambda: 30 }));
+    const b = trainModel(c.features, labels, baseOpts({ seed: 11, nlambda: 30 }));
+    expect(b.split).toEqual(a.split);
+    expect(b.model.terms).toEqual(a.model.terms);
+    expect(b.model.cutoff).toBe(a.model.cutoff);
+  });
+
   it('too large a λ selects nothing: a clear error', () => {
     expect(() => trainModel(c.features, labels, baseOpts({ lambda: 10 }))).toThrow(/selected no feature/);
   });
