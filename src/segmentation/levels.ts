@@ -6,7 +6,7 @@
  */
 import type { LabelMap, Vec3 } from '../volume/types.js';
 import { indexToPoint } from '../volume/types.js';
-import { connectedComponents, type Component } from './components.js';
+import { splitComponents, type Component } from './components.js';
 import { CLASS } from './segmenter.js';
 
 export type LumbarLevel = 'L1' | 'L2' | 'L3' | 'L4' | 'L5';
@@ -47,8 +47,12 @@ export interface LevelOptions {
   minSacrumMm3?: number;
   /** allowed ratio of each inter-body distance to the median (default [0.6, 1.5]) */
   spacingRatio?: [number, number];
-  /** maximal fraction of the minority class in a body/sacrum component (transitional anatomy) */
+  /** maximal fraction of the minority class in a body/sacrum component (transitional anatomy), default 0.3 */
   maxMixedFraction?: number;
+  /** in-plane erosion (mm) that cuts thin bridges between bodies before labelling components (default 2.5) */
+  splitErosionMm?: number;
+  /** components smaller than this fraction of the median component volume are fragments (default 0.3) */
+  minRelativeVolume?: number;
 }
 
 function emptyLike(g: LabelMap): LabelMap {
@@ -63,12 +67,14 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   const minBody = opts.minBodyMm3 ?? 2000;
   const minSacrum = opts.minSacrumMm3 ?? 4000;
   const [rLo, rHi] = opts.spacingRatio ?? [0.6, 1.5];
-  const maxMixed = opts.maxMixedFraction ?? 0.25;
+  const maxMixed = opts.maxMixedFraction ?? 0.3;
+  const minRel = opts.minRelativeVolume ?? 0.3;
+  const splitMm = opts.splitErosionMm ?? 2.5;
   const voxMm3 = classes.spacing[0] * classes.spacing[1] * classes.spacing[2];
   const levels = emptyLike(classes);
   const fail = (reason: string, bodies: BodyInfo[] = []): LevelResult => ({ ok: false, reason, levels, bodies });
 
-  const cc = connectedComponents(classes.data, classes.dims, (v) => v === CLASS.body || v === CLASS.sacrum);
+  const cc = splitComponents(classes.data, classes.dims, classes.spacing, (v) => v === CLASS.body || v === CLASS.sacrum, splitMm);
   // Class composition per component.
   const nSac = new Float64Array(cc.list.length + 1);
   for (let v = 0; v < cc.ids.length; v++) if (cc.ids[v] && classes.data[v] === CLASS.sacrum) nSac[cc.ids[v]]++;
@@ -84,7 +90,10 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     sacFrac: nSac[c.id] / c.voxels,
     centroid: indexToPoint(classes, ...c.centroidIndex),
   }));
-  const big = cands.filter((x) => x.vol >= minBody);
+  // Fragments: below the absolute minimum, or below `minRelative` of the median body-sized component.
+  const sized = cands.filter((x) => x.vol >= minBody).map((x) => x.vol).sort((a, b) => a - b);
+  const medVol = sized.length ? sized[Math.floor(sized.length / 2)] : 0;
+  const big = cands.filter((x) => x.vol >= minBody && x.vol >= minRel * medVol);
   for (const x of big) {
     const minority = Math.min(x.sacFrac, 1 - x.sacFrac);
     if (minority > maxMixed && x.vol >= minSacrum) {

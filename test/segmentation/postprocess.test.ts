@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Geometry, LabelMap, Mat3, Volume } from '../../src/volume/types.js';
 import { planeFrame, modelGrid, toModelGrid, argmaxToNative, labelsToModelGrid } from '../../src/segmentation/slices.js';
 import { normStats, normalise } from '../../src/segmentation/normalise.js';
-import { connectedComponents } from '../../src/segmentation/components.js';
+import { connectedComponents, splitComponents } from '../../src/segmentation/components.js';
 import { labelLevels } from '../../src/segmentation/levels.js';
 import { buildRoi, erodeSlice, roiMask } from '../../src/segmentation/roi.js';
 import { crossGridDice } from '../../src/segmentation/analyse.js';
@@ -108,6 +108,21 @@ describe('connected components', () => {
     expect(b.centroidIndex).toEqual([10.5, 12, 2]);
     expect(b.min).toEqual([10, 10, 1]);
     expect(b.max).toEqual([11, 14, 3]);
+  });
+});
+
+describe('bridge splitting', () => {
+  it('separates two bodies joined by a thin bridge and keeps every body voxel', () => {
+    const m = labelMap(geom([60, 80, 3], [1, 1, 5]));
+    box(m, 1, 10, 40, 5, 30, 0, 3);
+    box(m, 1, 10, 40, 40, 65, 0, 3);
+    box(m, 1, 20, 22, 30, 40, 1, 2); // 2 mm wide bridge across the "disc" on one slice
+    expect(connectedComponents(m.data, m.dims, (v) => v === 1).list.length).toBe(1);
+    const sc = splitComponents(m.data, m.dims, m.spacing, (v) => v === 1, 2.5);
+    expect(sc.list.length).toBe(2);
+    const total = sc.list.reduce((a, c) => a + c.voxels, 0);
+    expect(total).toBe(2 * 30 * 25 * 3 + 20);
+    expect(sc.list.map((c) => Math.round(c.centroidIndex[1])).sort((a, b) => a - b)).toEqual([17, 52]);
   });
 });
 
