@@ -2,7 +2,7 @@
  * Shared helpers of the acceptance (reliability) suite: services whose logs are kept for the suite-wide
  * patient-identifier grep, metric parsing, waiting for jobs, phantom identifiers, file walking.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
@@ -12,6 +12,11 @@ import { parseHeader } from '../../src/dicom/tags.js';
 /** Every service log of the acceptance suite is written here on stop (and grepped for patient identifiers). */
 export const SUITE_LOG_DIR = process.env.OSTEOSCREEN_ACCEPTANCE_LOGS ?? path.join(os.tmpdir(), 'osteoscreen-acceptance-logs');
 mkdirSync(SUITE_LOG_DIR, { recursive: true });
+// Files of an earlier run (older than 30 min) are not this run's: drop them so a local re-run starts clean.
+for (const f of readdirSync(SUITE_LOG_DIR)) {
+  const p = path.join(SUITE_LOG_DIR, f);
+  if (Date.now() - statSync(p).mtimeMs > 30 * 60_000) rmSync(p, { force: true });
+}
 
 export const TERMINAL = ['done', 'not-assessable', 'failed'];
 
@@ -73,7 +78,8 @@ export function patientIdentifiers(files: string[]): string[] {
       for (const v of [n, ds.PatientID, ds.PatientBirthDate, ds.AccessionNumber]) {
         if (typeof v === 'string' && v.trim().length >= 4) {
           out.add(v.trim());
-          if (v.includes('^')) for (const part of v.split('^')) if (part.length >= 6) out.add(part);
+          // Name components too, when distinctive (the synthetic names' components carry digits).
+          if (v.includes('^')) for (const part of v.split('^')) if (part.length >= 6 && /\d/.test(part)) out.add(part);
         }
       }
     } catch {
@@ -117,14 +123,16 @@ export function metric(text: string, name: string, labels: Record<string, string
 }
 
 export async function metricsText(svc: RunningService): Promise<string> {
-  return (await svc.api('/metrics', { token: null })).text();
+  return (await apiFresh(svc, '/metrics', { token: null })).text();
 }
 
 /** Wait until every listed study has a terminal state; returns the study details. */
 export async function waitStudiesTerminal(svc: RunningService, studyUids: string[], timeoutMs: number): Promise<any[]> {
   return waitFor(
     async () => {
-      const all = await svc.json<any[]>('/api/studies');
+      const r = await apiFresh(svc, '/api/studies?limit=5000');
+      if (!r.ok) throw new Error(`/api/studies: HTTP ${r.status}`);
+      const all = (await r.json()) as any[];
       const byUid = new Map(all.map((s) => [s.studyInstanceUid ?? s.uid, s]));
       const rows = studyUids.map((u) => byUid.get(u));
       return rows.every((r) => r && TERMINAL.includes(r.state)) ? rows : undefined;
@@ -169,4 +177,31 @@ export function storescuOutcomes(out: string): Map<string, string> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Record the patient identifiers a test file used, for the suite-wide log grep. */
+export function recordIdentifiers(name: string, ids: string[]): void {
+  writeFileSync(path.join(SUITE_LOG_DIR, `ids-${name}-${process.pid}.json`), JSON.stringify(ids));
+}
+
+/** Every identifier recorded so far by any acceptance test file. */
+export function suiteIdentifiers(): string[] {
+  const out = new Set<string>();
+  for (const f of readdirSync(SUITE_LOG_DIR)) if (/^ids-.*\.json$/.test(f)) for (const id of JSON.parse(readFileSync(path.join(SUITE_LOG_DIR, f), 'utf8')) as string[]) out.add(id);
+  return [...out];
+}
+
+/**
+ * `svc.api` that retries a request whose keep-alive socket the server closed while this test process was blocked
+ * in spawnSync (undici then reports "other side closed" for the next request on it). HTTP statuses are never retried.
+ */
+export async function apiFresh(svc: RunningService, p: string, init: Parameters<RunningService['api']>[1] = {}): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await svc.api(p, init);
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= 3 || !(code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) throw e;
+    }
+  }
 }
