@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Offline training of the OsteoScreen vertebral-body segmenter (models/vertebrae-seg.onnx).
 
-Run with Debian's python (python3-torch 1.13 CPU, python3-onnx):
-    /usr/bin/python3 scripts/segmentation/train.py --data /tmp/segtrain --out models/vertebrae-seg.onnx
+Run with Debian's python (python3-torch 1.13 CPU, python3-onnx); the full command sequence is in
+models/vertebrae-seg.md:
+    /usr/bin/python3 scripts/segmentation/train.py --data /tmp/segtrain,/tmp/segtrain2 --out models/vertebrae-seg.onnx \
+        --iters 2000 --crop 144 --fixture test/fixtures/segmentation/equivalence.bin
 
-Input: the folder written by scripts/segmentation/export-training.mjs (index.json + raw .f32/.u8 arrays on the
-model grid: 1.25 mm, canonical sagittal orientation, see src/segmentation/slices.ts).
+Input: the folders written by scripts/segmentation/export-training.mjs (phantom anatomy, wide protocol) and
+scripts/segmentation/export-generator.mjs (phantom generator studies, all vendors): index.json + raw .f32/.u8
+arrays on the model grid (1.25 mm, canonical sagittal orientation, see src/segmentation/slices.ts).
 
 Every training sample is re-synthesised (SynthSeg-style) so the network does not learn the phantom's look:
  - 65 % of samples: image drawn from the tissue label map with a random mean/SD per tissue class,
