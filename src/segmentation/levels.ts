@@ -136,16 +136,22 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   top[1] /= nTop;
   top[2] /= nTop;
   const chain = bodies; // ascending z: L5 first
+  // Regular spacing L5..L1 (a missed body doubles a gap, a split body halves it). Above L1 only a split is
+  // checked: thin thoracic discs may let T12/T11 merge, which does not affect L1-L4.
   const gaps: number[] = [];
-  const nCheck = Math.min(chain.length, 6); // L5..T12
+  const nCheck = Math.min(chain.length, 5);
   for (let n = 1; n < nCheck; n++) gaps.push(dist(chain[n].centroid, chain[n - 1].centroid));
   const sorted = [...gaps].sort((a, b) => a - b);
-  const med = sorted[Math.floor(sorted.length / 2)];
+  const med = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
   for (let n = 0; n < gaps.length; n++) {
     const r = gaps[n] / med;
     if (r < rLo || r > rHi) {
       return fail(`level identification ambiguous: irregular spacing between bodies ${n + 1} and ${n + 2} above the sacrum (ratio ${r.toFixed(2)}): missed or split body`);
     }
+  }
+  if (chain.length > 5) {
+    const r = dist(chain[5].centroid, chain[4].centroid) / med;
+    if (r < rLo) return fail(`level identification ambiguous: the body above L1 is too close (ratio ${r.toFixed(2)}): split body`);
   }
   const l5Gap = dist(chain[0].centroid, top) / med;
   if (l5Gap < 0.25 || l5Gap > 1.1) {
