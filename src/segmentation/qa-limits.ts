@@ -12,8 +12,9 @@ export const PLAUSIBLE = {
 };
 
 /**
- * Contrast limits (median intensity ratios against the L1-L4 bodies). T1: CSF dark, fat bright. T2 (fast spin
- * echo): CSF bright, fat bright. Fat-suppressed (STIR) or swapped sequences fail one of the two.
+ * Contrast limits (median CSF / L1-L4 body intensity ratio). T1: CSF dark; T2 (fast spin echo): CSF bright, so a
+ * swapped T1/T2 fails. `fatToBody` is informational (reported, not gated): with coil bias fields and fatty marrow
+ * it does not separate fat-suppressed series reliably; STIR is excluded by the series selection rules (TI).
  */
 export const CONTRAST = {
   /** minimal CSF / fat volume to judge the contrast (mm^3) */
