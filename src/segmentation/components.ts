@@ -70,8 +70,9 @@ export function connectedComponents(data: Uint8Array, dims: readonly [number, nu
 }
 
 /**
- * Components that are separated by thin bridges: the mask is eroded in-plane (disc of `erodeMm`), the eroded
- * cores are labelled (6-connectivity), then every mask voxel takes the label of the nearest core by a geodesic
+ * Components that are separated by thin bridges: the mask is eroded in-plane (disc of `erodeMm`) and across
+ * `erodeSlices` slices on each side (partial-volume bridges between bodies appear in the lateral slices), the
+ * eroded cores are labelled (6-connectivity), then every mask voxel takes the label of the nearest core by a geodesic
  * breadth-first growth inside the mask. Bodies touching across a disc through a thin bridge become separate;
  * voxels not reached from any core (fragments thinner than the erosion) are dropped.
  */
@@ -81,6 +82,8 @@ export function splitComponents(
   spacing: readonly [number, number, number],
   inMask: (v: number) => boolean,
   erodeMm: number,
+  /** also erode across slices: a core voxel needs the mask on `erodeSlices` slices on each side */
+  erodeSlices = 0,
 ): Components {
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
@@ -105,6 +108,9 @@ export function splitComponents(
             keep = false;
             break;
           }
+        }
+        for (let m = 1; keep && m <= erodeSlices; m++) {
+          if (k - m < 0 || k + m >= nz || !mask[v - m * nxy] || !mask[v + m * nxy]) keep = false;
         }
         if (keep) core[v] = 1;
       }

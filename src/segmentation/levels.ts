@@ -51,6 +51,8 @@ export interface LevelOptions {
   maxMixedFraction?: number;
   /** in-plane erosion (mm) that cuts thin bridges between bodies before labelling components (default 2.5) */
   splitErosionMm?: number;
+  /** erosion across slices (mm, rounded to whole slices, at least 1) for the same purpose (default 11) */
+  splitLateralMm?: number;
   /** components smaller than this fraction of the median component volume are fragments (default 0.3) */
   minRelativeVolume?: number;
 }
@@ -74,7 +76,8 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   const levels = emptyLike(classes);
   const fail = (reason: string, bodies: BodyInfo[] = []): LevelResult => ({ ok: false, reason, levels, bodies });
 
-  const cc = splitComponents(classes.data, classes.dims, classes.spacing, (v) => v === CLASS.body || v === CLASS.sacrum, splitMm);
+  const lateral = Math.max(1, Math.round((opts.splitLateralMm ?? 11) / classes.spacing[2]));
+  const cc = splitComponents(classes.data, classes.dims, classes.spacing, (v) => v === CLASS.body || v === CLASS.sacrum, splitMm, lateral);
   // Class composition per component.
   const nSac = new Float64Array(cc.list.length + 1);
   for (let v = 0; v < cc.ids.length; v++) if (cc.ids[v] && classes.data[v] === CLASS.sacrum) nSac[cc.ids[v]]++;
