@@ -30,10 +30,10 @@ export interface OrthancHandle {
   stop(): Promise<void>;
 }
 
-export async function startOrthanc(opts: { aet?: string; extraConfig?: Record<string, unknown> } = {}): Promise<OrthancHandle> {
+export async function startOrthanc(opts: { aet?: string; extraConfig?: Record<string, unknown>; dicomPort?: number; httpPort?: number } = {}): Promise<OrthancHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'orthanc-test-'));
-  const dicomPort = await freePort();
-  const httpPort = await freePort();
+  const dicomPort = opts.dicomPort ?? (await freePort());
+  const httpPort = opts.httpPort ?? (await freePort());
   const aet = opts.aet ?? 'ORTHANC';
   const config = {
     Name: 'osteoscreen-test',
