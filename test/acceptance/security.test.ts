@@ -178,7 +178,7 @@ describe.skipIf(!have('storescu'))('acceptance: security', () => {
         for (const field of FIELDS) {
           const f = evilFile('evil', i, field);
           // storescu (it may refuse to send it at all) ...
-          const r = storescu(open.dicomPort, [f], { extra: ['-v'] });
+          const r = storescu(open.dicomPort, [f], { extra: ['-v', '-ta', '10', '-td', '10'] });
           expect(r.out, `storescu ${field}=${JSON.stringify(v)}`).not.toMatch(/Received Store Response \(Success\)/);
           // ... and the raw path, with the C-STORE request's Affected SOP Instance UID evil as well.
           for (const requestSop of new Set([field === 'SOPInstanceUID' ? v : trav.sopUids[0]!, v])) {
@@ -190,7 +190,7 @@ describe.skipIf(!have('storescu'))('acceptance: security', () => {
         }
       }
       // The sanitised variants too: whatever their status, no path outside studies/.
-      for (const [i] of SANITISED.entries()) for (const field of FIELDS) storescu(open.dicomPort, [evilFile('sanitised', i, field)]);
+      for (const [i] of SANITISED.entries()) for (const field of FIELDS) storescu(open.dicomPort, [evilFile('sanitised', i, field)], { extra: ['-ta', '10', '-td', '10'] });
       expect(refused).toBeGreaterThanOrEqual(EVIL.length * 3);
       assertDataFolderClean(open.dataDir);
       expect(open.logs()).toMatch(/C-STORE rejected reason="missing or invalid (Study|Series|SOP)InstanceUID"/);
@@ -198,7 +198,7 @@ describe.skipIf(!have('storescu'))('acceptance: security', () => {
       expect(existsSync(path.join(path.dirname(open.dataDir), CANARY))).toBe(false);
       expect(echoscu(open.dicomPort).status).toBe(0);
       // The allowlisted service refuses them as well (storescu as an allowed AE).
-      for (const [i] of EVIL.entries()) for (const field of FIELDS) expect(storescu(svc.dicomPort, [evilFile('evil', i, field)], { aet: 'PACS', extra: ['-v'] }).out).not.toMatch(/Received Store Response \(Success\)/);
+      for (const [i] of EVIL.entries()) for (const field of FIELDS) expect(storescu(svc.dicomPort, [evilFile('evil', i, field)], { aet: 'PACS', extra: ['-v', '-ta', '10', '-td', '10'] }).out).not.toMatch(/Received Store Response \(Success\)/);
       assertDataFolderClean(svc.dataDir);
     } finally {
       await open.stop();
