@@ -57,7 +57,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   let dicom: DicomServer | undefined;
   let http: Server | undefined;
   try {
-    dicom = await startScp({ config, store, metrics });
+    dicom = await startScp({ config, store, metrics, onStored: ({ seriesUid }) => pipeline.touch(seriesUid) });
     const partial = { config, store, metrics, pipeline, deliverer, dicomPort: config.dicom.port, adminToken: token.token };
     const routes = [...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }), ...extraRoutes(partial)];
     http = createHttpServer(routes, token.token);

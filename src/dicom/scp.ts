@@ -146,7 +146,8 @@ export async function storeReceived(
   let metaInfo;
   try {
     const buf = await readFile(w.tempPath);
-    const { meta, dataset } = parseHeader(buf);
+    const { meta, dataset, uidProblems } = parseHeader(buf);
+    if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
     metaInfo = instanceMeta(meta, dataset);
   } catch (e) {
     return reject(STATUS.CannotUnderstand, `malformed DICOM dataset: ${errorMessage(e)}`);

@@ -97,6 +97,8 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
 
   const t0 = Date.now();
   let failure: { error: string; retryable: boolean } | undefined;
+  let accepted = false;
+  let contextsRefused = false;
   await new Promise<void>((resolve) => {
     let done = false;
     const finish = () => {
@@ -114,6 +116,15 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
       }
       setTimeout(finish, 200).unref();
     }, timeoutMs);
+    client.on('associationAccepted', (association: { getPresentationContexts?: () => { id: number }[]; getPresentationContext?: (id: number) => { getResult(): number } }) => {
+      accepted = true;
+      try {
+        const pcs = association.getPresentationContexts?.() ?? [];
+        contextsRefused = pcs.length > 0 && pcs.every((pc) => association.getPresentationContext!(pc.id).getResult() !== 0);
+      } catch {
+        /* keep defaults */
+      }
+    });
     client.on('connected', () => {
       const socket = (client as unknown as { network?: { socket?: { setNoDelay?: (v: boolean) => void } } }).network?.socket;
       socket?.setNoDelay?.(true);
@@ -142,8 +153,16 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
     results[k] = {
       file: files[k]!,
       ok: false,
-      error: failure?.error ?? 'no C-STORE response (presentation context not accepted or association ended early)',
-      retryable: failure?.retryable ?? false,
+      // No response and no explicit failure: a refused presentation context is permanent; an association that
+      // was dropped (never accepted, or closed before answering: a PACS behind a proxy that is down) is retried.
+      error:
+        failure?.error ??
+        (contextsRefused
+          ? 'no C-STORE response: the destination accepted no presentation context for this SOP class'
+          : accepted
+            ? 'no C-STORE response: the association ended before the destination answered'
+            : 'no C-STORE response: the connection closed before the association was accepted'),
+      retryable: failure?.retryable ?? !contextsRefused,
     };
   }
   const okCount = results.filter((r) => r.ok).length;

@@ -4,13 +4,39 @@ import type { InstanceMeta } from '../store/types.js';
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
 /** Parse a Part-10 buffer up to (not including) the pixel data; returns the naturalized dataset and file meta. */
-export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: Record<string, any> } {
+export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: Record<string, any>; uidProblems: string[] } {
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
   const dict = DicomMessage.readFile(ab, { untilTag: '7FE00010', includeUntilTagValue: false });
   return {
     meta: DicomMetaDictionary.naturalizeDataset(dict.meta),
     dataset: DicomMetaDictionary.naturalizeDataset(dict.dict),
+    uidProblems: uidProblems(dict.dict),
   };
+}
+
+/** The UIDs that later become file names or identify the instance. */
+const KEY_UID_TAGS: Record<string, string> = {
+  '00080016': 'SOPClassUID',
+  '00080018': 'SOPInstanceUID',
+  '0020000D': 'StudyInstanceUID',
+  '0020000E': 'SeriesInstanceUID',
+};
+
+/**
+ * dcmjs silently removes every character that is not a digit or a dot from UI values ("1.2.3/../x" reads as
+ * "1.2.3"), so an instance could be filed under a UID it does not carry. Compare the raw bytes with the
+ * formatted value and name the attributes whose raw value held anything else (trailing NUL/space padding aside).
+ */
+export function uidProblems(rawDict: Record<string, any>): string[] {
+  const bad: string[] = [];
+  for (const [tag, name] of Object.entries(KEY_UID_TAGS)) {
+    const el = rawDict[tag];
+    const raw = el?._rawValue;
+    if (raw === undefined || raw === null) continue;
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (values.some((v) => typeof v === 'string' && !/^[0-9.]*$/.test(v.replace(/[\0 ]+$/, '')))) bad.push(name);
+  }
+  return bad;
 }
 
 function str(v: unknown): string | undefined {

@@ -26,6 +26,8 @@ export type StudyProcessor = (job: JobRow) => Promise<JobOutcome>;
 export class Pipeline {
   private timer?: NodeJS.Timeout;
   private running = new Map<number, Promise<void>>();
+  /** Last instance per receiving series on the monotonic clock (wall-clock jumps must not complete or stall a series). */
+  private lastSeen = new Map<string, number>();
   private stopping = false;
   private ticking = false;
 
@@ -44,12 +46,38 @@ export class Pipeline {
     void this.tick();
   }
 
+  /** Called for every stored instance: restarts the series' quiet period. */
+  touch(seriesUid: string): void {
+    this.lastSeen.set(seriesUid, performance.now());
+  }
+
+  /**
+   * Receiving series quiet for pipeline.stableSeconds, timed on the monotonic clock. A series first seen in this
+   * process (received before a restart) gets a full quiet period from now; one forced by an admin is due at once.
+   */
+  private quietSeries(): string[] {
+    const stableMs = this.config.pipeline.stableSeconds * 1000;
+    const now = performance.now();
+    const due: string[] = [];
+    for (const s of this.store.index.receivingSeries()) {
+      if (s.last_received === 0) {
+        due.push(s.series_uid);
+        continue;
+      }
+      let seen = this.lastSeen.get(s.series_uid);
+      if (seen === undefined) this.lastSeen.set(s.series_uid, (seen = now));
+      if (now - seen >= stableMs) due.push(s.series_uid);
+    }
+    for (const uid of due) this.lastSeen.delete(uid);
+    return due;
+  }
+
   /** One pass: stability, queueing, claiming. Safe to call at any time. */
   async tick(): Promise<void> {
     if (this.ticking || this.stopping) return;
     this.ticking = true;
     try {
-      const { series, studies } = this.store.index.markStable(this.config.pipeline.stableSeconds * 1000);
+      const { series, studies } = this.store.index.markSeriesStable(this.quietSeries());
       for (const s of series) {
         this.metrics.seriesCompleted.inc();
         this.metrics.stageSeconds.observe({ stage: 'receive_to_stable' }, Math.max(0, (Date.now() - s.first_received) / 1000));

@@ -136,21 +136,26 @@ export class Index {
     this.db.prepare('UPDATE studies SET state = ?, reason = ?, updated_at = ? WHERE study_uid = ?').run(state, reason, this.now(), studyUid);
   }
 
+  /** Series still receiving instances (candidates for the stability check). */
+  receivingSeries(): SeriesRow[] {
+    return this.db.prepare("SELECT * FROM series WHERE state = 'receiving'").all() as SeriesRow[];
+  }
+
   /**
-   * Series quiet for `stableMs` become stable. Returns studies whose series are now all stable
-   * (and that were receiving): each gets one job.
+   * Mark these series stable. Returns the rows marked and the studies whose series are now all stable
+   * (each gets one job). Which series are quiet is decided by the pipeline on a monotonic clock.
    */
-  markStable(stableMs: number): { series: SeriesRow[]; studies: string[] } {
+  markSeriesStable(seriesUids: string[]): { series: SeriesRow[]; studies: string[] } {
     const t = this.now();
     const out = { series: [] as SeriesRow[], studies: [] as string[] };
+    if (!seriesUids.length) return out;
     this.db.transaction(() => {
-      const due = this.db.prepare("SELECT * FROM series WHERE state = 'receiving' AND last_received <= ?").all(t - stableMs) as SeriesRow[];
-      if (!due.length) return;
-      const mark = this.db.prepare("UPDATE series SET state = 'stable', stable_at = ? WHERE series_uid = ?");
-      for (const s of due) mark.run(t, s.series_uid);
-      out.series = due;
-      const studies = [...new Set(due.map((s) => s.study_uid))];
-      for (const st of studies) {
+      const mark = this.db.prepare("UPDATE series SET state = 'stable', stable_at = ? WHERE series_uid = ? AND state = 'receiving'");
+      for (const uid of seriesUids) {
+        const row = this.getSeries(uid);
+        if (row && mark.run(t, uid).changes === 1) out.series.push(row);
+      }
+      for (const st of new Set(out.series.map((s) => s.study_uid))) {
         const open = this.db.prepare("SELECT COUNT(*) AS n FROM series WHERE study_uid = ? AND state = 'receiving'").get(st) as { n: number };
         if (open.n === 0) out.studies.push(st);
       }
@@ -158,7 +163,7 @@ export class Index {
     return out;
   }
 
-  /** Admin action: treat a series as complete now. */
+  /** Admin action: treat a series as complete now (last_received 0 = forced; the pipeline marks it on its next pass). */
   forceStable(seriesUid: string): string | null {
     const s = this.getSeries(seriesUid);
     if (!s) return null;
