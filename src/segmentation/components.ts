@@ -51,18 +51,32 @@ export function connectedComponents(data: Uint8Array, dims: readonly [number, nu
       if (i > mx[0]) mx[0] = i;
       if (j > mx[1]) mx[1] = j;
       if (k > mx[2]) mx[2] = k;
-      const push = (w: number) => {
-        if (ids[w] === 0 && inMask(data[w])) {
-          ids[w] = id;
-          stack[sp++] = w;
-        }
-      };
-      if (i > 0) push(v - 1);
-      if (i < nx - 1) push(v + 1);
-      if (j > 0) push(v - nx);
-      if (j < ny - 1) push(v + nx);
-      if (k > 0) push(v - nxy);
-      if (k < nz - 1) push(v + nxy);
+      // 6-neighbourhood, inlined (hot loop)
+      let w: number;
+      if (i > 0 && ids[(w = v - 1)] === 0 && inMask(data[w])) {
+        ids[w] = id;
+        stack[sp++] = w;
+      }
+      if (i < nx - 1 && ids[(w = v + 1)] === 0 && inMask(data[w])) {
+        ids[w] = id;
+        stack[sp++] = w;
+      }
+      if (j > 0 && ids[(w = v - nx)] === 0 && inMask(data[w])) {
+        ids[w] = id;
+        stack[sp++] = w;
+      }
+      if (j < ny - 1 && ids[(w = v + nx)] === 0 && inMask(data[w])) {
+        ids[w] = id;
+        stack[sp++] = w;
+      }
+      if (k > 0 && ids[(w = v - nxy)] === 0 && inMask(data[w])) {
+        ids[w] = id;
+        stack[sp++] = w;
+      }
+      if (k < nz - 1 && ids[(w = v + nxy)] === 0 && inMask(data[w])) {
+        ids[w] = id;
+        stack[sp++] = w;
+      }
     }
     list.push({ id, voxels: n, centroidIndex: [si / n, sj / n, sk / n], min: mn, max: mx });
   }
@@ -130,9 +144,28 @@ export function splitComponents(
       const r = v - k * nxy;
       const j = Math.floor(r / nx);
       const i = r - j * nx;
-      const nb = [i > 0 ? v - 1 : -1, i < nx - 1 ? v + 1 : -1, j > 0 ? v - nx : -1, j < ny - 1 ? v + nx : -1, k > 0 ? v - nxy : -1, k < nz - 1 ? v + nxy : -1];
-      for (const w of nb) {
-        if (w < 0 || !mask[w] || ids[w]) continue;
+      let w: number;
+      if (i > 0 && mask[(w = v - 1)] && !ids[w]) {
+        ids[w] = id;
+        next[nn++] = w;
+      }
+      if (i < nx - 1 && mask[(w = v + 1)] && !ids[w]) {
+        ids[w] = id;
+        next[nn++] = w;
+      }
+      if (j > 0 && mask[(w = v - nx)] && !ids[w]) {
+        ids[w] = id;
+        next[nn++] = w;
+      }
+      if (j < ny - 1 && mask[(w = v + nx)] && !ids[w]) {
+        ids[w] = id;
+        next[nn++] = w;
+      }
+      if (k > 0 && mask[(w = v - nxy)] && !ids[w]) {
+        ids[w] = id;
+        next[nn++] = w;
+      }
+      if (k < nz - 1 && mask[(w = v + nxy)] && !ids[w]) {
         ids[w] = id;
         next[nn++] = w;
       }
