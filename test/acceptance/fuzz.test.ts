@@ -22,7 +22,7 @@ import { zzuf, rawDatasetOf, pixelDataOffset, datasetOffset, rewrite, lieAboutLe
 
 const FUZZ_COUNT = 1000;
 const BATCHES = 4;
-const MODEL_PRESENT = existsSync(path.join(ROOT, 'models', 'vertebrae-seg.onnx'));
+const MODEL_PRESENT = existsSync(process.env.OSTEOSCREEN_SEGMENTATION_MODEL ?? path.join(ROOT, 'models', 'vertebrae-seg.onnx'));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-fuzz-'));
 
 interface Sample {

@@ -22,7 +22,7 @@ import { startLogged, stopAll, fileLogs, metric, metricsText, waitStudiesTermina
 const STUDIES = 50;
 const SENDERS = 4;
 const SLICES = 12;
-const MODEL_PRESENT = existsSync(path.join(ROOT, 'models', 'vertebrae-seg.onnx'));
+const MODEL_PRESENT = existsSync(process.env.OSTEOSCREEN_SEGMENTATION_MODEL ?? path.join(ROOT, 'models', 'vertebrae-seg.onnx'));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-load-'));
 
 function runStorescu(port: number, files: string[], aet: string): Promise<{ code: number | null; out: string }> {
@@ -123,6 +123,20 @@ describe.skipIf(!have('storescu'))('acceptance: load — 50 studies from 4 concu
     // No stall of the event loop above 200 ms while receiving.
     expect(maxDelay).toBeLessThan(0.2);
   }, 420_000);
+
+  it('the event-loop gauge does see a real stall (process stopped for 400 ms with SIGSTOP)', async () => {
+    await metricsText(svc); // new window
+    process.kill(svc.proc.pid!, 'SIGSTOP');
+    await sleep(400);
+    process.kill(svc.proc.pid!, 'SIGCONT');
+    await sleep(100);
+    const m = await metricsText(svc);
+    const max = metric(m, 'osteoscreen_event_loop_delay_max_seconds');
+    console.log('[acceptance:load] stall probe: max event-loop delay after a 400 ms SIGSTOP', max);
+    expect(max).toBeGreaterThan(0.3);
+    // The window was reset by that scrape.
+    expect(metric(await metricsText(svc), 'osteoscreen_event_loop_delay_max_seconds')).toBeLessThan(0.3);
+  });
 
   it('never logs the load patients\' identifiers', () => {
     const ids = patientIdentifiers(studies.map((s) => s.files[0]!));
