@@ -17,8 +17,7 @@ export async function loadSeries(p: string): Promise<Volume> {
         .filter((f) => statSync(f).isFile())
         .sort()
     : [p];
-  // src/dicom/volume.ts (DICOM series -> Volume) is owned by the DICOM module.
-  const spec = '../dicom/volume.js';
-  const mod = (await import(spec)) as { loadSeriesVolume(files: string[]): Volume | Promise<Volume> };
-  return await mod.loadSeriesVolume(files);
+  // loaded lazily: the DICOM stack is only needed for DICOM input
+  const { loadSeriesVolume } = await import('../dicom/volume.js');
+  return loadSeriesVolume(files);
 }

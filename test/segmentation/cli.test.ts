@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentCommand } from '../../src/segmentation/command.js';
-import { generateStudy } from '../../src/phantom/index.js';
+import { generateStudy, writePhantomStudies } from '../../src/phantom/index.js';
 import { readNifti, readNiftiLabelMap, writeNifti } from '../../src/volume/nifti.js';
 import { diceByLabel } from '../../src/segmentation/evaluate.js';
 
@@ -77,6 +77,22 @@ describe('osteoscreen segment', () => {
     expect(rep.ok).toBe(false);
     expect(rep.reason).toMatch(/not T1-weighted/);
     expect(readNiftiLabelMap(out).data.every((v) => v === 0)).toBe(true);
+  });
+
+  it('reads a DICOM series folder and lands exactly on the ground truth of the series', { timeout: 120_000 }, async () => {
+    const root = path.join(dir, 'dicom');
+    const [m] = writePhantomStudies({ out: root, seed: 777003, count: 1, vendor: 'philips', bone: 'normal', roles: ['t1'] });
+    const s = m.series.find((x) => x.role === 't1')!;
+    const out = path.join(dir, 'levels-dicom.nii.gz');
+    const { code } = await capture(() => segmentCommand.run(['--series', path.join(root, s.dir), '--out', out, '--sequence', 'T1', '--model', 'models/vertebrae-seg.onnx']));
+    expect(code).toBe(0);
+    const mask = readNiftiLabelMap(out);
+    const truth = readNiftiLabelMap(path.join(root, s.truth.levels!));
+    expect(mask.dims).toEqual(truth.dims);
+    for (let n = 0; n < 3; n++) expect(mask.origin[n]).toBeCloseTo(truth.origin[n], 3);
+    for (let n = 0; n < 9; n++) expect(mask.direction[n]).toBeCloseTo(truth.direction[n], 4);
+    const d = diceByLabel(mask, truth, [1, 2, 3, 4, 5, 20]);
+    for (const l of [1, 2, 3, 4]) expect(d[l]).toBeGreaterThan(0.85);
   });
 
   it('usage errors', async () => {
