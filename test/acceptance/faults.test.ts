@@ -19,7 +19,7 @@ import Database from 'better-sqlite3';
 import { writeMrSeries } from '../helpers/mr.js';
 import { storescu, storescuAsync, echoscu, have } from '../helpers/dcmtk.js';
 import { waitFor } from '../helpers/ports.js';
-import { startLogged, stopAll, fileLogs, metric, metricsText, waitStudiesTerminal, storescuOutcomes, patientIdentifiers, linesWithIdentifiers, recordIdentifiers, sleep, apiFresh, TERMINAL, type LoggedService } from './harness.js';
+import { startLogged, stopAll, offendingLogLines, metric, metricsText, waitStudiesTerminal, storescuOutcomes, patientIdentifiers, recordIdentifiers, sleep, apiFresh, TERMINAL, type LoggedService } from './harness.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-faults-'));
 const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1'].find((p) => existsSync(p));
@@ -251,6 +251,6 @@ describe.skipIf(!have('storescu') || !FAKETIME_LIB)('acceptance: wall-clock jump
 describe('acceptance: faults — no patient identifiers in these logs', () => {
   it('never logs the fault studies\' patient names, IDs or birth dates', () => {
     expect(ids.length).toBeGreaterThan(0);
-    expect(linesWithIdentifiers(fileLogs(), ids).slice(0, 5)).toEqual([]);
+    expect(offendingLogLines('faults', ids).slice(0, 5)).toEqual([]);
   });
 });

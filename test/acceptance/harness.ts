@@ -205,3 +205,15 @@ export async function apiFresh(svc: RunningService, p: string, init: Parameters<
     }
   }
 }
+
+/**
+ * The suite-wide patient-identifier grep, run as the last test of every acceptance file: records this file's
+ * identifiers, then greps this file's service logs plus every log saved so far by any acceptance file for every
+ * identifier any file recorded. Whichever file finishes last therefore greps the logs of the whole suite.
+ */
+export function offendingLogLines(name: string, ownIds: string[]): string[] {
+  recordIdentifiers(name, ownIds);
+  const all = [...new Set([...ownIds, ...suiteIdentifiers()])];
+  const texts = [{ file: `${name} (running)`, text: fileLogs() }, ...suiteLogs()];
+  return texts.flatMap((l) => linesWithIdentifiers(l.text, all).map((line) => `${l.file}: ${line.slice(0, 200)}`));
+}

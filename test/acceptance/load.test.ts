@@ -17,7 +17,7 @@ import path from 'node:path';
 import { writeMrSeries } from '../helpers/mr.js';
 import { storescuAsync, have } from '../helpers/dcmtk.js';
 import { ROOT } from '../helpers/service.js';
-import { startLogged, stopAll, fileLogs, metric, metricsText, waitStudiesTerminal, peakRss, patientIdentifiers, linesWithIdentifiers, sleep, type LoggedService } from './harness.js';
+import { startLogged, stopAll, offendingLogLines, metric, metricsText, waitStudiesTerminal, peakRss, patientIdentifiers, sleep, type LoggedService } from './harness.js';
 
 const STUDIES = 50;
 const SENDERS = 4;
@@ -141,6 +141,6 @@ describe.skipIf(!have('storescu'))('acceptance: load — 50 studies from 4 concu
   it('never logs the load patients\' identifiers', () => {
     const ids = patientIdentifiers(studies.map((s) => s.files[0]!));
     expect(ids.length).toBeGreaterThanOrEqual(STUDIES);
-    expect(linesWithIdentifiers(fileLogs(), ids).slice(0, 5)).toEqual([]);
+    expect(offendingLogLines('load', ids).slice(0, 5)).toEqual([]);
   });
 });

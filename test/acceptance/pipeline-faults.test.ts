@@ -24,7 +24,7 @@ import { freePort, waitFor } from '../helpers/ports.js';
 import { ROOT } from '../helpers/service.js';
 import { haveOrthanc, startOrthanc, type OrthancHandle } from '../helpers/orthanc.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
-import { startLogged, stopAll, fileLogs, filesUnder, patientIdentifiers, linesWithIdentifiers, recordIdentifiers, sleep, apiFresh, type LoggedService } from './harness.js';
+import { startLogged, stopAll, offendingLogLines, filesUnder, patientIdentifiers, recordIdentifiers, sleep, apiFresh, type LoggedService } from './harness.js';
 
 // The service reads OSTEOSCREEN_SEGMENTATION_MODEL from the environment too (startService passes it through).
 const MODEL = process.env.OSTEOSCREEN_SEGMENTATION_MODEL ?? path.join(ROOT, 'models', 'vertebrae-seg.onnx');
@@ -281,6 +281,6 @@ describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acce
   it('never logs the phantom patient\'s identifiers', () => {
     const ids = patientIdentifiers(files);
     expect(ids.length).toBeGreaterThanOrEqual(3);
-    expect(linesWithIdentifiers(fileLogs(), ids).slice(0, 5)).toEqual([]);
+    expect(offendingLogLines('pipeline-faults', ids).slice(0, 5)).toEqual([]);
   });
 });

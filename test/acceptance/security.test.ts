@@ -18,7 +18,7 @@ import { openStore } from '../../src/store/index.js';
 import { createMetrics } from '../../src/common/metrics.js';
 import { coreRoutes } from '../../src/admin/api.js';
 import { adminRoutes } from '../../src/admin/index.js';
-import { startLogged, stopAll, fileLogs, metric, metricsText, patientIdentifiers, linesWithIdentifiers, filesUnder, waitStudiesTerminal, recordIdentifiers, suiteIdentifiers, suiteLogs, apiFresh, type LoggedService } from './harness.js';
+import { startLogged, stopAll, fileLogs, metric, metricsText, patientIdentifiers, linesWithIdentifiers, filesUnder, waitStudiesTerminal, recordIdentifiers, suiteIdentifiers, suiteLogs, apiFresh, offendingLogLines, type LoggedService } from './harness.js';
 import { rewrite, rawDatasetOf } from './malformed.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-sec-'));
@@ -267,11 +267,8 @@ describe.skipIf(!have('storescu'))('acceptance: security', () => {
   }, 300_000);
 
   it('no log saved by the acceptance suite so far contains any identifier the suite recorded', () => {
-    const all = [...new Set([...ids, ...suiteIdentifiers()])];
-    const logs = suiteLogs();
-    expect(logs.length).toBeGreaterThan(0);
-    const offending = logs.flatMap((l) => linesWithIdentifiers(l.text, all).map((line) => `${l.file}: ${line.slice(0, 200)}`));
-    console.log('[acceptance:security] grepped', logs.length, 'log files for', all.length, 'identifiers');
+    const offending = offendingLogLines('security', ids);
+    console.log('[acceptance:security] grepped', suiteLogs().length + 1, 'logs for', suiteIdentifiers().length, 'identifiers');
     expect(offending.slice(0, 5)).toEqual([]);
   });
 });
