@@ -11,7 +11,7 @@ import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { part10Header } from './part10.js';
-import { instanceMeta, parseHeader } from './tags.js';
+import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
 
 const { Server, Scp, Dataset, constants, responses } = dimse as any;
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } = constants;
@@ -148,6 +148,8 @@ export async function storeReceived(
     const buf = await readFile(w.tempPath);
     const { meta, dataset, uidProblems } = parseHeader(buf);
     if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
+    const pxProblem = pixelDataProblem(buf, pending.transferSyntax, dataset);
+    if (pxProblem) return reject(STATUS.CannotUnderstand, `malformed pixel data: ${pxProblem}`);
     metaInfo = instanceMeta(meta, dataset);
   } catch (e) {
     return reject(STATUS.CannotUnderstand, `malformed DICOM dataset: ${errorMessage(e)}`);
@@ -210,8 +212,11 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
     private callingAe = '';
     private remoteIp = '';
 
+    private readonly sock: { destroy(): void } | undefined;
+
     constructor(socket: any, opts: any) {
       super(socket, opts);
+      this.sock = socket;
       try {
         socket.setNoDelay(true);
       } catch {
@@ -253,6 +258,9 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
 
     abort(): void {
       log.warn('association aborted by the peer', { callingAe: this.callingAe, ip: this.remoteIp });
+      // dcmjs-dimse leaves the TCP connection open after an A-ABORT: close it, so it stops counting against maxAssociations.
+      active.delete(this);
+      this.sock?.destroy();
     }
 
     associationReleaseRequested(): void {

@@ -2,6 +2,37 @@ import dcmjs from 'dcmjs';
 import type { InstanceMeta } from '../store/types.js';
 
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+// dcmjs prints its validation warnings ("Invalid vr type ...", with bytes from the network) straight to stdout:
+// keep them out of our logs; what matters is reported by our own checks.
+(dcmjs as any).log?.getLogger?.('validation.dcmjs')?.setLevel?.('silent');
+
+/** Transfer syntaxes whose PixelData is stored uncompressed (native), so its length can be checked. */
+export const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
+
+/**
+ * For a native (uncompressed) image: does PixelData hold exactly Rows x Columns x Samples x Frames x bytes per
+ * sample (one pad byte allowed)? Returns why not, or null. Non-image objects (no PixelData) pass.
+ */
+export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Record<string, any>): string | null {
+  if (!NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) return null;
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+  const full = DicomMessage.readFile(ab, { ignoreErrors: false });
+  const px = full.dict['7FE00010'];
+  if (!px) return null;
+  const rows = Number(ds.Rows);
+  const cols = Number(ds.Columns);
+  const bits = Number(ds.BitsAllocated);
+  const spp = Number(ds.SamplesPerPixel ?? 1);
+  const frames = Number(ds.NumberOfFrames ?? 1);
+  if (!(rows > 0 && cols > 0)) return `Rows ${ds.Rows} x Columns ${ds.Columns} is not a valid image size`;
+  if (![1, 8, 16, 32, 64].includes(bits)) return `BitsAllocated ${ds.BitsAllocated} is not supported`;
+  if (!(spp >= 1 && spp <= 4) || !(frames >= 1)) return `SamplesPerPixel ${ds.SamplesPerPixel} / NumberOfFrames ${ds.NumberOfFrames} invalid`;
+  const expected = bits === 1 ? Math.ceil((rows * cols * spp * frames) / 8) : rows * cols * spp * frames * (bits / 8);
+  const values: ArrayBuffer[] = Array.isArray(px.Value) ? px.Value : [px.Value];
+  const actual = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
+  if (actual < expected || actual > expected + 1) return `PixelData holds ${actual} bytes, Rows x Columns x Samples x Frames x BitsAllocated needs ${expected}`;
+  return null;
+}
 
 /** Parse a Part-10 buffer up to (not including) the pixel data; returns the naturalized dataset and file meta. */
 export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: Record<string, any>; uidProblems: string[] } {

@@ -49,7 +49,7 @@ export function metricsJson(
       not_in_reader2: f.notInReader2.length,
       kept: f.kept.length,
     };
-    out.excluded = { no_label_row: extra.train.dropped.noLabel.length, label_not_derivable: extra.train.dropped.labelMissing.length, labels_without_features: extra.train.dropped.noFeatures.length };
+    out.excluded = { no_label_row: extra.train.dropped.noLabel.length, label_not_derivable: extra.train.dropped.labelMissing.length, labels_without_features: extra.train.dropped.noFeatures.length, not_assessable: extra.train.dropped.notAssessed.length };
     out.warnings = extra.train.warnings;
   }
   return out;

@@ -13,7 +13,7 @@ export interface ReportInput {
   fits?: Partial<Record<ModelKey, FittedModel>>;
   filter?: FeatureFilterLog;
   counts?: LabelCounts;
-  dropped?: { noLabel: string[]; noFeatures: string[]; labelMissing: string[] };
+  dropped?: { noLabel: string[]; noFeatures: string[]; labelMissing: string[]; notAssessed?: string[] };
   warnings: string[];
   settings: Record<string, string>;
   generated: string;
@@ -175,7 +175,7 @@ export function renderReport(r: ReportInput): string {
   if (r.counts) {
     const c = r.counts;
     let html = `<h2>Data</h2><p>${c.total} labelled studies with features: <b>${c.abnormal} abnormal</b> / <b>${c.normal} normal</b>. Label source: ${c.byRule['t-score']} by T-score (women and patients &gt; 50 y, ≤ −1 → abnormal), ${c.byRule['z-score']} by Z-score (men ≤ 50 y, &lt; −2 → abnormal), ${c.byRule.given} given in the label column.</p>`;
-    if (r.dropped) html += `<p>Excluded: ${r.dropped.noLabel.length} feature rows without a labels row, ${r.dropped.labelMissing.length} with a label that cannot be derived (missing sex/age/score), ${r.dropped.noFeatures.length} labels rows without features.</p>`;
+    if (r.dropped) html += `<p>Excluded: ${r.dropped.noLabel.length} feature rows without a labels row, ${r.dropped.labelMissing.length} with a label that cannot be derived (missing sex/age/score), ${r.dropped.noFeatures.length} labels rows without features, ${r.dropped.notAssessed?.length ?? 0} studies not assessable (no features).</p>`;
     html += `<p>Cohorts: ${r.cohorts.map((co) => `${co.name} ${co.n} (${co.characteristics[0]!.n} abnormal / ${co.characteristics[1]!.n} normal)`).join('; ')}.</p>`;
     sections.push(html);
   }

@@ -65,7 +65,7 @@ export interface TrainResult {
   filter: FeatureFilterLog;
   counts: LabelCounts;
   split: Record<string, string>;
-  dropped: { noLabel: string[]; noFeatures: string[]; labelMissing: string[] };
+  dropped: { noLabel: string[]; noFeatures: string[]; labelMissing: string[]; notAssessed: string[] };
   warnings: string[];
 }
 
@@ -94,8 +94,11 @@ export function joinCohort(features: FeatureTable, labels: LabelRow[]) {
   const noLabel = features.ids.filter((id) => !byId.has(id));
   const noFeatures = labels.filter((l) => !featIds.has(l.id)).map((l) => l.id);
   const labelMissing = features.ids.filter((id) => byId.has(id) && byId.get(id)!.label === null);
-  const ids = features.ids.filter((id) => byId.get(id)?.label != null);
-  return { ids, byId, dropped: { noLabel, noFeatures, labelMissing } };
+  // Studies the pipeline could not assess (cohort writes them with every feature empty) carry no information.
+  const notAssessed = features.ids.filter((_, i) => features.values[i]!.every((v) => v === null || v === undefined));
+  const skip = new Set(notAssessed);
+  const ids = features.ids.filter((id) => byId.get(id)?.label != null && !skip.has(id));
+  return { ids, byId, dropped: { noLabel, noFeatures, labelMissing, notAssessed } };
 }
 
 /** Fits one LASSO radscore on the training rows over the given columns. */

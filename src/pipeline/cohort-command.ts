@@ -121,8 +121,10 @@ Then: osteoscreen train --features features.csv --labels labels.csv --out model.
         const s = studies[next++]!;
         const cacheFile = path.join(cacheDir, `${s.studyUid}-${cacheKey(s, mh)}.json`);
         let row;
+        let cached = false;
         if (existsSync(cacheFile)) {
           row = JSON.parse(readFileSync(cacheFile, 'utf8'));
+          cached = true;
         } else {
           try {
             const r: AnalyseResult = await w.run({ studyUid: s.studyUid, series: s.series, features: 'all', algorithmVersion: VERSION });
@@ -134,7 +136,7 @@ Then: osteoscreen train --features features.csv --labels labels.csv --out model.
           if (row.state !== 'failed') writeFileSync(cacheFile, JSON.stringify(row));
         }
         results.set(s.studyUid, row);
-        progress.tick(`${row.state}${row.reason ? `: ${row.reason}` : ''}`);
+        progress.tick(`${row.state}${row.reason ? `: ${row.reason}` : ''}${cached ? ' (cached)' : ''}`);
       }
     };
     try {

@@ -82,13 +82,21 @@ describe('DICOM listener: receive, store durably, detect complete series', () =>
     const lying = Buffer.from(dataset);
     const px = lying.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
     lying.writeUInt32LE(0x7ffffff0, px + 8);
-    for (const [name, raw] of [['garbage', garbage], ['truncated', truncated], ['preamble', withPreamble], ['lying', lying]] as const) {
-      const r = await sendRawDataset(svc.dicomPort, raw, { sopInstanceUid: `1.2.3.4.${name.length}.${raw.length}` });
+    // A well-formed element whose PixelData is half the size Rows x Columns x BitsAllocated needs.
+    const pxLen = dataset.readUInt32LE(px + 8);
+    const short = Buffer.concat([dataset.subarray(0, px + 12), dataset.subarray(px + 12, px + 12 + pxLen / 2)]);
+    short.writeUInt32LE(pxLen / 2, px + 8);
+    const cases = [['garbage', garbage], ['truncated', truncated], ['preamble', withPreamble], ['lying', lying], ['short-pixels', short]] as const;
+    for (const [name, raw] of cases) {
+      // The lying and short cases carry the dataset's own SOP Instance UID, so only the pixel data is wrong.
+      const sop = name === 'lying' || name === 'short-pixels' ? good.sopUids[0]! : `1.2.3.4.${name.length}.${raw.length}`;
+      const r = await sendRawDataset(svc.dicomPort, raw, { sopInstanceUid: sop });
       expect(r.status, `${name}: ${r.error ?? ''}`).not.toBeNull();
       expect(r.status, name).not.toBe(0);
       expect(r.status! & 0xf000, name).toBe(0xc000);
     }
-    await waitFor(() => (svc.logs().match(/C-STORE rejected reason=/g) ?? []).length >= 4, 'four rejection log lines');
+    await waitFor(() => (svc.logs().match(/C-STORE rejected reason=/g) ?? []).length >= 5, 'five rejection log lines');
+    expect(svc.logs()).toMatch(/malformed pixel data: PixelData holds \d+ bytes/);
     expect(echoscu(svc.dicomPort).status).toBe(0);
     expect(storescu(svc.dicomPort, good.files).status).toBe(0);
     expect(existsSync(path.join(svc.dataDir, 'studies', good.studyUid, good.seriesUid, `${good.sopUids[0]}.dcm`))).toBe(true);
