@@ -5,6 +5,7 @@
  */
 import { symmetricEigenvalues } from '../eigen.js';
 import { force2DAxis, generateAngles } from '../roi.js';
+import { levelIndex, levelVolume } from './common.js';
 import { EPS, nanMean, type FeatureClassDef, type FeatureInput } from './types.js';
 
 /** Per-angle normalised matrix and its marginals. */
@@ -34,10 +35,7 @@ export function glcmCounts(input: FeatureInput, distances: readonly number[]): {
   const d = input.discretized();
   const [nx, ny, nz] = roi.dims;
   const nl = d.levels.length;
-  const idx = new Int32Array(d.ng + 1).fill(-1);
-  for (let k = 0; k < nl; k++) idx[d.levels[k]!] = k;
-  const lev = new Int32Array(roi.mask.length).fill(-1);
-  for (let i = 0; i < lev.length; i++) if (roi.mask[i]) lev[i] = idx[d.bins[i]!]!;
+  const lev = levelVolume(roi.mask, d.bins, levelIndex(d.levels, d.ng));
   const offsets = generateAngles(roi.dims, distances, false, force2DAxis(setting));
   const counts: Float64Array[] = [];
   for (const a of offsets) {

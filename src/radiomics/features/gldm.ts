@@ -3,7 +3,8 @@
  * ROI) whose gray level differs by at most α (gldm_a); P(i, j) = voxels of level i with j − 1 dependent neighbours.
  */
 import { force2DAxis, generateAngles } from '../roi.js';
-import { EPS, type FeatureClassDef, type FeatureInput } from './types.js';
+import { levelIndex, marginals, marginalVariance, matrixEntropy, neighbourIndex, selectColumns, sumSquares, weightedSum, weightedSum2 } from './common.js';
+import type { FeatureClassDef, FeatureInput } from './types.js';
 
 export interface GldmCtx {
   iv: Float64Array;
@@ -19,8 +20,7 @@ function prepare(input: FeatureInput): GldmCtx {
   const d = input.discretized();
   const [nx, ny, nz] = roi.dims;
   const nl = d.levels.length;
-  const idx = new Int32Array(d.ng + 1).fill(-1);
-  for (let k = 0; k < nl; k++) idx[d.levels[k]!] = k;
+  const idx = levelIndex(d.levels, d.ng);
   const offs = generateAngles(roi.dims, setting.distances, true, force2DAxis(setting));
   const maxDep = offs.length + 1;
   const M = new Float64Array(nl * maxDep);
@@ -34,10 +34,8 @@ function prepare(input: FeatureInput): GldmCtx {
         const g = d.bins[i]!;
         let dep = 0;
         for (const a of offs) {
-          const xx = x + a[0]!, yy = y + a[1]!, zz = z + a[2]!;
-          if (xx < 0 || xx >= nx || yy < 0 || yy >= ny || zz < 0 || zz >= nz) continue;
-          const j = xx + yy * nx + zz * nxy;
-          if (roi.mask[j] && Math.abs(g - d.bins[j]!) <= alpha) dep++;
+          const j = neighbourIndex(x, y, z, a, nx, ny, nz);
+          if (j >= 0 && roi.mask[j] && Math.abs(g - d.bins[j]!) <= alpha) dep++;
         }
         M[idx[g]! * maxDep + dep]!++;
       }
@@ -49,24 +47,15 @@ function prepare(input: FeatureInput): GldmCtx {
     for (let g = 0; g < nl; g++) s += M[g * maxDep + k]!;
     if (s) present.push(k);
   }
-  const nd = present.length;
-  const P = new Float64Array(nl * nd);
-  const pd = new Float64Array(nd);
-  const pg = new Float64Array(nl);
-  let Nz = 0;
-  for (let g = 0; g < nl; g++) for (let k = 0; k < nd; k++) { const v = M[g * maxDep + present[k]!]!; P[g * nd + k] = v; pd[k]! += v; pg[g]! += v; Nz += v; }
+  const P = selectColumns(M, nl, maxDep, present);
+  const { rows: pg, cols: pd, total: Nz } = marginals(P, nl, present.length);
   return { iv: Float64Array.from(d.levels), jv: Float64Array.from(present, (k) => k + 1), P, pd, pg, Nz: Nz || 1 };
 }
 
 type C = GldmCtx;
-const sumPd = (c: C, w: (j: number) => number) => c.pd.reduce((s, v, k) => s + v * w(c.jv[k]!), 0);
-const sumPg = (c: C, w: (i: number) => number) => c.pg.reduce((s, v, k) => s + v * w(c.iv[k]!), 0);
-function sumP(c: C, w: (i: number, j: number) => number): number {
-  const nd = c.jv.length;
-  let s = 0;
-  for (let g = 0; g < c.iv.length; g++) for (let k = 0; k < nd; k++) { const v = c.P[g * nd + k]!; if (v) s += v * w(c.iv[g]!, c.jv[k]!); }
-  return s;
-}
+const sumPd = (c: C, w: (j: number) => number) => weightedSum(c.pd, c.jv, w);
+const sumPg = (c: C, w: (i: number) => number) => weightedSum(c.pg, c.iv, w);
+const sumP = (c: C, w: (i: number, j: number) => number) => weightedSum2(c.P, c.iv, c.jv, w);
 
 export const gldm: FeatureClassDef<GldmCtx> = {
   name: 'gldm',
@@ -75,18 +64,18 @@ export const gldm: FeatureClassDef<GldmCtx> = {
   features: {
     SmallDependenceEmphasis: { doc: 'SDE = Σ_i Σ_j P(i,j)/j² / N_z.', compute: (c) => sumPd(c, (j) => 1 / (j * j)) / c.Nz },
     LargeDependenceEmphasis: { doc: 'LDE = Σ_i Σ_j P(i,j) j² / N_z.', compute: (c) => sumPd(c, (j) => j * j) / c.Nz },
-    GrayLevelNonUniformity: { doc: 'GLN = Σ_i (Σ_j P(i,j))² / N_z.', compute: (c) => c.pg.reduce((s, v) => s + v * v, 0) / c.Nz },
-    DependenceNonUniformity: { doc: 'DN = Σ_j (Σ_i P(i,j))² / N_z.', compute: (c) => c.pd.reduce((s, v) => s + v * v, 0) / c.Nz },
-    DependenceNonUniformityNormalized: { doc: 'DNN = Σ_j (Σ_i P(i,j))² / N_z².', compute: (c) => c.pd.reduce((s, v) => s + v * v, 0) / (c.Nz * c.Nz) },
+    GrayLevelNonUniformity: { doc: 'GLN = Σ_i (Σ_j P(i,j))² / N_z.', compute: (c) => sumSquares(c.pg) / c.Nz },
+    DependenceNonUniformity: { doc: 'DN = Σ_j (Σ_i P(i,j))² / N_z.', compute: (c) => sumSquares(c.pd) / c.Nz },
+    DependenceNonUniformityNormalized: { doc: 'DNN = Σ_j (Σ_i P(i,j))² / N_z².', compute: (c) => sumSquares(c.pd) / (c.Nz * c.Nz) },
     GrayLevelVariance: {
       doc: 'GLV = Σ_i p_g(i) (i − μ)², p_g(i) = Σ_j P(i,j)/N_z, μ = Σ_i p_g(i) i.',
-      compute: (c) => { const u = sumPg(c, (i) => i) / c.Nz; return sumPg(c, (i) => (i - u) ** 2) / c.Nz; },
+      compute: (c) => marginalVariance(c.pg, c.iv, c.Nz),
     },
     DependenceVariance: {
       doc: 'DV = Σ_j p_d(j) (j − μ)², p_d(j) = Σ_i P(i,j)/N_z, μ = Σ_j p_d(j) j.',
-      compute: (c) => { const u = sumPd(c, (j) => j) / c.Nz; return sumPd(c, (j) => (j - u) ** 2) / c.Nz; },
+      compute: (c) => marginalVariance(c.pd, c.jv, c.Nz),
     },
-    DependenceEntropy: { doc: 'DE = −Σ_i Σ_j p(i,j) log2(p(i,j) + ε).', compute: (c) => { let s = 0; for (const v of c.P) { const p = v / c.Nz; s -= p * Math.log2(p + EPS); } return s; } },
+    DependenceEntropy: { doc: 'DE = −Σ_i Σ_j p(i,j) log2(p(i,j) + ε).', compute: (c) => matrixEntropy(c.P, c.Nz) },
     LowGrayLevelEmphasis: { doc: 'LGLE = Σ_i Σ_j P(i,j)/i² / N_z.', compute: (c) => sumPg(c, (i) => 1 / (i * i)) / c.Nz },
     HighGrayLevelEmphasis: { doc: 'HGLE = Σ_i Σ_j P(i,j) i² / N_z.', compute: (c) => sumPg(c, (i) => i * i) / c.Nz },
     SmallDependenceLowGrayLevelEmphasis: { doc: 'SDLGLE = Σ_i Σ_j P(i,j)/(i² j²) / N_z.', compute: (c) => sumP(c, (i, j) => 1 / (i * i * j * j)) / c.Nz },

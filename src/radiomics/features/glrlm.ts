@@ -4,7 +4,8 @@
  */
 import { force2DAxis, generateAngles } from '../roi.js';
 import { mergeAngles } from './glcm.js';
-import { EPS, nanMean, type FeatureClassDef, type FeatureInput } from './types.js';
+import { levelIndex, levelVolume, marginals, marginalVariance, matrixEntropy, selectColumns, sumSquares, weightedSum, weightedSum2 } from './common.js';
+import { nanMean, type FeatureClassDef, type FeatureInput } from './types.js';
 
 export interface GlrlmAngle {
   /** P(i, j): nl x nr (present gray levels x run lengths present), row-major. */
@@ -25,10 +26,7 @@ export function glrlmCounts(input: FeatureInput): { counts: Float64Array[]; offs
   const d = input.discretized();
   const [nx, ny, nz] = roi.dims;
   const nl = d.levels.length;
-  const idx = new Int32Array(d.ng + 1).fill(-1);
-  for (let k = 0; k < nl; k++) idx[d.levels[k]!] = k;
-  const lev = new Int32Array(roi.mask.length).fill(-1);
-  for (let i = 0; i < lev.length; i++) if (roi.mask[i]) lev[i] = idx[d.bins[i]!]!;
+  const lev = levelVolume(roi.mask, d.bins, levelIndex(d.levels, d.ng));
   const maxRun = Math.max(nx, ny, nz);
   const offsets = generateAngles(roi.dims, [1], false, force2DAxis(setting));
   const counts: Float64Array[] = [];
@@ -87,19 +85,8 @@ function prepare(input: FeatureInput): GlrlmCtx {
   for (let r = 0; r < maxRun; r++) if (present[r]) cols.push(r);
   const nr = cols.length;
   const angles: GlrlmAngle[] = kept.map((m) => {
-    const P = new Float64Array(nl * nr);
-    const pr = new Float64Array(nr);
-    const pg = new Float64Array(nl);
-    let Nr = 0;
-    for (let g = 0; g < nl; g++) {
-      for (let k = 0; k < nr; k++) {
-        const v = m[g * maxRun + cols[k]!]!;
-        P[g * nr + k] = v;
-        pr[k]! += v;
-        pg[g]! += v;
-        Nr += v;
-      }
-    }
+    const P = selectColumns(m, nl, maxRun, cols);
+    const { rows: pg, cols: pr, total: Nr } = marginals(P, nl, nr);
     return { P, pr, pg, Nr: Nr === 0 ? NaN : Nr };
   });
   return { iv: Float64Array.from(input.discretized().levels), jv: Float64Array.from(cols, (r) => r + 1), angles };
@@ -110,22 +97,9 @@ type A = GlrlmAngle;
 function perAngle(f: (a: A, c: C) => number): (c: C) => number {
   return (c) => nanMean(c.angles.map((a) => f(a, c)));
 }
-function sumPr(a: A, c: C, w: (j: number) => number): number {
-  let s = 0;
-  for (let k = 0; k < c.jv.length; k++) s += a.pr[k]! * w(c.jv[k]!);
-  return s;
-}
-function sumPg(a: A, c: C, w: (i: number) => number): number {
-  let s = 0;
-  for (let k = 0; k < c.iv.length; k++) s += a.pg[k]! * w(c.iv[k]!);
-  return s;
-}
-function sumP(a: A, c: C, w: (i: number, j: number) => number): number {
-  const nr = c.jv.length;
-  let s = 0;
-  for (let g = 0; g < c.iv.length; g++) for (let k = 0; k < nr; k++) { const v = a.P[g * nr + k]!; if (v) s += v * w(c.iv[g]!, c.jv[k]!); }
-  return s;
-}
+const sumPr = (a: A, c: C, w: (j: number) => number) => weightedSum(a.pr, c.jv, w);
+const sumPg = (a: A, c: C, w: (i: number) => number) => weightedSum(a.pg, c.iv, w);
+const sumP = (a: A, c: C, w: (i: number, j: number) => number) => weightedSum2(a.P, c.iv, c.jv, w);
 
 export const glrlm: FeatureClassDef<GlrlmCtx> = {
   name: 'glrlm',
@@ -135,22 +109,22 @@ export const glrlm: FeatureClassDef<GlrlmCtx> = {
   features: {
     ShortRunEmphasis: { doc: 'SRE = Σ_i Σ_j P(i,j)/j² / N_r.', compute: perAngle((a, c) => sumPr(a, c, (j) => 1 / (j * j)) / a.Nr) },
     LongRunEmphasis: { doc: 'LRE = Σ_i Σ_j P(i,j) j² / N_r.', compute: perAngle((a, c) => sumPr(a, c, (j) => j * j) / a.Nr) },
-    GrayLevelNonUniformity: { doc: 'GLN = Σ_i (Σ_j P(i,j))² / N_r.', compute: perAngle((a) => a.pg.reduce((s, v) => s + v * v, 0) / a.Nr) },
-    GrayLevelNonUniformityNormalized: { doc: 'GLNN = Σ_i (Σ_j P(i,j))² / N_r².', compute: perAngle((a) => a.pg.reduce((s, v) => s + v * v, 0) / (a.Nr * a.Nr)) },
-    RunLengthNonUniformity: { doc: 'RLN = Σ_j (Σ_i P(i,j))² / N_r.', compute: perAngle((a) => a.pr.reduce((s, v) => s + v * v, 0) / a.Nr) },
-    RunLengthNonUniformityNormalized: { doc: 'RLNN = Σ_j (Σ_i P(i,j))² / N_r².', compute: perAngle((a) => a.pr.reduce((s, v) => s + v * v, 0) / (a.Nr * a.Nr)) },
+    GrayLevelNonUniformity: { doc: 'GLN = Σ_i (Σ_j P(i,j))² / N_r.', compute: perAngle((a) => sumSquares(a.pg) / a.Nr) },
+    GrayLevelNonUniformityNormalized: { doc: 'GLNN = Σ_i (Σ_j P(i,j))² / N_r².', compute: perAngle((a) => sumSquares(a.pg) / (a.Nr * a.Nr)) },
+    RunLengthNonUniformity: { doc: 'RLN = Σ_j (Σ_i P(i,j))² / N_r.', compute: perAngle((a) => sumSquares(a.pr) / a.Nr) },
+    RunLengthNonUniformityNormalized: { doc: 'RLNN = Σ_j (Σ_i P(i,j))² / N_r².', compute: perAngle((a) => sumSquares(a.pr) / (a.Nr * a.Nr)) },
     RunPercentage: { doc: 'RP = N_r / N_p, N_p = Σ_j j Σ_i P(i,j).', compute: perAngle((a, c) => a.Nr / sumPr(a, c, (j) => j)) },
     GrayLevelVariance: {
       doc: 'GLV = Σ_i p_g(i) (i − μ)², p_g = Σ_j p(i,j), μ = Σ_i p_g(i) i.',
-      compute: perAngle((a, c) => { const u = sumPg(a, c, (i) => i) / a.Nr; return sumPg(a, c, (i) => (i - u) ** 2) / a.Nr; }),
+      compute: perAngle((a, c) => marginalVariance(a.pg, c.iv, a.Nr)),
     },
     RunVariance: {
       doc: 'RV = Σ_j p_r(j) (j − μ)², p_r = Σ_i p(i,j), μ = Σ_j p_r(j) j.',
-      compute: perAngle((a, c) => { const u = sumPr(a, c, (j) => j) / a.Nr; return sumPr(a, c, (j) => (j - u) ** 2) / a.Nr; }),
+      compute: perAngle((a, c) => marginalVariance(a.pr, c.jv, a.Nr)),
     },
     RunEntropy: {
       doc: 'RE = −Σ_i Σ_j p(i,j) log2(p(i,j) + ε).',
-      compute: perAngle((a) => { let s = 0; for (const v of a.P) { const p = v / a.Nr; s -= p * Math.log2(p + EPS); } return s; }),
+      compute: perAngle((a) => matrixEntropy(a.P, a.Nr)),
     },
     LowGrayLevelRunEmphasis: { doc: 'LGLRE = Σ_i Σ_j P(i,j)/i² / N_r.', compute: perAngle((a, c) => sumPg(a, c, (i) => 1 / (i * i)) / a.Nr) },
     HighGrayLevelRunEmphasis: { doc: 'HGLRE = Σ_i Σ_j P(i,j) i² / N_r.', compute: perAngle((a, c) => sumPg(a, c, (i) => i * i) / a.Nr) },

@@ -3,7 +3,8 @@
  * level; P(i, j) = number of zones of level i and size j. Linear-time flood fill with a typed-array stack.
  */
 import { force2DAxis, generateAngles } from '../roi.js';
-import { EPS, type FeatureClassDef, type FeatureInput } from './types.js';
+import { levelIndex, levelVolume, marginals, marginalVariance, matrixEntropy, neighbourIndex, sumSquares, weightedSum, weightedSum2 } from './common.js';
+import type { FeatureClassDef, FeatureInput } from './types.js';
 
 export interface GlszmCtx {
   iv: Float64Array;
@@ -21,11 +22,8 @@ export function findZones(input: FeatureInput): { level: Int32Array; size: Int32
   const d = input.discretized();
   const [nx, ny, nz] = roi.dims;
   const nl = d.levels.length;
-  const idx = new Int32Array(d.ng + 1).fill(-1);
-  for (let k = 0; k < nl; k++) idx[d.levels[k]!] = k;
   const n = roi.mask.length;
-  const lev = new Int32Array(n).fill(-1);
-  for (let i = 0; i < n; i++) if (roi.mask[i]) lev[i] = idx[d.bins[i]!]!;
+  const lev = levelVolume(roi.mask, d.bins, levelIndex(d.levels, d.ng));
   const offs = generateAngles(roi.dims, [1], true, force2DAxis(setting));
   const stack = new Int32Array(n);
   const done = new Uint8Array(n);
@@ -46,10 +44,8 @@ export function findZones(input: FeatureInput): { level: Int32Array; size: Int32
       const y = ((k - x) / nx) % ny;
       const z = Math.floor(k / nxy);
       for (const a of offs) {
-        const xx = x + a[0]!, yy = y + a[1]!, zz = z + a[2]!;
-        if (xx < 0 || xx >= nx || yy < 0 || yy >= ny || zz < 0 || zz >= nz) continue;
-        const j = xx + yy * nx + zz * nxy;
-        if (!done[j] && lev[j] === gl) {
+        const j = neighbourIndex(x, y, z, a, nx, ny, nz);
+        if (j >= 0 && !done[j] && lev[j] === gl) {
           done[j] = 1;
           stack[top++] = j;
         }
@@ -73,23 +69,16 @@ function prepare(input: FeatureInput): GlszmCtx {
   const ns = sizes.length;
   const P = new Float64Array(nl * ns);
   for (let z = 0; z < level.length; z++) P[level[z]! * ns + col[size[z]!]!]!++;
-  const ps = new Float64Array(ns);
-  const pg = new Float64Array(nl);
-  let Nz = 0;
+  const { rows: pg, cols: ps, total: Nz } = marginals(P, nl, ns);
   let Np = 0;
-  for (let g = 0; g < nl; g++) for (let k = 0; k < ns; k++) { const v = P[g * ns + k]!; ps[k]! += v; pg[g]! += v; Nz += v; Np += v * sizes[k]!; }
+  for (let k = 0; k < ns; k++) Np += ps[k]! * sizes[k]!;
   return { iv: Float64Array.from(input.discretized().levels), jv: Float64Array.from(sizes), P, ps, pg, Nz: Nz || 1, Np: Np || 1 };
 }
 
 type C = GlszmCtx;
-const sumPs = (c: C, w: (j: number) => number) => c.ps.reduce((s, v, k) => s + v * w(c.jv[k]!), 0);
-const sumPg = (c: C, w: (i: number) => number) => c.pg.reduce((s, v, k) => s + v * w(c.iv[k]!), 0);
-function sumP(c: C, w: (i: number, j: number) => number): number {
-  const ns = c.jv.length;
-  let s = 0;
-  for (let g = 0; g < c.iv.length; g++) for (let k = 0; k < ns; k++) { const v = c.P[g * ns + k]!; if (v) s += v * w(c.iv[g]!, c.jv[k]!); }
-  return s;
-}
+const sumPs = (c: C, w: (j: number) => number) => weightedSum(c.ps, c.jv, w);
+const sumPg = (c: C, w: (i: number) => number) => weightedSum(c.pg, c.iv, w);
+const sumP = (c: C, w: (i: number, j: number) => number) => weightedSum2(c.P, c.iv, c.jv, w);
 
 export const glszm: FeatureClassDef<GlszmCtx> = {
   name: 'glszm',
@@ -98,20 +87,20 @@ export const glszm: FeatureClassDef<GlszmCtx> = {
   features: {
     SmallAreaEmphasis: { doc: 'SAE = Σ_i Σ_j P(i,j)/j² / N_z.', compute: (c) => sumPs(c, (j) => 1 / (j * j)) / c.Nz },
     LargeAreaEmphasis: { doc: 'LAE = Σ_i Σ_j P(i,j) j² / N_z.', compute: (c) => sumPs(c, (j) => j * j) / c.Nz },
-    GrayLevelNonUniformity: { doc: 'GLN = Σ_i (Σ_j P(i,j))² / N_z.', compute: (c) => c.pg.reduce((s, v) => s + v * v, 0) / c.Nz },
-    GrayLevelNonUniformityNormalized: { doc: 'GLNN = Σ_i (Σ_j P(i,j))² / N_z².', compute: (c) => c.pg.reduce((s, v) => s + v * v, 0) / (c.Nz * c.Nz) },
-    SizeZoneNonUniformity: { doc: 'SZN = Σ_j (Σ_i P(i,j))² / N_z.', compute: (c) => c.ps.reduce((s, v) => s + v * v, 0) / c.Nz },
-    SizeZoneNonUniformityNormalized: { doc: 'SZNN = Σ_j (Σ_i P(i,j))² / N_z².', compute: (c) => c.ps.reduce((s, v) => s + v * v, 0) / (c.Nz * c.Nz) },
+    GrayLevelNonUniformity: { doc: 'GLN = Σ_i (Σ_j P(i,j))² / N_z.', compute: (c) => sumSquares(c.pg) / c.Nz },
+    GrayLevelNonUniformityNormalized: { doc: 'GLNN = Σ_i (Σ_j P(i,j))² / N_z².', compute: (c) => sumSquares(c.pg) / (c.Nz * c.Nz) },
+    SizeZoneNonUniformity: { doc: 'SZN = Σ_j (Σ_i P(i,j))² / N_z.', compute: (c) => sumSquares(c.ps) / c.Nz },
+    SizeZoneNonUniformityNormalized: { doc: 'SZNN = Σ_j (Σ_i P(i,j))² / N_z².', compute: (c) => sumSquares(c.ps) / (c.Nz * c.Nz) },
     ZonePercentage: { doc: 'ZP = N_z / N_p.', compute: (c) => c.Nz / c.Np },
     GrayLevelVariance: {
       doc: 'GLV = Σ_i p_g(i) (i − μ)², p_g(i) = Σ_j P(i,j)/N_z, μ = Σ_i p_g(i) i.',
-      compute: (c) => { const u = sumPg(c, (i) => i) / c.Nz; return sumPg(c, (i) => (i - u) ** 2) / c.Nz; },
+      compute: (c) => marginalVariance(c.pg, c.iv, c.Nz),
     },
     ZoneVariance: {
       doc: 'ZV = Σ_j p_s(j) (j − μ)², p_s(j) = Σ_i P(i,j)/N_z, μ = Σ_j p_s(j) j.',
-      compute: (c) => { const u = sumPs(c, (j) => j) / c.Nz; return sumPs(c, (j) => (j - u) ** 2) / c.Nz; },
+      compute: (c) => marginalVariance(c.ps, c.jv, c.Nz),
     },
-    ZoneEntropy: { doc: 'ZE = −Σ_i Σ_j p(i,j) log2(p(i,j) + ε).', compute: (c) => { let s = 0; for (const v of c.P) { const p = v / c.Nz; s -= p * Math.log2(p + EPS); } return s; } },
+    ZoneEntropy: { doc: 'ZE = −Σ_i Σ_j p(i,j) log2(p(i,j) + ε).', compute: (c) => matrixEntropy(c.P, c.Nz) },
     LowGrayLevelZoneEmphasis: { doc: 'LGLZE = Σ_i Σ_j P(i,j)/i² / N_z.', compute: (c) => sumPg(c, (i) => 1 / (i * i)) / c.Nz },
     HighGrayLevelZoneEmphasis: { doc: 'HGLZE = Σ_i Σ_j P(i,j) i² / N_z.', compute: (c) => sumPg(c, (i) => i * i) / c.Nz },
     SmallAreaLowGrayLevelEmphasis: { doc: 'SALGLE = Σ_i Σ_j P(i,j)/(i² j²) / N_z.', compute: (c) => sumP(c, (i, j) => 1 / (i * i * j * j)) / c.Nz },

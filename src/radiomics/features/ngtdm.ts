@@ -4,6 +4,7 @@
  * voxels without neighbours contribute 0.
  */
 import { force2DAxis, generateAngles } from '../roi.js';
+import { neighbourIndex } from './common.js';
 import type { FeatureClassDef, FeatureInput } from './types.js';
 
 export interface NgtdmCtx {
@@ -31,10 +32,8 @@ function prepare(input: FeatureInput): NgtdmCtx {
         let cnt = 0;
         let sum = 0;
         for (const a of offs) {
-          const xx = x + a[0]!, yy = y + a[1]!, zz = z + a[2]!;
-          if (xx < 0 || xx >= nx || yy < 0 || yy >= ny || zz < 0 || zz >= nz) continue;
-          const j = xx + yy * nx + zz * nxy;
-          if (roi.mask[j]) { cnt++; sum += d.bins[j]!; }
+          const j = neighbourIndex(x, y, z, a, nx, ny, nz);
+          if (j >= 0 && roi.mask[j]) { cnt++; sum += d.bins[j]!; }
         }
         n[g]!++;
         s[g]! += cnt === 0 ? 0 : Math.abs(g - sum / cnt);
