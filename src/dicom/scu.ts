@@ -60,6 +60,54 @@ function clientOpts(timeoutMs: number) {
   };
 }
 
+type DimseClient = InstanceType<typeof dimse.Client>;
+
+/** How one association ended badly; each hook runs at most as often as its event fires. */
+interface AssociationHooks {
+  /** `timeoutMs` elapsed: the association is aborted and the promise resolves 200 ms later. */
+  onTimeout(): void;
+  /** A network error: the promise resolves right after. */
+  onNetworkError(e: Error): void;
+  /** `client.send` threw: the promise resolves right after. */
+  onStartError(e: unknown): void;
+}
+
+/**
+ * Open the association (requests already added, other listeners already attached) and wait until it closes,
+ * fails on the network, cannot start, or times out (then it is aborted). Never rejects.
+ */
+function runAssociation(client: DimseClient, dest: ScuDestination, timeoutMs: number, hooks: AssociationHooks): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      hooks.onTimeout();
+      try {
+        client.abort();
+      } catch {
+        /* not connected yet */
+      }
+      setTimeout(finish, 200).unref();
+    }, timeoutMs);
+    client.on('networkError', (e: Error) => {
+      hooks.onNetworkError(e);
+      finish();
+    });
+    client.on('closed', () => finish());
+    try {
+      client.send(dest.host, dest.port, dest.callingAeTitle, dest.aeTitle, clientOpts(timeoutMs));
+    } catch (e) {
+      hooks.onStartError(e);
+      finish();
+    }
+  });
+}
+
 /** Send Part-10 files over one association. One result per input file, in input order. */
 export async function sendFiles(dest: ScuDestination, files: string[], opts: ScuOptions = {}): Promise<SendResult[]> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -99,54 +147,36 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
   let failure: { error: string; retryable: boolean } | undefined;
   let accepted = false;
   let contextsRefused = false;
-  await new Promise<void>((resolve) => {
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      failure ??= { error: `timed out after ${timeoutMs} ms talking to ${dest.aeTitle}@${dest.host}:${dest.port}`, retryable: true };
-      try {
-        client.abort();
-      } catch {
-        /* no network yet */
-      }
-      setTimeout(finish, 200).unref();
-    }, timeoutMs);
-    client.on('associationAccepted', (association: { getPresentationContexts?: () => { id: number }[]; getPresentationContext?: (id: number) => { getResult(): number } }) => {
-      accepted = true;
-      try {
-        const pcs = association.getPresentationContexts?.() ?? [];
-        contextsRefused = pcs.length > 0 && pcs.every((pc) => association.getPresentationContext!(pc.id).getResult() !== 0);
-      } catch {
-        /* keep defaults */
-      }
-    });
-    client.on('connected', () => {
-      const socket = (client as unknown as { network?: { socket?: { setNoDelay?: (v: boolean) => void } } }).network?.socket;
-      socket?.setNoDelay?.(true);
-    });
-    client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
-      // result 1 = rejected-permanent, 2 = rejected-transient
-      failure = {
-        error: `association rejected by ${dest.aeTitle}@${dest.host}:${dest.port} (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`,
-        retryable: r?.result !== 1,
-      };
-    });
-    client.on('networkError', (e: Error) => {
-      failure ??= { error: `network error sending to ${dest.aeTitle}@${dest.host}:${dest.port}: ${errorMessage(e)}`, retryable: true };
-      finish();
-    });
-    client.on('closed', () => finish());
+  client.on('associationAccepted', (association: { getPresentationContexts?: () => { id: number }[]; getPresentationContext?: (id: number) => { getResult(): number } }) => {
+    accepted = true;
     try {
-      client.send(dest.host, dest.port, dest.callingAeTitle, dest.aeTitle, clientOpts(timeoutMs));
-    } catch (e) {
-      failure = { error: `cannot start association: ${errorMessage(e)}`, retryable: true };
-      finish();
+      const pcs = association.getPresentationContexts?.() ?? [];
+      contextsRefused = pcs.length > 0 && pcs.every((pc) => association.getPresentationContext!(pc.id).getResult() !== 0);
+    } catch {
+      /* keep defaults */
     }
+  });
+  client.on('connected', () => {
+    const socket = (client as unknown as { network?: { socket?: { setNoDelay?: (v: boolean) => void } } }).network?.socket;
+    socket?.setNoDelay?.(true);
+  });
+  client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
+    // result 1 = rejected-permanent, 2 = rejected-transient
+    failure = {
+      error: `association rejected by ${dest.aeTitle}@${dest.host}:${dest.port} (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`,
+      retryable: r?.result !== 1,
+    };
+  });
+  await runAssociation(client, dest, timeoutMs, {
+    onTimeout: () => {
+      failure ??= { error: `timed out after ${timeoutMs} ms talking to ${dest.aeTitle}@${dest.host}:${dest.port}`, retryable: true };
+    },
+    onNetworkError: (e) => {
+      failure ??= { error: `network error sending to ${dest.aeTitle}@${dest.host}:${dest.port}: ${errorMessage(e)}`, retryable: true };
+    },
+    onStartError: (e) => {
+      failure = { error: `cannot start association: ${errorMessage(e)}`, retryable: true };
+    },
   });
 
   for (const k of pending) {
@@ -184,37 +214,19 @@ export async function echo(dest: ScuDestination, opts: ScuOptions = {}): Promise
     status = resp.getStatus();
   });
   client.addRequest(req);
-  await new Promise<void>((resolve) => {
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
+  client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
+    error = `association rejected (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`;
+  });
+  await runAssociation(client, dest, timeoutMs, {
+    onTimeout: () => {
       error ??= `timed out after ${timeoutMs} ms`;
-      try {
-        client.abort();
-      } catch {
-        /* not connected */
-      }
-      setTimeout(finish, 200).unref();
-    }, timeoutMs);
-    client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
-      error = `association rejected (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`;
-    });
-    client.on('networkError', (e: Error) => {
+    },
+    onNetworkError: (e) => {
       error ??= `network error: ${errorMessage(e)}`;
-      finish();
-    });
-    client.on('closed', () => finish());
-    try {
-      client.send(dest.host, dest.port, dest.callingAeTitle, dest.aeTitle, clientOpts(timeoutMs));
-    } catch (e) {
+    },
+    onStartError: (e) => {
       error = `cannot start association: ${errorMessage(e)}`;
-      finish();
-    }
+    },
   });
   const ok = status === 0 && !error;
   return { ok, status, error: ok ? undefined : (error ?? (status === undefined ? 'no C-ECHO response' : `C-ECHO status 0x${hex(status)}`)), ms: Date.now() - t0 };
