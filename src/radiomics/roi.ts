@@ -26,8 +26,8 @@ export function bboxSize(b: BBox): [number, number, number] {
   return [b.hi[0] - b.lo[0] + 1, b.hi[1] - b.lo[1] + 1, b.hi[2] - b.lo[2] + 1];
 }
 
-/** Bounding box of `mask` (0/1 per voxel); null when empty. */
-export function boundingBox(mask: Uint8Array, dims: readonly number[]): BBox | null {
+/** Bounding box of the non-zero voxels of `mask` (of the voxels equal to `label` when given); null when empty. */
+export function boundingBox(mask: ArrayLike<number>, dims: readonly number[], label?: number): BBox | null {
   const [nx, ny, nz] = dims as [number, number, number];
   const lo: [number, number, number] = [Infinity, Infinity, Infinity];
   const hi: [number, number, number] = [-1, -1, -1];
@@ -35,7 +35,7 @@ export function boundingBox(mask: Uint8Array, dims: readonly number[]): BBox | n
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
       for (let x = 0; x < nx; x++, i++) {
-        if (!mask[i]) continue;
+        if (label === undefined ? !mask[i] : mask[i] !== label) continue;
         if (x < lo[0]) lo[0] = x;
         if (x > hi[0]) hi[0] = x;
         if (y < lo[1]) lo[1] = y;

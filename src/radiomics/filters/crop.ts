@@ -7,35 +7,14 @@
 import type { RImage, RMask } from '../image.js';
 import type { Geometry, Vec3 } from '../../volume/types.js';
 import { indexToPoint } from '../../volume/types.js';
+import { boundingBox, type BBox } from '../roi.js';
 
-export interface BoundingBox {
-  /** inclusive lower index per axis */
-  lo: Vec3;
-  /** inclusive upper index per axis */
-  hi: Vec3;
-}
+/** Inclusive bounding box in voxel indices (x, y, z). */
+export type BoundingBox = BBox;
 
 /** Bounding box of voxels equal to `label`, or null if the label is absent. */
 export function maskBoundingBox(mask: RMask, label = 1): BoundingBox | null {
-  const [nx, ny, nz] = mask.dims;
-  const lo: Vec3 = [Infinity, Infinity, Infinity];
-  const hi: Vec3 = [-1, -1, -1];
-  const d = mask.data;
-  let i = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        if (d[i] !== label) continue;
-        if (x < lo[0]) lo[0] = x;
-        if (x > hi[0]) hi[0] = x;
-        if (y < lo[1]) lo[1] = y;
-        if (y > hi[1]) hi[1] = y;
-        if (z < lo[2]) lo[2] = z;
-        if (z > hi[2]) hi[2] = z;
-      }
-    }
-  }
-  return hi[0] < 0 ? null : { lo, hi };
+  return boundingBox(mask.data, mask.dims, label);
 }
 
 function cropGeometry(g: Geometry, lo: Vec3, size: Vec3): Geometry {
