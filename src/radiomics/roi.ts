@@ -50,7 +50,7 @@ export function boundingBox(mask: ArrayLike<number>, dims: readonly number[], la
 }
 
 /** Crop a volume (any numeric array) to a box. */
-export function cropArray<T extends Float64Array | Uint8Array>(src: T, dims: readonly number[], b: BBox, make: (n: number) => T): T {
+export function cropArray<T extends { [i: number]: number }>(src: ArrayLike<number>, dims: readonly number[], b: BBox, make: (n: number) => T): T {
   const [nx, ny] = dims as [number, number, number];
   const [sx, sy, sz] = bboxSize(b);
   const out = make(sx * sy * sz);

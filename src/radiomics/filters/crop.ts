@@ -7,7 +7,7 @@
 import type { RImage, RMask } from '../image.js';
 import type { Geometry, Vec3 } from '../../volume/types.js';
 import { indexToPoint } from '../../volume/types.js';
-import { boundingBox, type BBox } from '../roi.js';
+import { boundingBox, cropArray, type BBox } from '../roi.js';
 
 /** Inclusive bounding box in voxel indices (x, y, z). */
 export type BoundingBox = BBox;
@@ -19,18 +19,6 @@ export function maskBoundingBox(mask: RMask, label = 1): BoundingBox | null {
 
 function cropGeometry(g: Geometry, lo: Vec3, size: Vec3): Geometry {
   return { dims: size, spacing: [...g.spacing] as Vec3, origin: indexToPoint(g, lo[0], lo[1], lo[2]), direction: [...g.direction] as Geometry['direction'] };
-}
-
-type NumArray = { length: number; [i: number]: number };
-
-function cropArray(src: ArrayLike<number>, dst: NumArray, dims: Vec3, lo: Vec3, size: Vec3): void {
-  let o = 0;
-  for (let z = 0; z < size[2]; z++) {
-    for (let y = 0; y < size[1]; y++) {
-      const s = lo[0] + dims[0] * (lo[1] + y + dims[1] * (lo[2] + z));
-      for (let x = 0; x < size[0]; x++) dst[o++] = src[s + x]!;
-    }
-  }
 }
 
 /**
@@ -54,15 +42,13 @@ export function cropToMask(
     size[a] = h - l + 1;
   }
   const geom = cropGeometry(image, lo, size);
-  const n = size[0] * size[1] * size[2];
-  const imgData = new Float64Array(n);
-  cropArray(image.data, imgData, image.dims, lo, size);
+  const box: BoundingBox = { lo, hi: [lo[0] + size[0] - 1, lo[1] + size[1] - 1, lo[2] + size[2] - 1] };
+  const imgData = cropArray(image.data, image.dims, box, (n) => new Float64Array(n));
   const m = mask.data;
-  const maskData = new (m.constructor as new (n: number) => RMask['data'])(n);
-  cropArray(m, maskData, mask.dims, lo, size);
+  const maskData = cropArray(m, mask.dims, box, (n) => new (m.constructor as new (n: number) => RMask['data'])(n));
   return {
     image: { ...geom, data: imgData, pixelType: image.pixelType },
     mask: { ...cropGeometry(mask, lo, size), data: maskData },
-    box: { lo, hi: [lo[0] + size[0] - 1, lo[1] + size[1] - 1, lo[2] + size[2] - 1] },
+    box,
   };
 }
