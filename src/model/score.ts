@@ -67,7 +67,7 @@ export function requiredFeatures(model: Pick<RadscoreModel, 'terms'>): { T1: str
 export function uncalibratedNotice(model: RadscoreModel): string {
   return (
     `UNCALIBRATED MODEL: ${model.name} ${model.version} uses ${model.normalisation.source} feature means/SDs ` +
-    `(${model.normalisation.source === 'placeholder' ? 'not learned from any data' : 'not learned at this site'}); ` +
+    `(${model.normalisation.source === 'placeholder' ? 'placeholders, not learned from patients at this site' : 'not learned at this site'}); ` +
     'the radscore and its flag are not validated for this site. Calibrate with `osteoscreen calibrate`.'
   );
 }

@@ -18,7 +18,7 @@ import { CLI, ROOT } from '../helpers/service.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
 import { parseHeader } from '../../src/dicom/tags.js';
 import { startLogged, stopAll, offendingLogLines, saveExtraLog, metric, metricsText, waitStudiesTerminal, patientIdentifiers, filesUnder, storescuOutcomes, type LoggedService } from './harness.js';
-import { zzuf, rawDatasetOf, pixelDataOffset, datasetOffset, rewrite, lieAboutLength, insertEarly, undelimitedSequence, deepSequence, element } from './malformed.js';
+import { zzuf, rawDatasetOf, pixelDataOffset, pixelValueOffset, datasetOffset, rewrite, lieAboutLength, replaceValue, insertEarly, undelimitedSequence, deepSequence, element } from './malformed.js';
 
 const FUZZ_COUNT = 1000;
 const BATCHES = 4;
@@ -66,8 +66,9 @@ describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malf
     const sources = [...t1.files, ...t2.files, phFiles[0]!, phFiles[5]!, phFiles[phFiles.length - 1]!, phFiles[phFiles.length - 6]!];
     identifiers = patientIdentifiers([...sources, ...phFiles]);
 
-    // 1 000 zzuf mutations in three modes: whole file (low ratio), header region only (meta + dataset before
-    // PixelData, higher ratio), dataset header only (meta intact, so storescu sends most of them).
+    // 1 000 zzuf mutations in four modes: whole file (low ratio), header region only (meta + dataset before
+    // PixelData, higher ratio), dataset header only (meta intact, so storescu sends most of them), and pixel
+    // values only (a well-formed header around corrupted pixels: must be stored and then processed without a crash).
     const fdir = path.join(tmp, 'fuzz');
     mkdirSync(fdir, { recursive: true });
     for (let i = 0; i < FUZZ_COUNT; i++) {
@@ -75,9 +76,15 @@ describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malf
       const buf = readFileSync(src);
       const px = pixelDataOffset(buf);
       const ds = datasetOffset(buf);
-      const mode = i % 3;
+      const mode = i % 4;
       const out =
-        mode === 0 ? zzuf(src, i + 1, 0.0005) : mode === 1 ? zzuf(src, i + 1, 0.004, `0-${px}`) : zzuf(src, i + 1, 0.002, `${ds}-${px}`);
+        mode === 0
+          ? zzuf(src, i + 1, 0.0005)
+          : mode === 1
+            ? zzuf(src, i + 1, 0.004, `0-${px}`)
+            : mode === 2
+              ? zzuf(src, i + 1, 0.002, `${ds}-${px}`)
+              : zzuf(src, i + 1, 0.002, `${pixelValueOffset(buf, px)}-`);
       const f = path.join(fdir, `z${String(i).padStart(4, '0')}.dcm`);
       writeFileSync(f, out);
       fuzz.push({ file: f, kind: `zzuf-${mode}`, requestSop: sopOf(src, '1.2.3') });
@@ -127,7 +134,8 @@ describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malf
     badUid('uid-series-slash', 'SeriesInstanceUID', '1.2.3/../../../osteo-fuzz-escape');
     badUid('uid-sop-dotdot', 'SOPInstanceUID', '../../osteo-fuzz-escape');
     badUid('uid-study-absolute', 'StudyInstanceUID', '/tmp/osteo-fuzz-escape');
-    badUid('uid-study-too-long', 'StudyInstanceUID', '1.' + '2'.repeat(70));
+    // dcmjs truncates a long UI value when it writes, so this one is patched into the raw bytes.
+    add('uid-study-too-long', rawFile(replaceValue(baseDs, 0x0020, 0x000d, Buffer.from('1.' + '2'.repeat(70)))));
     badUid('uid-study-empty', 'StudyInstanceUID', '');
 
     // Good studies (T1 only: selection ends them as not assessable, "no sagittal T2"), one per gap between batches.

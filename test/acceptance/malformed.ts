@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import dcmjs from 'dcmjs';
 
 const { DicomMessage, DicomMetaDictionary, DicomDict } = (dcmjs as any).data;
+const LONG_VRS = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'OD', 'OL', 'UC', 'UR', 'OV'];
 
 /** Offset of the dataset in a Part-10 file (after preamble, DICM and the meta group), or -1. */
 export function datasetOffset(buf: Buffer): number {
@@ -29,6 +30,11 @@ export function rawDatasetOf(buf: Buffer): Buffer {
 export function pixelDataOffset(buf: Buffer): number {
   const i = buf.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]));
   return i > 0 ? i : buf.length;
+}
+
+/** Offset of the first pixel value after the PixelData element at `px` (explicit VR: 12-byte header). */
+export function pixelValueOffset(buf: Buffer, px: number): number {
+  return Math.min(px + 12, buf.length);
 }
 
 /** zzuf-mutated copy of `src` (deterministic for a seed/ratio/range). */
@@ -54,7 +60,7 @@ export function rewrite(src: string, out: string, mutate: (ds: Record<string, an
 
 /** Explicit VR little endian element. */
 export function element(group: number, elem: number, vr: string, value: Buffer, length?: number): Buffer {
-  const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'OD', 'OL', 'UC', 'UR', 'OV'].includes(vr);
+  const long = LONG_VRS.includes(vr);
   const h = Buffer.alloc(long ? 12 : 8);
   h.writeUInt16LE(group, 0);
   h.writeUInt16LE(elem, 2);
@@ -81,8 +87,7 @@ export function insertEarly(dataset: Buffer, extra: Buffer): Buffer {
   while (off + 8 <= dataset.length) {
     const group = dataset.readUInt16LE(off);
     if (group >= 0x0010) break;
-    const vr = dataset.toString('ascii', off + 4, off + 6);
-    const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'OD', 'OL', 'UC', 'UR', 'OV'].includes(vr);
+    const long = LONG_VRS.includes(dataset.toString('ascii', off + 4, off + 6));
     const len = long ? dataset.readUInt32LE(off + 8) : dataset.readUInt16LE(off + 6);
     if (len === 0xffffffff) break;
     off += (long ? 12 : 8) + len;
@@ -90,25 +95,37 @@ export function insertEarly(dataset: Buffer, extra: Buffer): Buffer {
   return Buffer.concat([dataset.subarray(0, off), extra, dataset.subarray(off)]);
 }
 
-/** Replace the value length of the first top-level element (group, elem) in an explicit VR LE dataset. */
-export function lieAboutLength(dataset: Buffer, group: number, elem: number, newLength: number): Buffer {
-  const out = Buffer.from(dataset);
+/** Offset, header size and value length of the first top-level element (group, elem) of an explicit VR LE dataset. */
+function findElement(dataset: Buffer, group: number, elem: number): { off: number; header: number; len: number; long: boolean } {
   let off = 0;
-  while (off + 8 <= out.length) {
-    const g = out.readUInt16LE(off);
-    const e = out.readUInt16LE(off + 2);
-    const vr = out.toString('ascii', off + 4, off + 6);
-    const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN', 'OD', 'OL', 'UC', 'UR', 'OV'].includes(vr);
-    const len = long ? out.readUInt32LE(off + 8) : out.readUInt16LE(off + 6);
-    if (g === group && e === elem) {
-      if (long) out.writeUInt32LE(newLength >>> 0, off + 8);
-      else out.writeUInt16LE(newLength & 0xffff, off + 6);
-      return out;
-    }
+  while (off + 8 <= dataset.length) {
+    const g = dataset.readUInt16LE(off);
+    const e = dataset.readUInt16LE(off + 2);
+    const long = LONG_VRS.includes(dataset.toString('ascii', off + 4, off + 6));
+    const len = long ? dataset.readUInt32LE(off + 8) : dataset.readUInt16LE(off + 6);
+    if (g === group && e === elem) return { off, header: long ? 12 : 8, len, long };
     if (len === 0xffffffff) break;
     off += (long ? 12 : 8) + len;
   }
   throw new Error(`element (${group.toString(16)},${elem.toString(16)}) not found`);
+}
+
+/** Replace the value length of the first top-level element (group, elem) in an explicit VR LE dataset. */
+export function lieAboutLength(dataset: Buffer, group: number, elem: number, newLength: number): Buffer {
+  const out = Buffer.from(dataset);
+  const el = findElement(out, group, elem);
+  if (el.long) out.writeUInt32LE(newLength >>> 0, el.off + 8);
+  else out.writeUInt16LE(newLength & 0xffff, el.off + 6);
+  return out;
+}
+
+/** Replace the value (and its length) of a short-VR top-level element, bypassing any writer's checks. */
+export function replaceValue(dataset: Buffer, group: number, elem: number, value: Buffer): Buffer {
+  const el = findElement(dataset, group, elem);
+  if (el.long) throw new Error('replaceValue handles short-VR elements only');
+  const header = Buffer.from(dataset.subarray(el.off, el.off + el.header));
+  header.writeUInt16LE(value.length, 6);
+  return Buffer.concat([dataset.subarray(0, el.off), header, value, dataset.subarray(el.off + el.header + el.len)]);
 }
 
 /** Undefined-length sequence whose item and sequence delimiters are missing (runs to the end of the data). */
