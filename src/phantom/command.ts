@@ -21,7 +21,7 @@ intensity scale (Philips-like studies use RescaleSlope) are applied. Low bone ma
 fraction (brighter T1, slightly brighter T2, darker STIR) and coarsens the marrow texture.
 
 Options:
-  --out DIR        output folder (created)
+  --out DIR        output folder (created; an existing study-NNNN folder in it is replaced)
   --seed N         base seed (default 1); study i uses (seed, i)
   --count K        number of studies (default 1)
   --start I        index of the first study (default 0), to extend a batch

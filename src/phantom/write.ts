@@ -1,5 +1,5 @@
 /** Writes generated phantom studies to disk: DICOM series, ground-truth NIfTI label maps and JSON manifests. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeNifti } from '../volume/nifti.js';
 import { logger } from '../common/log.js';
@@ -84,6 +84,8 @@ export const TISSUE_CLASSES_DOC = {
 export function writeStudy(study: PhantomStudy, root: string, dirName: string, opts: { niftiImages?: boolean } = {}): StudyManifest {
   const sdir = join(root, dirName);
   const tdir = join(sdir, 'truth');
+  // A study folder is ours: replace what an earlier run left there, so series of two studies never mix.
+  rmSync(sdir, { recursive: true, force: true });
   mkdirSync(tdir, { recursive: true });
   const series: SeriesManifest[] = [];
   for (const s of study.series) {

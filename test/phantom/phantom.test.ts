@@ -159,6 +159,20 @@ describe('phantom written to disk', () => {
     expect(m.label).toBe(m.bone === 'low' ? 1 : 0);
   });
 
+  it('replaces an earlier study folder instead of mixing two studies in it', () => {
+    const again = mkdtempSync(join(tmpdir(), 'phantom-rewrite-'));
+    try {
+      writePhantomStudies({ out: again, seed: 5, count: 1, subSamples: 1, vendor: 'siemens' });
+      const before = readdirSync(join(again, 'study-0001')).filter((d) => d.startsWith('series-'));
+      const [m] = writePhantomStudies({ out: again, seed: 6, count: 1, subSamples: 1, vendor: 'philips' });
+      const after = readdirSync(join(again, 'study-0001')).filter((d) => d.startsWith('series-')).sort();
+      expect(after).toEqual(m!.series.map((x) => x.dir.split('/')[1]!).sort());
+      expect(before.some((d) => !after.includes(d)), 'vendors number their series differently').toBe(true);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
+  });
+
   it('truth label maps land exactly on the DICOM series and match the in-memory labels', async () => {
     const m = manifests[1]!;
     const st = generateStudy({ seed: 77, index: 1, subSamples: 1, vendor: 'philips' });
