@@ -149,6 +149,26 @@ describe('training pipeline on the synthetic cohort', () => {
     expect(b.model.cutoff).toBe(a.model.cutoff);
   });
 
+  it('reports progress after every LASSO path; the default threshold (glmnet 1e-7) stays close to 1e-12', () => {
+    const seen: string[] = [];
+    const loose = trainModel(c.features, labels, baseOpts({ seed: 4, onProgress: (what, total) => seen.push(`${what} of ${total}`) }));
+    // three models (combined, T1, T2) x (full path + 10 folds)
+    expect(seen).toHaveLength(33);
+    expect(seen.every((s) => s.endsWith(' of 33'))).toBe(true);
+    expect(seen[0]).toMatch(/^combined \(\d+ columns\): full path/);
+    expect(seen[32]).toMatch(/^t2 \(\d+ columns\): fold 10\/10/);
+    expect(loose.model.provenance.notes).toContain('coordinate descent: thresh 1e-7');
+    const tight = trainModel(c.features, labels, baseOpts({ seed: 4, thresh: 1e-12 }));
+    expect(tight.fits.combined!.lambda).toBe(loose.fits.combined!.lambda);
+    const coef = (m: typeof loose.model) => new Map(m.terms.map((t) => [`${t.sequence}_${t.feature}`, t.coefficient]));
+    const a = coef(loose.model);
+    const b = coef(tight.model);
+    let worst = Math.abs(loose.model.intercept - tight.model.intercept);
+    for (const k of new Set([...a.keys(), ...b.keys()])) worst = Math.max(worst, Math.abs((a.get(k) ?? 0) - (b.get(k) ?? 0)));
+    process.stdout.write(`thresh 1e-7 vs 1e-12: ${a.size} vs ${b.size} terms, max |coefficient difference| ${worst.toExponential(2)}\n`);
+    expect(worst).toBeLessThan(1e-3);
+  });
+
   it('too large a λ selects nothing: a clear error', () => {
     expect(() => trainModel(c.features, labels, baseOpts({ lambda: 10 }))).toThrow(/selected no feature/);
   });
@@ -158,7 +178,7 @@ describe('training pipeline on the synthetic cohort', () => {
   it('the trained model at λ = 0.13 equals glmnet on the same z-scored training matrix; validation AUC/CI and HL match pROC / the HL formula', () => {
     const c = syntheticCohort({ seed: 5, effect: 0.9 });
     const labels = parseLabels(labelsCsv(c.labels));
-    const res = trainModel(c.features, labels, baseOpts({ lambda: 0.13 }));
+    const res = trainModel(c.features, labels, baseOpts({ lambda: 0.13, thresh: 1e-12 }));
     const m = res.model;
     const trainIds = Object.entries(res.split).filter(([, v]) => v === 'training').map(([k]) => k);
     const valIds = Object.entries(res.split).filter(([, v]) => v === 'validation').map(([k]) => k);

@@ -404,9 +404,12 @@ export function cvLasso(
   y: ArrayLike<number>,
   foldid: number[],
   opts: LassoOptions = {},
+  /** Called after the full-data path and after each fold's path ("full" or "fold k/K"). */
+  onPath?: (what: string) => void,
 ): CvResult & { fit: LassoPath } {
   const family = opts.family ?? 'gaussian';
   const fit = lassoPath(X, y, opts);
+  onPath?.('full path');
   const lambda = fit.lambda;
   const nfolds = Math.max(...foldid);
   let nonConverged = fit.nonConverged.length;
@@ -422,6 +425,7 @@ export function cvLasso(
     const Xte = X.selection(te, [...Array(X.columns).keys()]);
     const ytr = tr.map((i) => y[i]!);
     const path = lassoPath(Xtr, ytr, { ...opts, family, lambda });
+    onPath?.(`fold ${k}/${nfolds}`);
     nonConverged += path.nonConverged.length;
     const errs: number[] = [];
     for (let l = 0; l < L; l++) {
