@@ -14,6 +14,10 @@ import { coreRoutes } from './admin/api.js';
 import { resolveAdminToken } from './admin/auth.js';
 import { VERSION } from './common/version.js';
 import { adminRoutes, startHousekeeping, recordDrift } from './admin/index.js';
+import { existsSync } from 'node:fs';
+import { ConfigError, resolveInstallPath } from './config/load.js';
+import { loadModel } from './model/index.js';
+import { errorMessage } from './common/errors.js';
 
 const log = logger('service');
 export { VERSION };
@@ -30,9 +34,29 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/**
+ * The radscore model must load (schema and hash verified) before anything is received: without it no study
+ * could be scored. A missing segmentation model is logged as an error (studies end "not assessable" with the
+ * reason) but does not stop the listener, so nothing sent meanwhile is lost.
+ */
+export function checkModels(config: Config): void {
+  const file = resolveInstallPath(config.model.file);
+  let m;
+  try {
+    m = loadModel(file);
+  } catch (e) {
+    throw new ConfigError(`model.file (OSTEOSCREEN_MODEL_FILE): cannot load the radscore model: ${errorMessage(e)}`);
+  }
+  log.info('radscore model', { name: m.name, version: m.version, calibrated: m.calibrated, hash: m.hash.slice(0, 19), file });
+  if (!m.calibrated) log.warn('the radscore model is uncalibrated: run osteoscreen calibrate on local labelled studies before trusting its flags');
+  const seg = resolveInstallPath(config.segmentation.model);
+  if (!existsSync(seg)) log.error('segmentation model not found (segmentation.model): studies end not assessable until it is installed', { file: seg });
+}
+
 /** Wire storage, DICOM listener, pipeline and admin HTTP once; start them. */
 export async function startService(config: Config, extraRoutes: (svc: Omit<Service, 'stop' | 'httpPort'>) => Route[] = (svc) => adminRoutes({ ...svc, version: VERSION })): Promise<Service> {
   setLogLevel(config.log.level);
+  checkModels(config);
   const store = openStore(config.storage.dir);
   const cleaned = store.blobs.cleanTmp();
   if (cleaned) log.warn('removed unfinished transfers from a previous run (never acknowledged)', { files: cleaned });

@@ -80,3 +80,16 @@ describe('README', () => {
     expect(readme).toContain('npm test');
   });
 });
+
+describe('models checked at start', () => {
+  it('a radscore model that does not load stops the start with the key and the reason; the shipped one passes', async () => {
+    const { checkModels } = await import('../../src/service.js');
+    const missing = loadConfig({ env: { OSTEOSCREEN_MODEL_FILE: path.join(tmp, 'no-such-model.json') } });
+    expect(() => checkModels(missing)).toThrow(ConfigError);
+    expect(() => checkModels(missing)).toThrow(/model\.file \(OSTEOSCREEN_MODEL_FILE\): cannot load the radscore model: cannot read .*no-such-model\.json/);
+    const shipped = JSON.parse(readFileSync(new URL('../../models/paper-t1t2.json', import.meta.url), 'utf8'));
+    const tampered = write('tampered.json', JSON.stringify({ ...shipped, cutoff: 0.1 }));
+    expect(() => checkModels(loadConfig({ env: { OSTEOSCREEN_MODEL_FILE: tampered } }))).toThrow(/model\.file .*hash/i);
+    expect(() => checkModels(loadConfig({ env: {} }))).not.toThrow();
+  });
+});
