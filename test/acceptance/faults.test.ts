@@ -109,7 +109,11 @@ describe.skipIf(!have('storescu'))('acceptance: faults without the analysis mode
     }
     const m = await metricsText(svc);
     console.log('[acceptance:faults] kill-9 during receive', JSON.stringify({ acknowledgedBeforeKill: ackedTotal, of: 180, identicalAfterResend: metric(m, 'osteoscreen_instances_received_total', { outcome: 'identical' }) }));
-    expect(metric(m, 'osteoscreen_instances_received_total', { outcome: 'identical' })).toBe(ackedTotal);
+    // Re-sent instances already stored are recognised as identical: every acknowledged one, plus at most one per
+    // association that was committed (durable, indexed) when the kill came but whose response was never sent.
+    const identical = metric(m, 'osteoscreen_instances_received_total', { outcome: 'identical' });
+    expect(identical).toBeGreaterThanOrEqual(ackedTotal);
+    expect(identical).toBeLessThanOrEqual(ackedTotal + studies.length);
     await svc.stop();
   }, 240_000);
 
