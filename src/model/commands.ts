@@ -13,7 +13,8 @@ import { metricsJson } from './metrics.js';
 import { renderReport } from './report.js';
 import { extractionSchema, type Extraction } from './schema.js';
 import { isNotAssessable, scoreStudy, uncalibratedNotice } from './score.js';
-import { formatCsv, readFeatureTable, rowFeatures } from './table.js';
+import { formatCsv } from '../common/csv.js';
+import { readFeatureTable, rowFeatures } from './table.js';
 import { DEFAULT_THRESH, joinCohort, sha256File, trainModel, type SplitSpec } from './train.js';
 import { Progress } from '../common/progress.js';
 

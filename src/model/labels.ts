@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OsteoError } from '../common/errors.js';
-import { parseCsv, parseNumber } from './table.js';
+import { parseCsv } from '../common/csv.js';
+import { parseNumber } from './table.js';
 
 export interface LabelRow {
   id: string;

@@ -1,51 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { OsteoError } from '../common/errors.js';
+import { formatCsv, parseCsv } from '../common/csv.js';
 import { parseColumnName, type Sequence } from './schema.js';
 import type { StudyFeatures } from './score.js';
-
-/** RFC 4180 CSV parsing (quotes, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let inQ = false;
-  let i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (inQ) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else inQ = false;
-      } else field += c;
-    } else if (c === '"') inQ = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
-      row = [];
-    } else field += c;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    if (row.length > 1 || row[0] !== '') rows.push(row);
-  }
-  return rows;
-}
-
-const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-
-export function formatCsv(header: string[], rows: (string | number | boolean | null | undefined)[][]): string {
-  const fmt = (v: string | number | boolean | null | undefined) =>
-    v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'NaN') : csvField(String(v));
-  return [header.map(csvField).join(','), ...rows.map((r) => r.map(fmt).join(','))].join('\n') + '\n';
-}
 
 /** A feature table: one row per study, columns `T1_<feature>` / `T2_<feature>`; null = missing. */
 export interface FeatureTable {

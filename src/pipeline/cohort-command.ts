@@ -8,7 +8,7 @@ import { loadConfig, resolveInstallPath } from '../config/load.js';
 import { Progress } from '../common/progress.js';
 import { errorMessage } from '../common/errors.js';
 import { parseHeader } from '../dicom/tags.js';
-import { formatCsv } from '../model/table.js';
+import { formatCsv } from '../common/csv.js';
 import { loadModel, modelHash } from '../model/index.js';
 import { AnalysisWorker } from './worker-client.js';
 import type { AnalyseResult, SeriesFiles } from './analyse.js';

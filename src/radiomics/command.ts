@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseOptions, UsageError, type Command } from '../common/command.js';
+import { csvField, parseCsv } from '../common/csv.js';
 import { errorMessage } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { Progress } from '../common/progress.js';
@@ -49,36 +50,13 @@ Examples:
   osteoscreen features --image ct.nii.gz --mask roi.nii.gz --params params.yaml --format json
   osteoscreen features --batch cases.csv --out features.csv`;
 
-/** Minimal CSV line parser (quotes, doubled quotes). */
-export function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (q) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') q = false;
-      else cur += ch;
-    } else if (ch === '"') q = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return 'nan';
   let s: string;
   if (typeof v === 'number') s = Number.isFinite(v) ? String(v) : 'nan';
   else if (typeof v === 'string') s = v;
   else s = JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvField(s);
 }
 
 interface Row {
@@ -184,9 +162,9 @@ export const featuresCommand: Command = {
         return 0;
       }
       const csvPath = opts.batch;
-      const lines = readFileSync(csvPath, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      const lines = parseCsv(readFileSync(csvPath, 'utf8')).filter((r) => r.some((c) => c.trim() !== ''));
       if (lines.length < 2) throw new UsageError(`${csvPath}: no cases`);
-      const header = parseCsvLine(lines[0]!).map((h) => h.trim());
+      const header = lines[0]!.map((h) => h.trim());
       const col = (name: string) => header.findIndex((h) => h.toLowerCase() === name.toLowerCase());
       const ci = col('Image'), cm = col('Mask'), cl = col('Label');
       if (ci < 0 || cm < 0) throw new UsageError(`${csvPath}: needs columns Image and Mask`);
@@ -194,8 +172,7 @@ export const featuresCommand: Command = {
       const rows: Row[] = [];
       const progress = new Progress('cases', lines.length - 1);
       let failed = 0;
-      for (const line of lines.slice(1)) {
-        const cells = parseCsvLine(line);
+      for (const cells of lines.slice(1)) {
         const head: Record<string, string> = {};
         header.forEach((h, k) => (head[h] = cells[k] ?? ''));
         const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));

@@ -1,2 +1,2 @@
 export { formatFeatureTable, labelsCsv, loadModel, syntheticCohort } from '../../src/model/index.js';
-export { parseCsv as parseCsvForTest } from '../../src/model/table.js';
+export { parseCsv as parseCsvForTest } from '../../src/common/csv.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../src/model/table.js';
+import { parseCsv } from '../../src/common/csv.js';
 import { DEFAULT_EXTRACTION, parseFeatureTable, parseLabels, labelsCsv, syntheticCohort, trainModel } from '../../src/model/index.js';
 
 describe('feature tables', () => {

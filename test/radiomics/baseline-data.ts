@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RADIOMICS_BASELINE } from '../helpers/shared.js';
+import { parseCsv } from '../../src/common/csv.js';
 
 export const BASE = RADIOMICS_BASELINE;
 
@@ -16,30 +17,6 @@ export function availableCases(): string[] {
 
 export function referenceJson(cs: string): Record<string, number | null> {
   return JSON.parse(readFileSync(join(BASE, 'reference', `${cs}.json`), 'utf8')).features;
-}
-
-/** Minimal CSV parser (quoted fields with commas). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  for (const line of text.split(/\r?\n/)) {
-    if (!line) continue;
-    const out: string[] = [];
-    let cur = '';
-    let q = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i]!;
-      if (q) {
-        if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-        else if (ch === '"') q = false;
-        else cur += ch;
-      } else if (ch === '"') q = true;
-      else if (ch === ',') { out.push(cur); cur = ''; }
-      else cur += ch;
-    }
-    out.push(cur);
-    rows.push(out);
-  }
-  return rows;
 }
 
 /** Python literal (dict/list/str/number/bool/None) → JSON value. */

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { featuresCommand, parseCsvLine } from '../../src/radiomics/command.js';
+import { featuresCommand } from '../../src/radiomics/command.js';
+import { parseCsv } from '../../src/common/csv.js';
 import { writeNifti } from '../../src/volume/nifti.js';
 import { readNrrd } from '../../src/volume/nrrd.js';
 import { BASE, referenceJson } from './baseline-data.js';
@@ -17,12 +18,8 @@ const params = join(tmp, 'params.yaml');
 writeFileSync(params, 'imageType:\n  Original: {}\nfeatureClass:\n  shape:\n  firstorder:\n  glcm:\nsetting:\n  binWidth: 25\n  label: 1\n');
 
 function readCsv(p: string): Record<string, string>[] {
-  const lines = readFileSync(p, 'utf8').trim().split('\n');
-  const h = parseCsvLine(lines[0]!);
-  return lines.slice(1).map((l) => {
-    const c = parseCsvLine(l);
-    return Object.fromEntries(h.map((k, i) => [k, c[i]!]));
-  });
+  const [h, ...rows] = parseCsv(readFileSync(p, 'utf8'));
+  return rows.map((c) => Object.fromEntries(h!.map((k, i) => [k, c[i]!])));
 }
 
 function close(a: number, b: number): boolean {
