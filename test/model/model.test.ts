@@ -12,7 +12,10 @@ import {
   finaliseModel,
   type RadscoreModel,
   type StudyFeatures,
+  DEFAULT_EXTRACTION,
 } from '../../src/model/index.js';
+import { radiomicsSettingsOf } from '../../src/pipeline/analyse.js';
+import { defaultSettings } from '../../src/radiomics/settings.js';
 
 const PAPER = join(import.meta.dirname, '../../models/paper-t1t2.json');
 const tmp = () => mkdtempSync(join(tmpdir(), 'osteo-model-'));
@@ -179,5 +182,14 @@ describe('radscore model file', () => {
     const reordered = Object.fromEntries(Object.entries(m).reverse()) as RadscoreModel;
     expect(modelHash(reordered)).toBe(m.hash);
     expect(modelHash({ ...m, cutoff: 0.5251 })).not.toBe(m.hash);
+  });
+});
+
+describe('default extraction settings', () => {
+  it('are the radiomics engine defaults and the shipped model\'s extraction (its ROI text aside)', () => {
+    // DEFAULT_EXTRACTION (written into trained models) and radiomics DEFAULT_PARAMS_OBJECT are two forms of one setting.
+    expect(radiomicsSettingsOf({ extraction: DEFAULT_EXTRACTION } as RadscoreModel)).toEqual(defaultSettings());
+    const shipped = loadModel(PAPER).extraction;
+    expect({ ...shipped, roi: { ...shipped.roi, description: '' } }).toEqual({ ...DEFAULT_EXTRACTION, roi: { ...DEFAULT_EXTRACTION.roi, description: '' } });
   });
 });
