@@ -120,11 +120,9 @@ function fitOne(
   y: number[],
   opts: TrainOptions,
   foldid: number[],
+  onPath?: (what: string) => void,
 ): FittedModel | null {
-  if (!columns.length) {
-    for (let k = 0; k <= opts.nfolds; k++) opts.onProgress?.(`${key}: no candidate columns`, 3 * (opts.nfolds + 1));
-    return null;
-  }
+  if (!columns.length) return null;
   const colIdx = columns.map((c) => features.columns.indexOf(c));
   const means: number[] = [];
   const sds: number[] = [];
@@ -142,16 +140,12 @@ function fitOne(
   let b0: number;
   let beta: Float64Array;
   const thresh = opts.thresh ?? DEFAULT_THRESH;
-  const total = 3 * (opts.nfolds + 1);
   if (opts.lambda !== undefined) {
     // fit at the fixed λ first: an empty model ends here, before the (report-only) CV
     const fixed = lassoPath(X, y, { family: opts.family, lambda: [opts.lambda], thresh });
-    if (fixed.df[0] === 0) {
-      for (let k = 0; k <= opts.nfolds; k++) opts.onProgress?.(`${key}: empty at λ ${opts.lambda}`, total);
-      return null;
-    }
+    if (fixed.df[0] === 0) return null;
   }
-  const cv = cvLasso(X, y, foldid, { family: opts.family, nlambda: opts.nlambda, thresh }, (what) => opts.onProgress?.(`${key} (${columns.length} columns): ${what}`, total));
+  const cv = cvLasso(X, y, foldid, { family: opts.family, nlambda: opts.nlambda, thresh }, onPath);
   if (opts.lambda !== undefined) {
     lambda = opts.lambda;
     lambdaChoice = 'fixed (--lambda)';
@@ -263,8 +257,15 @@ export function trainModel(features: FeatureTable, labels: LabelRow[], opts: Tra
     ['t1', cols.filter((c) => c.startsWith('T1_'))],
     ['t2', cols.filter((c) => c.startsWith('T2_'))],
   ];
+  const pathsPerModel = opts.nfolds + 1;
   for (const [key, cs] of sets) {
-    const f = fitOne(key, features, cs, trainRows, yTrain, opts, foldid);
+    let paths = 0;
+    const f = fitOne(key, features, cs, trainRows, yTrain, opts, foldid, (what) => {
+      paths++;
+      opts.onProgress?.(`${key} (${cs.length} columns): ${what}`, sets.length * pathsPerModel);
+    });
+    // a model that ends before its CV (no candidate columns, empty at the fixed λ) still completes its share
+    for (; paths < pathsPerModel; paths++) opts.onProgress?.(`${key}: skipped`, sets.length * pathsPerModel);
     if (f?.cv.nonConverged) warnings.push(`${key}: ${f.cv.nonConverged} λ fits (full path + CV folds) hit the coordinate-descent sweep budget and are approximate`);
     if (f?.path.saturatedFrom !== undefined) warnings.push(`${key}: the logistic path saturates (near-separation) from λ = ${f.path.lambda[f.path.saturatedFrom]!.toPrecision(3)}`);
     if (f) fits[key] = f;
