@@ -1,6 +1,8 @@
 /** Synthetic report inputs for the report tests (no patient data: a made-up phantom patient). */
 import type { ReportInput, SummarySlice } from '../../src/report/index.js';
 import { deterministicUid } from '../../src/dicom/uid.js';
+import { loadModel } from '../../src/model/load.js';
+import { fileURLToPath } from 'node:url';
 
 export const MR_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
 export const STUDY_UID = deterministicUid('test-study', 'report');
@@ -37,23 +39,14 @@ export function phantomSlice(rows = 256, columns = 200): SummarySlice {
   return { slice, rows, columns, pixelSpacing: [1.1, 1.2], roiOutline: roi, sourceInstance: { sopClassUid: MR_STORAGE, sopInstanceUid: deterministicUid(T1_SERIES, 'inst', 5), seriesInstanceUid: T1_SERIES } };
 }
 
-const TERMS = [
-  ['T1', 'original_shape_SurfaceVolumeRatio', 0.035],
-  ['T1', 'boxsigmaimage_glcm_Correlation', 0.013],
-  ['T2', 'original_shape_SurfaceVolumeRatio', 0.009],
-  ['T2', 'original_glszm_SmallAreaEmphasis', 0.004],
-  ['T1', 'original_shape_MeshVolume', -0.002],
-  ['T1', 'original_shape_VoxelVolume', -0.003],
-  ['T2', 'wavelet-LLH_glszm_LargeAreaHighGrayLevelEmphasis', -0.015],
-  ['T1', 'additivegaussiannoise_glszm_LowGrayLevelZoneEmphasis', -0.019],
-  ['T2', 'log-sigma-4-0-mm-3D_firstorder_Median', -0.027],
-] as const;
+/** The shipped model's published terms (sequence, feature, coefficient). */
+const TERMS = loadModel(fileURLToPath(new URL('../../models/paper-t1t2.json', import.meta.url))).terms;
 
 export type Variant = 'scored' | 'uncalibrated' | 'not-assessable';
 
 export function makeInput(variant: Variant, opts: { revision?: number; modelVersion?: string } = {}): ReportInput {
   const calibrated = variant === 'scored';
-  const terms = TERMS.map(([sequence, feature, coefficient], k) => {
+  const terms = TERMS.map(({ sequence, feature, coefficient }, k) => {
     const value = 0.1 + k * 13.7;
     const z = -1.5 + k * 0.41;
     return { sequence, feature, value, z, coefficient, contribution: coefficient * z };
