@@ -50,6 +50,8 @@ export interface SeriesAnalysis {
   /** subcutaneous fat / vertebral-body median intensity ratio (fat bright on T1 and T2, dark when fat-suppressed) */
   fatToBodyRatio?: number;
   roiVoxels?: Record<RoiLevel, number>;
+  /** how the level labelling read the components (kept, dropped and why), for evaluation and support */
+  debug?: string[];
 }
 
 function emptyLike(g: Geometry): LabelMap {
@@ -104,7 +106,7 @@ export async function analyseSeries(
   const ordered = [...lv.bodies].filter((b) => b.level !== 'S1');
   const byLevel = new Map(lv.bodies.map((b) => [b.level, b]));
   const summaries: LevelSummary[] = lv.bodies.map((b) => ({ level: b.level, label: b.label, volumeMm3: b.volumeMm3, centroid: b.centroid, midSlice: b.midSlice }));
-  const res: SeriesAnalysis = { sequence, ok: lv.ok, reason: lv.reason, classes, levels: lv.levels, bodies: summaries };
+  const res: SeriesAnalysis = { sequence, ok: lv.ok, reason: lv.reason, classes, levels: lv.levels, bodies: summaries, debug: lv.debug };
   if (!lv.ok) return res;
   // Shape and size plausibility of L1-L4.
   for (const name of ROI_LEVELS) {

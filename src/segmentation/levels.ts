@@ -1,12 +1,21 @@
 /**
- * Level labelling: 3-D components of the body and sacrum classes, ordered along the cranio-caudal axis,
- * counted upward from the sacrum (S1): L5, L4, L3, L2, L1, T12, T11, ... Refuses (returns a reason) instead of
- * guessing when the sacrum is missing or mixed with a lumbar body (transitional anatomy), when the spacing
- * between bodies is irregular (a missed or split body), or when fewer than five bodies lie above the sacrum.
+ * Level labelling: 3-D components of the body and sacrum classes, kept only where they lie on the spinal column
+ * (./spine-chain.ts: a body's depth in front of the spinal canal), grouped per vertebra, ordered cranio-caudally
+ * and counted upward from the lumbosacral junction: L5, L4, L3, L2, L1, T12, T11, ...
+ *
+ * S1 is found from two independent kinds of evidence, and both must agree where both speak:
+ *  - the network's sacrum class (the most cranial column element that is mostly "sacrum");
+ *  - the shape of the column: the lumbosacral angle. Above S1 the lumbar column bends gently (lordosis, a few
+ *    degrees per level); the link from L5 to S1 turns sharply backwards, because the sacrum is tilted. The lowest
+ *    sharp backward turn that has sacrum-sized tissue below it in the field of view marks S1.
+ * Refuses (returns a reason) instead of guessing when neither finds the junction, when they disagree, when a
+ * lumbar body is mixed with sacrum (transitional anatomy), when the spacing between bodies is irregular (a
+ * missed or split body), or when fewer than five bodies lie above the sacrum.
  */
 import type { LabelMap, Vec3 } from '../volume/types.js';
 import { indexToPoint } from '../volume/types.js';
 import { splitComponents, type Component } from './components.js';
+import { CHAIN_DEFAULTS, dist, findCanal, linkAngle, onColumn, type Candidate, type ChainOptions } from './spine-chain.js';
 import { CLASS } from './segmenter.js';
 
 export type LumbarLevel = 'L1' | 'L2' | 'L3' | 'L4' | 'L5';
@@ -38,6 +47,8 @@ export interface LevelResult {
   /** level label map on the series grid (values of LEVEL_LABEL) */
   levels: LabelMap;
   bodies: BodyInfo[];
+  /** components kept / dropped and why */
+  debug?: string[];
 }
 
 export interface LevelOptions {
@@ -55,14 +66,64 @@ export interface LevelOptions {
   splitLateralMm?: number;
   /** components smaller than this fraction of the median component volume are fragments (default 0.3) */
   minRelativeVolume?: number;
+  /** backward turn of the column (degrees) that marks the lumbosacral junction (default 20) */
+  sacralTurnDeg?: number;
+  /** which components count as on the spinal column */
+  chain?: Partial<ChainOptions>;
 }
 
 function emptyLike(g: LabelMap): LabelMap {
   return { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction], data: new Uint8Array(g.data.length) };
 }
 
-function dist(a: Vec3, b: Vec3): number {
-  return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+/** One vertebra on the column: one or more components (a body split by the bridge cutting stays one vertebra). */
+interface Element {
+  parts: Candidate[];
+  vol: number;
+  sacVox: number;
+  voxels: number;
+  centroid: Vec3;
+  centroidIndex: Vec3;
+}
+
+function element(parts: Candidate[]): Element {
+  let vol = 0;
+  let voxels = 0;
+  let sacVox = 0;
+  const c: Vec3 = [0, 0, 0];
+  const ci: Vec3 = [0, 0, 0];
+  for (const p of parts) {
+    vol += p.vol;
+    voxels += p.c.voxels;
+    sacVox += p.sacFrac * p.c.voxels;
+    for (let a = 0; a < 3; a++) {
+      c[a] += p.centroid[a] * p.c.voxels;
+      ci[a] += p.c.centroidIndex[a] * p.c.voxels;
+    }
+  }
+  for (let a = 0; a < 3; a++) {
+    c[a] /= voxels;
+    ci[a] /= voxels;
+  }
+  return { parts, vol, sacVox, voxels, centroid: c, centroidIndex: ci };
+}
+
+const sacFrac = (e: Element) => e.sacVox / e.voxels;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+}
+
+const fmtZ = (p: Vec3) => `z ${p[2].toFixed(0)} mm`;
+
+/** Lowest z (mm) covered by the field of view at the column's antero-posterior position. */
+function fovBottom(g: LabelMap): number {
+  const [nx, ny, nz] = g.dims;
+  let zMin = Infinity;
+  for (const i of [0, nx - 1]) for (const j of [0, ny - 1]) for (const k of [0, nz - 1]) zMin = Math.min(zMin, indexToPoint(g, i, j, k)[2]);
+  return zMin;
 }
 
 export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelResult {
@@ -72,80 +133,85 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   const maxMixed = opts.maxMixedFraction ?? 0.3;
   const minRel = opts.minRelativeVolume ?? 0.3;
   const splitMm = opts.splitErosionMm ?? 2.5;
+  const turnDeg = opts.sacralTurnDeg ?? 20;
   const voxMm3 = classes.spacing[0] * classes.spacing[1] * classes.spacing[2];
   const levels = emptyLike(classes);
-  const fail = (reason: string, bodies: BodyInfo[] = []): LevelResult => ({ ok: false, reason, levels, bodies });
+  const debug: string[] = [];
+  const fail = (reason: string, bodies: BodyInfo[] = []): LevelResult => ({ ok: false, reason, levels, bodies, debug });
 
   const lateral = Math.max(1, Math.round((opts.splitLateralMm ?? 11) / classes.spacing[2]));
   const cc = splitComponents(classes.data, classes.dims, classes.spacing, (v) => v === CLASS.body || v === CLASS.sacrum, splitMm, lateral);
-  // Class composition per component.
   const nSac = new Float64Array(cc.list.length + 1);
   for (let v = 0; v < cc.ids.length; v++) if (cc.ids[v] && classes.data[v] === CLASS.sacrum) nSac[cc.ids[v]]++;
-  interface Cand {
-    c: Component;
-    vol: number;
-    sacFrac: number;
-    centroid: Vec3;
+  const cands: Candidate[] = cc.list
+    .map((c) => ({ c, vol: c.voxels * voxMm3, sacFrac: nSac[c.id] / c.voxels, centroid: indexToPoint(classes, ...c.centroidIndex) }))
+    .filter((x) => x.vol >= minBody);
+
+  // 1. Only what lies on the spinal column.
+  const canal = findCanal(classes, CLASS.csf);
+  debug.push(canal ? `spinal canal (CSF) found from ${fmtZ([0, 0, canal.zMax])} down to ${fmtZ([0, 0, canal.zMin])}` : 'no spinal canal (CSF) found: column from the body centroids');
+  const { on, off } = onColumn(cands, canal, { ...CHAIN_DEFAULTS, ...opts.chain });
+  for (const o of off) debug.push(`dropped ${(o.x.vol / 1000).toFixed(1)} cm3 at ${fmtZ(o.x.centroid)}: ${o.why}`);
+
+  // 2. Group into vertebrae (pieces closer than half a level belong together), top to bottom; drop fragments.
+  on.sort((a, b) => b.centroid[2] - a.centroid[2]);
+  const bigVol = median(on.filter((x) => x.vol >= 10000).map((x) => x.vol));
+  const big = on.filter((x) => x.vol >= 0.4 * (bigVol || 0));
+  const spacing0 = median(big.slice(1).map((x, n) => dist(x.centroid, big[n].centroid)));
+  const groups: { parts: Candidate[] }[] = [];
+  for (const x of on) {
+    const last = groups[groups.length - 1];
+    if (last && Number.isFinite(spacing0) && dist(element(last.parts).centroid, x.centroid) < 0.45 * spacing0) last.parts.push(x);
+    else groups.push({ parts: [x] });
   }
-  const cands: Cand[] = cc.list.map((c) => ({
-    c,
-    vol: c.voxels * voxMm3,
-    sacFrac: nSac[c.id] / c.voxels,
-    centroid: indexToPoint(classes, ...c.centroidIndex),
-  }));
-  // Fragments: below the absolute minimum, or below `minRelative` of the median body-sized component.
-  const sized = cands.filter((x) => x.vol >= minBody).map((x) => x.vol).sort((a, b) => a - b);
-  const medVol = sized.length ? sized[Math.floor(sized.length / 2)] : 0;
-  const big = cands.filter((x) => x.vol >= minBody && x.vol >= minRel * medVol);
-  for (const x of big) {
-    const minority = Math.min(x.sacFrac, 1 - x.sacFrac);
-    if (minority > maxMixed && x.vol >= minSacrum) {
+  let elems = groups.map((g) => element(g.parts));
+  const medVol = median(elems.map((e) => e.vol));
+  elems = elems.filter((e) => {
+    if (e.vol >= minRel * medVol) return true;
+    debug.push(`dropped ${(e.vol / 1000).toFixed(1)} cm3 at ${fmtZ(e.centroid)}: fragment (< ${Math.round(minRel * 100)} % of the median element)`);
+    return false;
+  });
+  debug.push(`column: ${elems.length} elements, ` + elems.map((e) => `${(e.vol / 1000).toFixed(0)}cm3${sacFrac(e) >= 0.5 ? '(sacral)' : ''}`).join(' '));
+  if (elems.length < 2) return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
+
+  // 3. The lumbosacral junction. Angles of each link (n-1 -> n) and the turn at n.
+  const angle = elems.map((e, n) => (n ? linkAngle(elems[n - 1].centroid, e.centroid) : NaN));
+  const turn = elems.map((_, n) => (n >= 2 ? angle[n] - angle[n - 1] : NaN));
+  const zFov = fovBottom(classes);
+  const spacing = median(elems.slice(1).map((e, n) => dist(e.centroid, elems[n].centroid)));
+  const netIdx = elems.findIndex((e, n) => n >= 1 && sacFrac(e) >= 0.5 && e.vol >= minSacrum);
+  let geoIdx = -1;
+  for (let n = elems.length - 1; n >= 2; n--) {
+    // S1 needs the sacrum below it in the field of view (S1 and S2 at least: half a level below its centre).
+    if (!(turn[n] >= turnDeg)) continue;
+    if (elems[n].centroid[2] - zFov < 0.5 * spacing) continue;
+    geoIdx = n;
+    break;
+  }
+  debug.push(
+    'links (deg from cranio-caudal, + backwards): ' + angle.slice(1).map((a, n) => `${a.toFixed(0)}${n >= 1 ? ` (turn ${turn[n + 1].toFixed(0)})` : ''}`).join(', '),
+  );
+  debug.push(`S1 by sacrum class: ${netIdx >= 0 ? fmtZ(elems[netIdx].centroid) : 'none'}; by lumbosacral angle: ${geoIdx >= 0 ? fmtZ(elems[geoIdx].centroid) : 'none'}`);
+  let s1Idx: number;
+  if (netIdx >= 0 && geoIdx >= 0 && netIdx !== geoIdx) {
+    return fail(`level identification ambiguous: the sacrum class and the lumbosacral angle point to different S1 (${fmtZ(elems[netIdx].centroid)} vs ${fmtZ(elems[geoIdx].centroid)}): transitional anatomy?`);
+  } else if (netIdx >= 0) s1Idx = netIdx;
+  else if (geoIdx >= 0) s1Idx = geoIdx;
+  else return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
+  const sacrum = elems[s1Idx];
+  const chain = elems.slice(0, s1Idx).reverse(); // L5 first
+  for (const [n, e] of chain.entries()) {
+    if (n < 5 && sacFrac(e) > maxMixed && e.vol >= minSacrum) {
       return fail('level identification ambiguous: a body merges with the sacrum (transitional L5/S1 anatomy or fused segment)');
     }
   }
-  // S1 = the most cranial substantial sacral component (S2 and below may be separate components).
-  const zOf = (x: Cand) => x.centroid[2];
-  const sacra = big.filter((x) => x.sacFrac >= 0.5 && x.vol >= minSacrum).sort((a, b) => zOf(b) - zOf(a));
-  if (sacra.length === 0) return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
-  const sacrum = sacra[0];
-  const largest = Math.max(...sacra.map((x) => x.vol));
-  if (sacrum.vol < 0.3 * largest) return fail('level identification ambiguous: a small sacral-looking segment above the sacrum (lumbarised S1?)');
-  // Cranio-caudal coordinate: LPS +z is superior.
-  const bodies = big.filter((x) => x.sacFrac < 0.5 && zOf(x) > zOf(sacrum)).sort((a, b) => zOf(a) - zOf(b));
-  if (bodies.length < 5) return fail(`only ${bodies.length} vertebral bodies found above the sacrum: L1-L5 are not all in the field of view`);
-  // Top of the sacrum: mean point of its voxels within 12 mm of its superior end.
-  let zMax = -Infinity;
-  const sacPts: Vec3[] = [];
-  for (let v = 0; v < cc.ids.length; v++) {
-    if (cc.ids[v] !== sacrum.c.id) continue;
-    const k = Math.floor(v / (classes.dims[0] * classes.dims[1]));
-    const r = v - k * classes.dims[0] * classes.dims[1];
-    const j = Math.floor(r / classes.dims[0]);
-    const i = r - j * classes.dims[0];
-    const p = indexToPoint(classes, i, j, k);
-    sacPts.push(p);
-    if (p[2] > zMax) zMax = p[2];
-  }
-  const top: Vec3 = [0, 0, 0];
-  let nTop = 0;
-  for (const p of sacPts) {
-    if (p[2] < zMax - 12) continue;
-    top[0] += p[0];
-    top[1] += p[1];
-    top[2] += p[2];
-    nTop++;
-  }
-  top[0] /= nTop;
-  top[1] /= nTop;
-  top[2] /= nTop;
-  const chain = bodies; // ascending z: L5 first
-  // Regular spacing L5..L1 (a missed body doubles a gap, a split body halves it). Above L1 only a split is
+  if (chain.length < 5) return fail(`only ${chain.length} vertebral bodies found above the sacrum: L1-L5 are not all in the field of view`);
+
+  // 4. Regular spacing L5..L1 (a missed body doubles a gap, a split body halves it). Above L1 only a split is
   // checked: thin thoracic discs may let T12/T11 merge, which does not affect L1-L4.
   const gaps: number[] = [];
-  const nCheck = Math.min(chain.length, 5);
-  for (let n = 1; n < nCheck; n++) gaps.push(dist(chain[n].centroid, chain[n - 1].centroid));
-  const sorted = [...gaps].sort((a, b) => a - b);
-  const med = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+  for (let n = 1; n < Math.min(chain.length, 5); n++) gaps.push(dist(chain[n].centroid, chain[n - 1].centroid));
+  const med = median(gaps);
   for (let n = 0; n < gaps.length; n++) {
     const r = gaps[n] / med;
     if (r < rLo || r > rHi) {
@@ -156,33 +222,41 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     const r = dist(chain[5].centroid, chain[4].centroid) / med;
     if (r < rLo) return fail(`level identification ambiguous: the body above L1 is too close (ratio ${r.toFixed(2)}): split body`);
   }
-  const l5Gap = dist(chain[0].centroid, top) / med;
-  if (l5Gap < 0.25 || l5Gap > 1.1) {
+  const l5Gap = dist(chain[0].centroid, sacrum.centroid) / med;
+  if (l5Gap < 0.5 || l5Gap > 1.6) {
     return fail(`level identification ambiguous: lowest lumbar body is not adjacent to the sacrum (distance ratio ${l5Gap.toFixed(2)})`);
   }
+
+  // 5. Labels.
   const names = ['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'T10', 'T9', 'T8'];
   const labelOf = new Int32Array(cc.list.length + 1);
   const infos: BodyInfo[] = [];
-  const info = (x: Cand, level: string): BodyInfo => ({
-    level,
-    label: LEVEL_LABEL[level],
-    volumeMm3: x.vol,
-    centroid: x.centroid,
-    centroidIndex: [...x.c.centroidIndex] as Vec3,
-    midSlice: Math.round(x.c.centroidIndex[2]),
-    componentId: x.c.id,
-    voxels: x.c.voxels,
-    bbox: { min: [...x.c.min] as Vec3, max: [...x.c.max] as Vec3 },
-  });
+  const info = (e: Element, level: string): BodyInfo => {
+    const min: Vec3 = [Infinity, Infinity, Infinity];
+    const max: Vec3 = [-Infinity, -Infinity, -Infinity];
+    for (const p of e.parts) for (let a = 0; a < 3; a++) [min[a], max[a]] = [Math.min(min[a], p.c.min[a]), Math.max(max[a], p.c.max[a])];
+    const main = e.parts.reduce((a, b) => (b.c.voxels > a.c.voxels ? b : a));
+    return {
+      level,
+      label: LEVEL_LABEL[level],
+      volumeMm3: e.vol,
+      centroid: e.centroid,
+      centroidIndex: [...e.centroidIndex] as Vec3,
+      midSlice: Math.round(e.centroidIndex[2]),
+      componentId: main.c.id,
+      voxels: e.voxels,
+      bbox: { min, max },
+    };
+  };
   for (let n = 0; n < chain.length && n < names.length; n++) {
-    labelOf[chain[n].c.id] = LEVEL_LABEL[names[n]];
+    for (const p of chain[n].parts) labelOf[p.c.id] = LEVEL_LABEL[names[n]];
     infos.push(info(chain[n], names[n]));
   }
-  labelOf[sacrum.c.id] = LEVEL_LABEL.S1;
+  for (const p of sacrum.parts) labelOf[p.c.id] = LEVEL_LABEL.S1;
   infos.push(info(sacrum, 'S1'));
   for (let v = 0; v < cc.ids.length; v++) {
     const id = cc.ids[v];
     if (id) levels.data[v] = labelOf[id];
   }
-  return { ok: true, levels, bodies: infos };
+  return { ok: true, levels, bodies: infos, debug };
 }

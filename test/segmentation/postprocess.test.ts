@@ -22,18 +22,24 @@ function box(m: LabelMap, value: number, i0: number, i1: number, j0: number, j1:
   for (let k = k0; k < k1; k++) for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) m.data[i + j * nx + k * nx * ny] = value;
 }
 
-/** Sacrum + `n` bodies (25 mm tall, 30 mm deep, every 35 mm) on a 1 mm grid, 7 slices of 5 mm. */
-function spine(n: number, opts: { skip?: number; noSacrum?: boolean; mixed?: boolean } = {}): LabelMap {
-  const m = labelMap(geom([80, 320, 7], [1, 1, 5]));
+/**
+ * Sacrum + `n` bodies (25 mm tall, 30 mm deep, every 35 mm) on a 1 mm grid, 7 slices of 5 mm, with the thecal sac
+ * (CSF) behind the bodies. `shift` moves everything posteriorly (room in front for a bowel loop); `sacrumAsBody`
+ * draws S1 in the body class, `tilt` moves it backwards (the lumbosacral angle).
+ */
+function spine(n: number, opts: { skip?: number; noSacrum?: boolean; mixed?: boolean; shift?: number; sacrumAsBody?: boolean; tilt?: number; width?: number } = {}): LabelMap {
+  const s = opts.shift ?? 0;
+  const m = labelMap(geom([opts.width ?? 80 + s, 320, 7], [1, 1, 5]));
   // rows increase inferiorly: sacrum at the bottom
-  if (!opts.noSacrum) box(m, CLASS.sacrum, 20, 55, 270, 305, 0, 7);
+  const t = opts.tilt ?? 0;
+  if (!opts.noSacrum) box(m, opts.sacrumAsBody ? CLASS.body : CLASS.sacrum, s + t + 20, s + t + 55, 270, 305, 0, 7);
   for (let b = 0; b < n; b++) {
     if (b === opts.skip) continue;
     const j1 = 262 - b * 35;
-    box(m, CLASS.body, 20, 50, j1 - 25, j1, 1, 6);
-    if (opts.mixed && b === 0) box(m, CLASS.sacrum, 20, 50, j1 - 12, j1, 1, 6);
+    box(m, CLASS.body, s + 20, s + 50, j1 - 25, j1, 1, 6);
+    if (opts.mixed && b === 0) box(m, CLASS.sacrum, s + 20, s + 50, j1 - 12, j1, 1, 6);
   }
-  box(m, CLASS.csf, 55, 62, 20, 300, 2, 5);
+  box(m, CLASS.csf, s + 55, s + 62, 20, 268, 2, 5); // the thecal sac ends at the top of S1
   return m;
 }
 
@@ -146,6 +152,39 @@ describe('level labelling', () => {
     expect(labelLevels(spine(4)).reason).toMatch(/only 4 vertebral bodies/);
     expect(labelLevels(spine(7, { skip: 2 })).reason).toMatch(/irregular spacing/);
     expect(labelLevels(spine(6, { mixed: true })).reason).toMatch(/merges with the sacrum/);
+  });
+
+  it('keeps only the spinal column: drops a bowel loop in front of it and posterior elements behind the canal', () => {
+    const m = spine(6, { shift: 60, width: 160 });
+    box(m, CLASS.body, 0, 22, 150, 178, 1, 6); // "bowel loop" ~ 85 mm in front of the canal
+    box(m, CLASS.body, 128, 145, 190, 215, 1, 6); // behind the canal
+    const r = labelLevels(m);
+    expect(r.ok).toBe(true);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'S1']);
+    expect(r.debug!.join('\n')).toMatch(/mm in front of the spinal canal: not a vertebral body/);
+    expect(r.debug!.join('\n')).toMatch(/behind the spinal canal/);
+    // without the canal the column is fitted through the body centroids: the bowel loop is still dropped
+    for (let v = 0; v < m.data.length; v++) if (m.data[v] === CLASS.csf) m.data[v] = 0;
+    const noCanal = labelLevels(m);
+    expect(noCanal.ok).toBe(true);
+    expect(noCanal.debug!.join('\n')).toMatch(/no spinal canal .* found[\s\S]*mm in front of the vertebral column/);
+  });
+
+  it('finds S1 by the lumbosacral angle when the network calls it a body, and refuses without it', () => {
+    const tilted = labelLevels(spine(6, { sacrumAsBody: true, tilt: 22, width: 110 }));
+    expect(tilted.reason).toBeUndefined();
+    expect(tilted.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'S1']);
+    expect(tilted.debug!.join('\n')).toMatch(/by sacrum class: none; by lumbosacral angle: z/);
+    // straight column, all bodies: no sacrum class and no backward turn -> refused, never a guess
+    expect(labelLevels(spine(7, { sacrumAsBody: true, width: 110 })).reason).toMatch(/sacrum \(S1\) not found/);
+  });
+
+  it('refuses when the sacrum class and the lumbosacral angle disagree', () => {
+    const m = spine(6, { sacrumAsBody: true, tilt: 22, width: 110 });
+    // the network calls L4 (second body above the true S1) "sacrum"
+    const [nx, ny] = m.dims;
+    for (let k = 1; k < 6; k++) for (let j = 262 - 35 - 25; j < 262 - 35; j++) for (let i = 20; i < 50; i++) m.data[i + j * nx + k * nx * ny] = CLASS.sacrum;
+    expect(labelLevels(m).reason).toMatch(/point to different S1/);
   });
 
   it('label agreement finds a shifted labelling', () => {

@@ -1,0 +1,180 @@
+/**
+ * Real-data evaluation of the single-series analysis (`osteoscreen segment-eval`): every `caseNN/` of a folder laid
+ * out like shared/real-lumbar-dev (a `dicom/` series and an expert level mask `*.nii.gz` on the same voxel grid,
+ * labels L1..L5 = 1..5, T12 = 12, T11 = 11) is run through `analyseSeries` (segmentation, level labelling, QA
+ * gate, ROI) and compared with the expert mask: verdict, reason, Dice per level, and whether each level is right.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { LabelMap, Volume } from '../volume/types.js';
+import { readNiftiLabelMap } from '../volume/nifti.js';
+import { analyseSeries, type Sequence, type SeriesAnalysis } from './analyse.js';
+import { diceByLabel } from './evaluate.js';
+import { loadSeries } from './io.js';
+import type { Segmenter } from './segmenter.js';
+
+export interface RealCase {
+  name: string;
+  /** DICOM folder (or NIfTI volume) of the series */
+  series: string;
+  /** expert level mask on the series' voxel grid */
+  mask: string;
+}
+
+/** Levels compared (label values of the expert masks and of our level map). */
+export const EVAL_LEVELS: { name: string; label: number }[] = [
+  { name: 'L1', label: 1 },
+  { name: 'L2', label: 2 },
+  { name: 'L3', label: 3 },
+  { name: 'L4', label: 4 },
+  { name: 'L5', label: 5 },
+  { name: 'T12', label: 12 },
+];
+
+/** Finds `caseNN/` folders: a `dicom/` folder (or one *.nii / *.nii.gz image) and one mask whose name holds "mask", "vertebrae" or "label". */
+export function findCases(dir: string): RealCase[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`cases folder not found: ${dir}`);
+  const out: RealCase[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const d = path.join(dir, name);
+    if (!statSync(d).isDirectory()) continue;
+    const files = readdirSync(d);
+    const mask = files.find((f) => /\.nii(\.gz)?$/i.test(f) && /(mask|vertebrae|label)/i.test(f));
+    const dicom = path.join(d, 'dicom');
+    const img = files.find((f) => /\.nii(\.gz)?$/i.test(f) && f !== mask);
+    const series = existsSync(dicom) && statSync(dicom).isDirectory() ? dicom : img ? path.join(d, img) : undefined;
+    if (!mask || !series) continue;
+    out.push({ name, series, mask: path.join(d, mask) });
+  }
+  return out;
+}
+
+export interface CaseResult {
+  name: string;
+  ok: boolean;
+  reason: string | null;
+  /** Dice per level name (NaN when neither has the level) */
+  dice: Record<string, number>;
+  /** mean Dice of L1-L4 (over every case, accepted or not) */
+  meanDiceL1L4: number;
+  /** every expert body L1-L5 carries its own label and no expert body carries another level's label (null when refused) */
+  levelsRight: boolean | null;
+  /** expert level -> our label covering most of it, where they differ */
+  wrongLevels: { truth: string; pred: string }[];
+  seconds: number;
+}
+
+const NAME_OF: Record<number, string> = { 0: 'none', 1: 'L1', 2: 'L2', 3: 'L3', 4: 'L4', 5: 'L5', 9: 'T9', 10: 'T10', 11: 'T11', 12: 'T12', 20: 'S1' };
+
+/** Label of `pred` covering most voxels of each truth label present. */
+function majorityLabels(pred: LabelMap, truth: LabelMap, labels: number[]): Map<number, number> {
+  const counts = new Map<number, Map<number, number>>();
+  for (const l of labels) counts.set(l, new Map());
+  for (let v = 0; v < truth.data.length; v++) {
+    const m = counts.get(truth.data[v]);
+    if (!m) continue;
+    const p = pred.data[v];
+    m.set(p, (m.get(p) ?? 0) + 1);
+  }
+  const out = new Map<number, number>();
+  for (const [l, m] of counts) {
+    let best = -1;
+    let bestN = 0;
+    for (const [p, c] of m) if (c > bestN) [best, bestN] = [p, c];
+    if (bestN > 0) out.set(l, best);
+  }
+  return out;
+}
+
+/** Compares an analysis with the expert mask (same grid). */
+export function scoreCase(name: string, res: SeriesAnalysis, truth: LabelMap, seconds: number): CaseResult {
+  const empty: LabelMap = { ...truth, data: new Uint8Array(truth.data.length) };
+  const pred = res.levels ?? empty;
+  const labels = EVAL_LEVELS.map((l) => l.label);
+  const d = diceByLabel(pred, truth, labels);
+  const dice: Record<string, number> = {};
+  for (const l of EVAL_LEVELS) dice[l.name] = d[l.label];
+  const l14 = ['L1', 'L2', 'L3', 'L4'].map((n) => (Number.isNaN(dice[n]) ? 0 : dice[n]));
+  const meanDiceL1L4 = l14.reduce((a, b) => a + b, 0) / 4;
+  const wrongLevels: { truth: string; pred: string }[] = [];
+  const maj = majorityLabels(pred, truth, [...labels, 11]);
+  for (const [t, p] of maj) {
+    const lumbar = t >= 1 && t <= 5;
+    // Thoracic bodies may stay unlabelled (0) at the top of the chain; a lumbar body must carry its own label.
+    if (p === t || (!lumbar && p === 0)) continue;
+    wrongLevels.push({ truth: NAME_OF[t] ?? String(t), pred: NAME_OF[p] ?? String(p) });
+  }
+  return {
+    name,
+    ok: res.ok,
+    reason: res.reason ?? null,
+    dice,
+    meanDiceL1L4,
+    levelsRight: res.ok ? wrongLevels.length === 0 : null,
+    wrongLevels,
+    seconds,
+  };
+}
+
+export interface EvaluatedCase {
+  result: CaseResult;
+  analysis: SeriesAnalysis;
+  vol: Volume;
+  truth: LabelMap;
+}
+
+/** Loads one case, runs the single-series analysis and scores it. */
+export async function evaluateCase(c: RealCase, segmenter: Segmenter, opts: { sequence?: Sequence; erosionMm?: number } = {}): Promise<EvaluatedCase> {
+  const vol = await loadSeries(c.series);
+  const mask = readNiftiLabelMap(c.mask);
+  if (mask.dims.join('x') !== vol.dims.join('x')) {
+    throw new Error(`${c.name}: mask grid ${mask.dims.join('x')} differs from the series grid ${vol.dims.join('x')}`);
+  }
+  // The masks are on the series' voxel grid (same voxel order); their header geometry is not trusted.
+  const truth: LabelMap = { dims: [...vol.dims], spacing: [...vol.spacing], origin: [...vol.origin], direction: [...vol.direction], data: mask.data };
+  const t0 = performance.now();
+  const analysis = await analyseSeries(vol, segmenter, opts.sequence, { erosionMm: opts.erosionMm });
+  const seconds = (performance.now() - t0) / 1000;
+  return { result: scoreCase(c.name, analysis, truth, seconds), analysis, vol, truth };
+}
+
+export interface EvalSummary {
+  cases: number;
+  assessable: number;
+  /** mean Dice L1-L4 over the assessable cases (NaN when none) */
+  meanDiceAccepted: number;
+  /** mean Dice L1-L4 over every case (refused cases count with what the labelling produced, 0 where nothing) */
+  meanDiceAll: number;
+  levelsRight: number;
+  seconds: number;
+}
+
+export function summarise(results: CaseResult[]): EvalSummary {
+  const acc = results.filter((r) => r.ok);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  return {
+    cases: results.length,
+    assessable: acc.length,
+    meanDiceAccepted: mean(acc.map((r) => r.meanDiceL1L4)),
+    meanDiceAll: mean(results.map((r) => r.meanDiceL1L4)),
+    levelsRight: acc.filter((r) => r.levelsRight).length,
+    seconds: results.reduce((a, r) => a + r.seconds, 0),
+  };
+}
+
+const f3 = (x: number) => (Number.isNaN(x) ? '  -  ' : x.toFixed(3));
+
+export function formatRow(r: CaseResult): string {
+  const verdict = r.ok ? 'assessable' : 'refused   ';
+  const dice = EVAL_LEVELS.map((l) => `${l.name} ${f3(r.dice[l.name])}`).join('  ');
+  const levels = r.levelsRight === null ? 'levels -    ' : r.levelsRight ? 'levels right' : 'levels WRONG';
+  const wrong = r.wrongLevels.length ? ` (${r.wrongLevels.map((w) => `${w.truth}->${w.pred}`).join(', ')})` : '';
+  return `${r.name.padEnd(10)} ${verdict}  ${dice}  meanL1-L4 ${f3(r.meanDiceL1L4)}  ${levels}${wrong}  ${r.seconds.toFixed(1)}s${r.reason ? `  reason: ${r.reason}` : ''}`;
+}
+
+export function formatSummary(s: EvalSummary): string {
+  return (
+    `summary: assessable ${s.assessable}/${s.cases}; mean Dice L1-L4 ${f3(s.meanDiceAccepted)} (accepted), ${f3(s.meanDiceAll)} (all cases); ` +
+    `levels correct ${s.levelsRight}/${s.assessable} accepted; ${s.seconds.toFixed(1)} s analysis`
+  );
+}
