@@ -3,8 +3,9 @@
 
 Run with Debian's python (python3-torch 1.13 CPU, python3-onnx); the full command sequence is in
 models/vertebrae-seg.md:
-    /usr/bin/python3 scripts/segmentation/train.py --data /tmp/segtrain,/tmp/segtrain2 --out models/vertebrae-seg.onnx \
-        --iters 2000 --crop 144 --fixture test/fixtures/segmentation/equivalence.bin
+    /usr/bin/python3 scripts/segmentation/train.py --data /tmp/segtrain,/tmp/segtrain2 --real /tmp/segreal \
+        --real-p 0.35 --out models/vertebrae-seg.onnx --iters 2000 --crop 144 --batch 8 --seed 1234 --threads 2 \
+        --fixture test/fixtures/segmentation/equivalence.bin
 
 Input: the folders written by scripts/segmentation/export-training.mjs (phantom anatomy, wide protocol) and
 scripts/segmentation/export-generator.mjs (phantom generator studies, all vendors): index.json + raw .f32/.u8
