@@ -440,6 +440,54 @@ def mixed_loss(logits, y, is_real, cw, real_w=1.0):
     return loss
 
 
+def conv_modules(model):
+    """Conv2d modules of the UNet in execution order (= Conv node order of the exported graph)."""
+    out = []
+    for b in model.enc:
+        out += [b.net[0], b.net[3]]
+    for up, dec in zip(model.up, model.dec):
+        out += [up, dec.net[0], dec.net[3]]
+    out.append(model.head)
+    return out
+
+
+def init_from_onnx(model, path):
+    """Initialises the UNet from an exported model (BatchNorm fused into the convs by the export): conv weights
+    are copied, each BatchNorm becomes the identity plus the fused bias (running mean 0, var 1 - eps, weight 1).
+    Use with frozen BatchNorm (eval-mode statistics) for fine-tuning."""
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(path).graph
+    init = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    convs = [n for n in g.node if n.op_type == 'Conv']
+    mods = conv_modules(model)
+    assert len(convs) == len(mods), (len(convs), len(mods))
+    bns = {}
+    for b in list(model.enc) + list(model.dec):
+        bns[id(b.net[0])] = b.net[1]
+        bns[id(b.net[3])] = b.net[4]
+    with torch.no_grad():
+        for n, m in zip(convs, mods):
+            w = torch.from_numpy(init[n.input[1]].copy())
+            bias = torch.from_numpy(init[n.input[2]].copy()) if len(n.input) > 2 else torch.zeros(w.shape[0])
+            assert tuple(w.shape) == tuple(m.weight.shape), (n.name, w.shape, m.weight.shape)
+            m.weight.copy_(w)
+            bn = bns.get(id(m))
+            if bn is None:
+                m.bias.copy_(bias)
+            else:
+                bn.weight.fill_(1.0)
+                bn.bias.copy_(bias)
+                bn.running_mean.zero_()
+                bn.running_var.fill_(1.0 - bn.eps)
+
+
+def freeze_bn(model):
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.eval()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', required=True, help='export folder(s), comma-separated')
@@ -456,6 +504,7 @@ def main():
     ap.add_argument('--real', default='', help='real export folder(s) of export-real.mjs, comma-separated')
     ap.add_argument('--real-p', type=float, default=0.35, help='probability that a sample is a real case')
     ap.add_argument('--no-distractors', action='store_true', help='no bowel/bladder/sacral-tilt augmentation')
+    ap.add_argument('--init-onnx', default='', help='fine-tune: start from this exported model (BatchNorm frozen)')
     ap.add_argument('--info', default='', help='also write the TRAINING-INFO line to this file')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -468,6 +517,9 @@ def main():
         real = [s for s in rstudies if s['real']]
     print(f'studies: {len(studies)} train: {len(train)} real: {len(real)} ({", ".join(s["id"] for s in real)}) real-p {args.real_p if real else 0}', flush=True)
     model = UNet()
+    if args.init_onnx:
+        init_from_onnx(model, args.init_onnx)
+        print(f'initialised from {args.init_onnx} (BatchNorm frozen)', flush=True)
     print('parameters:', sum(p.numel() for p in model.parameters()), flush=True)
     gen = torch.Generator().manual_seed(args.seed)
     t0 = time.time()
@@ -476,6 +528,8 @@ def main():
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.iters, pct_start=0.1)
         cw = torch.tensor([0.5, 1.0, 1.0, 1.0, 1.0])
         model.train()
+        if args.init_onnx:
+            freeze_bn(model)
         run = 0.0
         for it in range(1, args.iters + 1):
             x, y, is_real = batch(train, gen, args.batch, args.crop, real, args.real_p, not args.no_distractors)
@@ -528,6 +582,7 @@ def main():
     info = {'train_seconds': round(train_s, 1), 'iters': args.iters, 'batch': args.batch, 'crop': args.crop,
             'seed': args.seed, 'threads': args.threads, 'parameters': sum(p.numel() for p in model.parameters()),
             'onnx_bytes': os.path.getsize(args.out), 'torch': torch.__version__,
+            'init_onnx': os.path.basename(args.init_onnx) if args.init_onnx else None, 'lr': args.lr,
             'real': [s['id'] for s in real], 'real_p': args.real_p if real else 0, 'distractors': not args.no_distractors}
     print('TRAINING-INFO ' + json.dumps(info), flush=True)
     if args.info:
