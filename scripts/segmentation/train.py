@@ -427,11 +427,12 @@ def mixed_loss(logits, y, is_real, cw, real_w=1.0):
         yr = y[is_real]
         lr = logp[is_real]
         body = yr == 1
+        sac = yr == 2  # sacrum pseudo-labels (scripts/segmentation/pseudo-sacrum.mjs)
         notb = yr == REAL_NOT_BODY
         # -log(1 - p_body) = -logsumexp over the other classes
         other = torch.logsumexp(torch.cat([lr[:, :1], lr[:, 2:]], 1), 1)
-        num = num - real_w * (lr[:, 1][body].sum() * float(cw[1]) + other[notb].sum() * float(cw[0]))
-        den = den + real_w * (body.sum() * float(cw[1]) + notb.sum() * float(cw[0]))
+        num = num - real_w * (lr[:, 1][body].sum() * float(cw[1]) + lr[:, 2][sac].sum() * float(cw[2]) + other[notb].sum() * float(cw[0]))
+        den = den + real_w * ((body.sum() * float(cw[1])) + sac.sum() * float(cw[2]) + notb.sum() * float(cw[0]))
     loss = num / den.clamp(min=1)
     if bool(ph.any()):
         loss = loss + dice_loss(logits[ph], y[ph])
