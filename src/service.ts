@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, resolveInstallPath } from './config/load.js';
 import { loadModel } from './model/index.js';
 import { errorMessage } from './common/errors.js';
+import { testPause, PAUSE_ENV } from './common/test-pause.js';
 
 const log = logger('service');
 export { VERSION };
@@ -53,9 +54,21 @@ export function checkModels(config: Config): void {
   if (!existsSync(seg)) log.error('segmentation model not found (segmentation.model): studies end not assessable until it is installed', { file: seg });
 }
 
+/** The test-only pause hook (src/common/test-pause.ts): a bad value, or any value under NODE_ENV=production, stops start-up. */
+function checkTestPause(): void {
+  let spec;
+  try {
+    spec = testPause().spec;
+  } catch (e) {
+    throw new ConfigError(errorMessage(e));
+  }
+  if (spec) log.warn(`${PAUSE_ENV} is set: TEST-ONLY fault injection, the service will stop and wait at a stage`, { stage: spec.stage, from: spec.from });
+}
+
 /** Wire storage, DICOM listener, pipeline and admin HTTP once; start them. */
 export async function startService(config: Config, extraRoutes: (svc: Omit<Service, 'stop' | 'httpPort'>) => Route[] = (svc) => adminRoutes({ ...svc, version: VERSION })): Promise<Service> {
   setLogLevel(config.log.level);
+  checkTestPause();
   checkModels(config);
   const store = openStore(config.storage.dir);
   const cleaned = store.blobs.cleanTmp();

@@ -12,6 +12,7 @@ import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { part10Header } from './part10.js';
 import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
+import { pauseAt } from '../common/test-pause.js';
 
 const { Server, Scp, Dataset, constants, responses } = dimse as any;
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } = constants;
@@ -136,6 +137,7 @@ export async function storeReceived(
     return pending.refuse;
   }
   const w = pending.writer!;
+  await pauseAt('receiving', { callingAe });
   const reject = async (status: number, reason: string) => {
     await rm(w.tempPath, { force: true });
     m.instancesReceived.inc({ outcome: 'rejected' });

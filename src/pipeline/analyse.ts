@@ -17,6 +17,7 @@ import { scoreStudy, requiredFeatures, isNotAssessable, type RadscoreModel, type
 import { writeReportFiles, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { readFileSync } from 'node:fs';
+import { pauseAt } from '../common/test-pause.js';
 
 const log = logger('analyse');
 
@@ -159,6 +160,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
   }
   if (!result.reason && t1 && t2) {
     // 3. segmentation + QA gate
+    await pauseAt('segmentation', { studyUid: input.studyUid });
     spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, erosionMm: config.segmentation.erosionMm }));
     result.segmentation = {
       ok: spine.ok,
@@ -170,6 +172,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
   }
   if (!result.reason && spine && t1 && t2) {
     // 4. radiomics on both sequences
+    await pauseAt('features', { studyUid: input.studyUid });
     const settings = radiomicsSettingsOf(model);
     const need = requiredFeatures(model);
     const feats = await time('features', () => ({
@@ -186,6 +189,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
 
   // 6. reports (also for a not-assessable MR study: the radiologist sees why there is no score)
   if (input.reportDir && sourceHeader && (result.state === 'done' || anyMr)) {
+    await pauseAt('report', { studyUid: input.studyUid });
     await time('report', () => {
       const reportResult: ReportResult =
         result.state === 'done' && result.score && !isNotAssessable(result.score)

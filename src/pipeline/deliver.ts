@@ -4,6 +4,7 @@ import type { Metrics } from '../common/metrics.js';
 import { sendFiles, type ScuDestination } from '../dicom/scu.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
+import { pauseAt } from '../common/test-pause.js';
 
 const log = logger('deliver');
 
@@ -20,6 +21,16 @@ export function configuredDestinations(config: Config): Map<string, ScuDestinati
   return out;
 }
 
+/** Seams for in-process tests; the service uses the defaults. */
+export interface DelivererOptions {
+  /** Poll period of start() (default max(200 ms, pipeline.pollMs)). */
+  everyMs?: number;
+  /** The C-STORE sender (default: sendFiles over dcmjs-dimse). */
+  send?: typeof sendFiles;
+  /** Wall clock deciding which rows are due (default Date.now; the outbox must use the same clock). */
+  now?: () => number;
+}
+
 /**
  * Sends due outbox rows by C-STORE, one association per destination per pass. Success → `sent` (never
  * sent again); retryable failure → back-off; permanent refusal, or older than output.maxAgeHours → `dead-letter`.
@@ -29,14 +40,20 @@ export class Deliverer {
   private timer?: NodeJS.Timeout;
   private busy = false;
   private readonly destinations: Map<string, ScuDestination>;
+  private readonly everyMs: number;
+  private readonly send: typeof sendFiles;
+  private readonly now: () => number;
 
   constructor(
     private readonly config: Config,
     private readonly store: Store,
     private readonly metrics: Metrics,
-    private readonly everyMs = Math.max(200, config.pipeline.pollMs),
+    opts: DelivererOptions = {},
   ) {
     this.destinations = configuredDestinations(config);
+    this.everyMs = opts.everyMs ?? Math.max(200, config.pipeline.pollMs);
+    this.send = opts.send ?? sendFiles;
+    this.now = opts.now ?? Date.now;
   }
 
   start(): void {
@@ -53,7 +70,7 @@ export class Deliverer {
     if (this.busy) return 0;
     this.busy = true;
     try {
-      const due = this.store.outbox.due(Date.now(), 100);
+      const due = this.store.outbox.due(this.now(), 100);
       if (!due.length) return 0;
       const byDest = new Map<string, OutboxRow[]>();
       for (const r of due) byDest.set(r.destination, [...(byDest.get(r.destination) ?? []), r]);
@@ -76,8 +93,10 @@ export class Deliverer {
       return;
     }
     const t0 = Date.now();
-    const results = await sendFiles(dest, rows.map((r) => r.path), { timeoutMs: 30_000 });
+    const results = await this.send(dest, rows.map((r) => r.path), { timeoutMs: 30_000 });
     const seconds = (Date.now() - t0) / 1000;
+    // Test-only: the destination has answered (and may have stored the outputs), the outbox has not recorded it.
+    await pauseAt('sending', { destination: key, files: rows.length, ok: results.filter((r) => r.ok).length });
     results.forEach((res, i) => {
       const row = rows[i]!;
       if (res.ok) {

@@ -19,6 +19,12 @@ export interface JobOutcome {
 /** Processes one claimed job; throwing means an unexpected failure (retried up to pipeline.maxAttempts). */
 export type StudyProcessor = (job: JobRow) => Promise<JobOutcome>;
 
+/** Seams for in-process tests; the service uses the defaults. */
+export interface PipelineOptions {
+  /** Monotonic clock (ms) timing the series' quiet period (default performance.now). */
+  monotonicNow?: () => number;
+}
+
 /**
  * Series stability + job queue worker: polls the index, marks quiet series stable, queues one job per study
  * whose series are all stable, claims queued jobs and runs them (bounded concurrency).
@@ -30,13 +36,17 @@ export class Pipeline {
   private lastSeen = new Map<string, number>();
   private stopping = false;
   private ticking = false;
+  private readonly monotonicNow: () => number;
 
   constructor(
     private readonly config: Config,
     private readonly store: Store,
     private readonly metrics: Metrics,
     private readonly processor: StudyProcessor,
-  ) {}
+    opts: PipelineOptions = {},
+  ) {
+    this.monotonicNow = opts.monotonicNow ?? (() => performance.now());
+  }
 
   start(): void {
     const recovered = this.store.index.recoverInterruptedJobs();
@@ -48,7 +58,7 @@ export class Pipeline {
 
   /** Called for every stored instance: restarts the series' quiet period. */
   touch(seriesUid: string): void {
-    this.lastSeen.set(seriesUid, performance.now());
+    this.lastSeen.set(seriesUid, this.monotonicNow());
   }
 
   /**
@@ -57,7 +67,7 @@ export class Pipeline {
    */
   private quietSeries(): string[] {
     const stableMs = this.config.pipeline.stableSeconds * 1000;
-    const now = performance.now();
+    const now = this.monotonicNow();
     const due: string[] = [];
     for (const s of this.store.index.receivingSeries()) {
       if (s.last_received === 0) {
@@ -132,6 +142,11 @@ export class Pipeline {
 
   get busy(): number {
     return this.running.size;
+  }
+
+  /** Resolves when the jobs running now have finished (recorded their outcome). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /** Stop claiming; wait up to `graceMs` for running jobs (unfinished ones are re-queued on the next start). */

@@ -9,10 +9,14 @@ export type StoreOutcome = 'new' | 'identical' | 'replaced';
  * All writes are short transactions; files are written by BlobStore before their rows appear here.
  */
 export class Index {
-  constructor(readonly db: DB) {}
+  /** `clock`: the wall clock of the rows' timestamps (injectable for tests). */
+  constructor(
+    readonly db: DB,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   now(): number {
-    return Date.now();
+    return this.clock();
   }
 
   // ---------------------------------------------------------------- instances

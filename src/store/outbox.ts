@@ -7,10 +7,14 @@ import type { OutboxRow } from './types.js';
  * Retries back off exponentially: base * 2^(attempts-1), capped at one hour.
  */
 export class Outbox {
-  constructor(readonly db: DB) {}
+  /** `now`: the wall clock of created_at / next_attempt_at and the maximum age (injectable for tests). */
+  constructor(
+    readonly db: DB,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   add(item: { studyUid: string; jobId: number | null; kind: string; destination: string; path: string; sopUid: string }): void {
-    const t = Date.now();
+    const t = this.now();
     // Re-adding the same instance for the same destination (a re-run producing the same SOP UID) makes it pending again.
     this.db
       .prepare(
@@ -22,20 +26,20 @@ export class Outbox {
       .run({ study: item.studyUid, job: item.jobId, kind: item.kind, dest: item.destination, path: item.path, sop: item.sopUid, t });
   }
 
-  due(now = Date.now(), limit = 50): OutboxRow[] {
+  due(now = this.now(), limit = 50): OutboxRow[] {
     return this.db
       .prepare("SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
       .all(now, limit) as OutboxRow[];
   }
 
   markSent(id: number): void {
-    const t = Date.now();
+    const t = this.now();
     this.db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?, last_error = NULL, attempts = attempts + 1 WHERE id = ?").run(t, t, id);
   }
 
   /** A failed attempt: schedule the next one, or dead-letter it once the row is older than maxAgeMs. */
   markFailed(id: number, error: string, opts: { baseMs: number; maxAgeMs: number }): 'pending' | 'dead-letter' {
-    const t = Date.now();
+    const t = this.now();
     const row = this.get(id);
     if (!row) return 'dead-letter';
     const attempts = row.attempts + 1;
@@ -50,7 +54,7 @@ export class Outbox {
 
   /** Admin: retry dead-letter rows (all, or of one study): they get a fresh maximum age. */
   retryDeadLetters(studyUid?: string): number {
-    const t = Date.now();
+    const t = this.now();
     const sql = `UPDATE outbox SET state = 'pending', next_attempt_at = ?, created_at = ?, updated_at = ? WHERE state = 'dead-letter' ${studyUid ? 'AND study_uid = ?' : ''}`;
     const args: unknown[] = [t, t, t];
     if (studyUid) args.push(studyUid);
@@ -59,7 +63,7 @@ export class Outbox {
 
   /** Sweep: make every pending row due now (used when a destination comes back). */
   wakeAll(): number {
-    return this.db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'").run(Date.now()).changes;
+    return this.db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'").run(this.now()).changes;
   }
 
   get(id: number): OutboxRow | undefined {

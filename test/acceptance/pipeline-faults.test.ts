@@ -3,13 +3,14 @@
  * radiomics, radscore, SR + summary) and a real Orthanc behind a TCP proxy the test controls:
  *   1. destination down for a while (proxy refuses: Orthanc not running) → outputs pending with retries →
  *      Orthanc starts → each output delivered exactly once;
- *   2. kill -9 during segmentation, 3. kill -9 during feature extraction: the moment is placed with the stage
- *      timings the service recorded for the same study in step 1 (the worker has the model loaded in both runs),
- *      and the job is checked to be `processing` in SQLite at the kill;
- *   4. kill -9 during sending: the proxy forwards the association accept but withholds Orthanc's C-STORE
- *      response, so Orthanc has stored the output while the service has not seen the success; the service is
- *      killed then. After restart it sends again; DICOM delivery is at-least-once on the wire and exactly once in
- *      the PACS because output SOP Instance UIDs are deterministic (Orthanc keeps one instance per UID).
+ *   2. kill -9 during segmentation, 3. kill -9 during feature extraction: the service runs with the test-only
+ *      hook OSTEOSCREEN_TEST_PAUSE_AT=segmentation|features (src/common/test-pause.ts), so the analysis worker stops
+ *      at that stage and says so in its log; it is killed while it waits (the job is checked to be `processing` in
+ *      SQLite at the kill), so the kill lands in that stage whatever the load on the machine;
+ *   4. kill -9 during sending: OSTEOSCREEN_TEST_PAUSE_AT=sending stops the deliverer after Orthanc has answered
+ *      the C-STORE (it holds the outputs) and before the outbox records it; the service is killed then. After
+ *      restart it sends again; DICOM delivery is at-least-once on the wire and exactly once in the PACS because
+ *      output SOP Instance UIDs are deterministic (Orthanc keeps one instance per UID).
  * After each recovery: the study's jobs are all finished, each re-run produced exactly one new report revision,
  * and Orthanc holds exactly one SR and one summary per revision.
  */
@@ -24,7 +25,8 @@ import { freePort, waitFor } from '../helpers/ports.js';
 import { ROOT } from '../helpers/service.js';
 import { haveOrthanc, startOrthanc, type OrthancHandle } from '../helpers/orthanc.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
-import { startLogged, stopAll, offendingLogLines, filesUnder, patientIdentifiers, recordIdentifiers, sleep, apiFresh, type LoggedService } from './harness.js';
+import type { PauseStage } from '../../src/common/test-pause.js';
+import { startLogged, stopAll, offendingLogLines, filesUnder, patientIdentifiers, recordIdentifiers, apiFresh, TERMINAL, type LoggedService } from './harness.js';
 
 // The service reads OSTEOSCREEN_SEGMENTATION_MODEL from the environment too (startService passes it through).
 const MODEL = process.env.OSTEOSCREEN_SEGMENTATION_MODEL ?? path.join(ROOT, 'models', 'vertebrae-seg.onnx');
@@ -33,13 +35,11 @@ const SC_CLASS = '1.2.840.10008.5.1.4.1.1.7';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-pipe-'));
 
 /**
- * TCP proxy in front of Orthanc. `pass` forwards both ways; `withhold` forwards the first upstream chunk
- * (A-ASSOCIATE-AC) and nothing after it; `drop` accepts the TCP connection and closes it at once.
- * Not listening (stop()) = connection refused, like a PACS that is down.
+ * TCP proxy in front of Orthanc. `pass` forwards both ways; `drop` accepts the TCP connection and closes it at
+ * once. Not listening (stop()) = connection refused, like a PACS that is down.
  */
 class Proxy {
-  mode: 'pass' | 'withhold' | 'drop' = 'pass';
-  withheldBytes = 0;
+  mode: 'pass' | 'drop' = 'pass';
   port = 0;
   private server?: net.Server;
   private sockets = new Set<net.Socket>();
@@ -63,7 +63,6 @@ class Proxy {
       client.destroy();
       return;
     }
-    let upstreamChunks = 0;
     const up = net.connect(this.upstreamPort, '127.0.0.1');
     for (const s of [client, up]) {
       this.sockets.add(s);
@@ -72,16 +71,9 @@ class Proxy {
     up.on('error', () => client.destroy());
     client.on('error', () => up.destroy());
     client.on('data', (d) => up.write(d));
-    up.on('data', (d) => {
-      upstreamChunks++;
-      if (mode === 'withhold' && upstreamChunks > 1) {
-        this.withheldBytes += d.length;
-        return;
-      }
-      client.write(d);
-    });
+    up.on('data', (d) => client.write(d));
     client.on('close', () => up.destroy());
-    up.on('close', () => (mode === 'withhold' ? undefined : client.destroy()));
+    up.on('close', () => client.destroy());
   }
 }
 
@@ -94,7 +86,8 @@ describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acce
   let studyUid = '';
   let files: string[] = [];
   let timings: Record<string, number> = {};
-  const env = () => ({
+  const env = (pauseAt?: PauseStage) => ({
+    ...(pauseAt ? { OSTEOSCREEN_TEST_PAUSE_AT: pauseAt } : {}),
     OSTEOSCREEN_OUTPUT_DESTINATION: `ORTHANC@127.0.0.1:${proxy.port}`,
     OSTEOSCREEN_OUTPUT_RETRY_BASE_SECONDS: '1',
     OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '1',
@@ -162,34 +155,36 @@ describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acce
     expect(d.outputs.filter((o: any) => o.state === 'sent')).toHaveLength(2 * finished);
   }
 
-  const skippedLines = () => (svc.logs().match(new RegExp(`series skipped studyUid=${studyUid.replace(/\./g, '\\.')} `, 'g')) ?? []).length;
+  const pauseLines = (stage: PauseStage) => svc.logs().split('\n').filter((l) => l.includes('[test-pause] TEST PAUSE') && l.includes(` stage=${stage} `));
 
-  /** A re-run that is not disturbed: its stage timings (warm worker, model loaded) place the next kill. */
-  async function calibrationRun(): Promise<Record<string, number>> {
-    const jobs = (await detail()).jobs.length;
-    const rr = await apiFresh(svc, `/api/studies/${studyUid}/rerun`, { method: 'POST' });
-    expect(rr.status).toBeLessThan(300);
-    const d = await waitJobsDoneAndSent(jobs + 1);
-    await assertDeliveredOncePerJob(d);
-    return d.job.timings;
+  /** Restart the service with the test-only pause hook at `stage` (a clean SIGTERM stop first; nothing is running). */
+  async function restartPausingAt(stage: PauseStage): Promise<void> {
+    await svc.stop();
+    svc = await startLogged('pipeline-faults', { dataDir, env: env(stage) });
+  }
+
+  /** kill -9 the service (waiting at the pause), then start it again without the hook. */
+  async function killAndRestart(what: string): Promise<void> {
+    svc.proc.kill('SIGKILL');
+    await svc.stop();
+    console.log(`[acceptance:pipeline-faults] killed during ${what} (paused there by OSTEOSCREEN_TEST_PAUSE_AT)`);
+    svc = await startLogged('pipeline-faults', { dataDir, env: env() });
   }
 
   /**
-   * Re-run the study; anchor on the worker's "series skipped" log lines (written right after selection, before
-   * volume loading and segmentation), sleep `offsetS`, check the job is `processing`, kill -9, restart.
+   * Re-run the study on a service pausing at `stage`; once the worker announces the pause, check the job is
+   * `processing` and kill -9. A job that finishes without reaching the stage fails the test at once.
    */
-  async function killDuringJob(what: string, offsetS: number): Promise<number> {
-    const before = skippedLines();
+  async function killDuringJob(stage: PauseStage, what: string): Promise<number> {
+    await restartPausingAt(stage);
     const rr = await apiFresh(svc, `/api/studies/${studyUid}/rerun`, { method: 'POST' });
     expect(rr.status).toBeLessThan(300);
     const jobId = ((await rr.json()) as any).job.id as number;
-    await waitFor(() => skippedLines() > before, `job ${jobId} to finish selection`, 120_000, 10);
-    await sleep(offsetS * 1000);
+    const where = await waitFor(() => (pauseLines(stage).length ? 'paused' : TERMINAL.includes(jobState(jobId)) ? `finished (${jobState(jobId)}) without reaching ${stage}` : undefined), `job ${jobId} to pause at ${stage}`, 300_000, 100);
+    expect(where, `job ${jobId}`).toBe('paused');
+    expect(pauseLines(stage)).toHaveLength(1);
     expect(jobState(jobId), `job ${jobId} at the kill (${what})`).toBe('processing');
-    svc.proc.kill('SIGKILL');
-    await svc.stop();
-    console.log(`[acceptance:pipeline-faults] killed during ${what}: ${offsetS.toFixed(2)} s after selection ended`);
-    svc = await startLogged('pipeline-faults', { dataDir, env: env() });
+    await killAndRestart(what);
     return jobId;
   }
 
@@ -215,9 +210,7 @@ describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acce
   }, 480_000);
 
   it('kill -9 during segmentation: the job re-runs after restart, one new report revision, delivered exactly once', async () => {
-    const t = await calibrationRun();
-    console.log('[acceptance:pipeline-faults] warm timings', JSON.stringify(t));
-    const jobId = await killDuringJob('segmentation', (t.volume ?? 0) + 0.4 * t.segment!);
+    const jobId = await killDuringJob('segmentation', 'segmentation');
     const d = await waitJobsDoneAndSent((await detail()).jobs.length);
     expect(d.jobs.find((j: any) => j.id === jobId).attempts).toBe(2);
     expect(d.jobs.find((j: any) => j.id === jobId).state).toBe('done');
@@ -225,33 +218,32 @@ describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acce
   }, 480_000);
 
   it('kill -9 during feature extraction: the job re-runs after restart, one new report revision, delivered exactly once', async () => {
-    const t = await calibrationRun();
-    if (!(t.features! > 0)) throw new Error(`the study was not scored (${JSON.stringify(t)}): no feature-extraction window to kill in`);
-    const jobId = await killDuringJob('feature extraction', (t.volume ?? 0) + t.segment! + 0.4 * t.features!);
+    const jobId = await killDuringJob('features', 'feature extraction');
     const d = await waitJobsDoneAndSent((await detail()).jobs.length);
     expect(d.jobs.find((j: any) => j.id === jobId).attempts).toBe(2);
     expect(d.jobs.find((j: any) => j.id === jobId).state).toBe('done');
     await assertDeliveredOncePerJob(d);
   }, 480_000);
 
-  it('kill -9 during sending (PACS stored it, response withheld): after restart the outputs are re-sent and the PACS holds each exactly once', async () => {
+  it('kill -9 during sending (PACS stored it, the outbox has not recorded it): after restart the outputs are re-sent and the PACS holds each exactly once', async () => {
     const jobs = (await detail()).jobs.length;
     const inPacs = await orthancCounts();
-    proxy.mode = 'withhold';
+    await restartPausingAt('sending');
     const rr = await apiFresh(svc, `/api/studies/${studyUid}/rerun`, { method: 'POST' });
     expect(rr.status).toBeLessThan(300);
-    // Orthanc received the new revision's output while the service still waits for the C-STORE response.
-    await waitFor(async () => (await orthancCounts()).sopUids.length > inPacs.sopUids.length && proxy.withheldBytes > 0, 'Orthanc to store a new output behind the withholding proxy', 300_000, 200);
+    // The deliverer waits after Orthanc answered: Orthanc holds the new revision, the outbox still says pending.
+    await waitFor(() => pauseLines('sending').length > 0, 'the deliverer to pause after the C-STORE', 300_000, 100);
+    expect(pauseLines('sending')[0]).toMatch(/ files=2 ok=2( |$)/);
+    const stored = await orthancCounts();
+    expect(stored.sopUids.length).toBe(inPacs.sopUids.length + 2);
     const d0 = await detail();
-    expect(d0.outputs.some((o: any) => o.state === 'pending')).toBe(true);
-    svc.proc.kill('SIGKILL');
-    await svc.stop();
-    proxy.mode = 'pass';
-    svc = await startLogged('pipeline-faults', { dataDir, env: env() });
+    expect(d0.jobs).toHaveLength(jobs + 1);
+    expect(d0.outputs.filter((o: any) => o.state === 'pending')).toHaveLength(2);
+    await killAndRestart('sending');
     const d = await waitJobsDoneAndSent(jobs + 1, 180_000);
-    await sleep(3000);
-    await assertDeliveredOncePerJob(await detail());
-    console.log('[acceptance:pipeline-faults] kill during sending', JSON.stringify({ withheldBytes: proxy.withheldBytes, outputs: d.outputs.length }));
+    // Sent rows are never sent again (proved in-process in test/pipeline/deliver.test.ts), so this count is final.
+    await assertDeliveredOncePerJob(d);
+    expect(svc.logs()).toMatch(/C-STORE finished .*files=2 ok=2/);
   }, 480_000);
 
   // A PACS behind a load balancer or port forwarder that is down accepts TCP and closes it. Until src/dicom/scu.ts

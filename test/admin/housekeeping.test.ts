@@ -7,6 +7,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/common/metrics.js';
 import { setLogSink } from '../../src/common/log.js';
 import { startHousekeeping, outboxSweep } from '../../src/admin/index.js';
+import { waitFor } from '../helpers/ports.js';
 
 const DAY = 86_400_000;
 
@@ -120,7 +121,7 @@ describe('housekeeping', () => {
     try {
       store.outbox.add({ studyUid: '1.2.3', jobId: null, kind: 'sr', destination: 'PACS', path: '/x', sopUid: '1.2.3.4' });
       const first = hk.runNow('outbox');
-      await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => calls === 1, 'the first sweep to be sending', 10_000, 1);
       expect(await hk.runNow('outbox')).toEqual({ skipped: 'already running' });
       release();
       expect(await first).toMatchObject({ pending: 1, due: 1 });

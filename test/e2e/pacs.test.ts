@@ -131,9 +131,8 @@ describe('end to end: phantom study -> OsteoScreen -> Orthanc', () => {
     // The new Orthanc is empty: it holds exactly the re-run's SR and summary, once each.
     expect(now.length).toBe(2);
     expect(before).toBeGreaterThanOrEqual(2);
+    // Sent rows are never sent again (test/pipeline/deliver.test.ts), so these counts are final.
     expect(st.outputs.filter((o: any) => o.state === 'sent').length).toBe(4);
-    await new Promise((r) => setTimeout(r, 3000));
-    expect((await orthancInstances(orthanc, study.studyUid)).length).toBe(2);
   });
 
   it('a not-assessable study (no sagittal T2) gets an SR saying so with the reason, and no score', async () => {

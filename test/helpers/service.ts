@@ -20,8 +20,25 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Start `osteoscreen serve` as a real child process on free ports with its own data folder. */
-export async function startService(opts: { env?: Record<string, string>; dataDir?: string; dicomPort?: number; httpPort?: number; token?: string } = {}): Promise<RunningService> {
+type StartOptions = { env?: Record<string, string>; dataDir?: string; dicomPort?: number; httpPort?: number; token?: string };
+
+/**
+ * Start `osteoscreen serve` as a real child process on free ports with its own data folder. Ports chosen here
+ * can be taken by another process before the service binds them (CI machines are shared): that start is retried
+ * on new ports.
+ */
+export async function startService(opts: StartOptions = {}): Promise<RunningService> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (e) {
+      const chosenHere = opts.dicomPort === undefined && opts.httpPort === undefined;
+      if (attempt >= 3 || !chosenHere || !/port \d+ is already in use/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startOnce(opts: StartOptions): Promise<RunningService> {
   const dicomPort = opts.dicomPort ?? (await freePort());
   const httpPort = opts.httpPort ?? (await freePort());
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'osteo-test-'));

@@ -58,8 +58,10 @@ class TestScp extends (Scp as any) {
 beforeAll(async () => {
   port = await freePort();
   server = new Server(TestScp);
-  server.listen(port);
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => {
+    server.on('listening', r);
+    server.listen(port);
+  });
   const input = makeInput('scored');
   files = [writePart10(buildSr(input), join(dir, 'sr.dcm')), writePart10(buildSummaryImage(input), join(dir, 'sc.dcm'))];
 });
