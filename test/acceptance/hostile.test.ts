@@ -8,9 +8,43 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { waitFor } from '../helpers/ports.js';
-import { have } from '../helpers/dcmtk.js';
+import { have, echoscu } from '../helpers/dcmtk.js';
+import { writeMrSeries } from '../helpers/mr.js';
+import { RawPeer, pdata, commandSet, dimseStatus, VERIFICATION, MR_STORAGE, CT_STORAGE, EXPLICIT_LE } from '../helpers/rawpdu.js';
 import { startLogged, stopAll, type LoggedService } from './harness.js';
+import { rawDatasetOf } from './malformed.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-hostile-'));
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Time one /health request (ms). */
+async function healthMs(svc: LoggedService): Promise<number> {
+  const t0 = performance.now();
+  const r = await svc.api('/health', { token: null, signal: AbortSignal.timeout(10_000) });
+  await r.arrayBuffer();
+  if (!r.ok) throw new Error(`/health ${r.status}`);
+  return performance.now() - t0;
+}
+
+/** Write `chunk` repeatedly (respecting backpressure) until the peer closes or `limit` bytes were accepted. */
+async function streamUntilClosed(peer: RawPeer, chunk: Buffer, limit: number): Promise<number> {
+  let sent = 0;
+  while (!peer.closed && !peer.socket.destroyed && sent < limit) {
+    const ok = peer.socket.write(chunk);
+    sent += chunk.length;
+    if (!ok) await Promise.race([new Promise((r) => peer.socket.once('drain', r)), peer.closedAt]);
+  }
+  return sent;
+}
 
 /** Send raw bytes on a fresh TCP connection, resolve with everything the server answered until it closed. */
 export function rawExchange(port: number, bytes: Buffer | string, timeoutMs = 10_000): Promise<string> {
@@ -48,5 +82,143 @@ describe.skipIf(!have('storescu'))('acceptance: hostile input (issue 14)', () =>
       expect(JSON.stringify(body), p).not.toMatch(/datatype mismatch|URI malformed|SQLITE|at .*\.js/i);
     }
     expect(svc.proc.exitCode).toBeNull();
+  });
+});
+
+describe.skipIf(!have('storescu'))('acceptance: hostile DICOM peers (issue 14)', () => {
+  let svc: LoggedService;
+  beforeAll(async () => {
+    svc = await startLogged('hostile-dicom');
+  }, 60_000);
+  afterAll(async () => {
+    await stopAll();
+  });
+
+  it('a PDU claiming ~4 GB before any association is aborted after its header; 256 MB streamed that way leave /health fast and RSS flat', async () => {
+    const rss0 = rssMb(svc.proc.pid!);
+    const header = Buffer.from([1, 0, 0xff, 0xff, 0xff, 0xf0]);
+    const chunk = Buffer.alloc(1 << 20, 0x41);
+    let latencies: number[] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        latencies.push(await healthMs(svc));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    let total = 0;
+    let connections = 0;
+    let maxPerConnection = 0;
+    let rssMax = rss0;
+    const t0 = Date.now();
+    while (total < 256 * 1024 * 1024 && Date.now() - t0 < 120_000) {
+      const peer = new RawPeer(svc.dicomPort);
+      await peer.connected();
+      peer.send(header);
+      const sent = await streamUntilClosed(peer, chunk, 256 * 1024 * 1024 - total);
+      await Promise.race([peer.closedAt, new Promise((r) => setTimeout(r, 5000))]);
+      expect(peer.closed, 'the service closed the connection').toBe(true);
+      peer.destroy();
+      total += sent;
+      connections++;
+      maxPerConnection = Math.max(maxPerConnection, sent);
+      rssMax = Math.max(rssMax, rssMb(svc.proc.pid!));
+    }
+    polling = false;
+    await poll;
+    const maxHealth = Math.max(...latencies);
+    console.log('[acceptance:hostile] bogus-length stream', JSON.stringify({ offeredMb: Math.round(total / 1048576), connections, maxMbPerConnection: +(maxPerConnection / 1048576).toFixed(1), seconds: (Date.now() - t0) / 1000, healthMaxMs: Math.round(maxHealth), healthPolls: latencies.length, rssBeforeMb: Math.round(rss0), rssMaxMb: Math.round(rssMax) }));
+    expect(total).toBeGreaterThanOrEqual(256 * 1024 * 1024);
+    expect(maxHealth).toBeLessThan(1000);
+    expect(rssMax - rss0).toBeLessThan(64);
+    expect(svc.logs()).toMatch(/DICOM connection closed reason="protocol violation: A-ASSOCIATE-RQ claims 4294967280 bytes/);
+    expect(echoscu(svc.dicomPort).status).toBe(0);
+  }, 180_000);
+
+  it('a P-DATA-TF PDU longer than the advertised maximum (40 KB > 16 KB) aborts the association', async () => {
+    const peer = new RawPeer(svc.dicomPort);
+    await peer.associate({ maxPdu: 16384, contexts: [{ id: 1, abstract: VERIFICATION }] });
+    peer.send(pdata(1, Buffer.alloc(40 * 1024, 0x20), true));
+    const p = await peer.next([7], 5000);
+    expect(p.type).toBe(7);
+    await peer.closedAt;
+    expect(svc.logs()).toMatch(/P-DATA-TF PDU of 40966 bytes exceeds the advertised maximum 16384/);
+  });
+
+  it('an unknown DIMSE command (0x7777) is answered at once (association aborted), not left hanging', async () => {
+    const peer = new RawPeer(svc.dicomPort);
+    await peer.associate({ contexts: [{ id: 1, abstract: VERIFICATION }] });
+    const t0 = Date.now();
+    peer.send(pdata(1, commandSet({ field: 0x7777 }), true));
+    const p = await peer.next([4, 7], 5000);
+    expect(p.type).toBe(7);
+    await peer.closedAt;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(svc.logs()).toMatch(/unsupported DIMSE command 0x7777/);
+  });
+
+  it('an MR instance on a presentation context negotiated for CT Image Storage is refused, nothing stored', async () => {
+    const s = writeMrSeries(path.join(tmp, 'ctx'), { count: 1, rows: 16, columns: 16 });
+    const ds = rawDatasetOf(readFileSync(s.files[0]!));
+    for (const requestClass of [MR_STORAGE, CT_STORAGE]) {
+      const peer = new RawPeer(svc.dicomPort);
+      await peer.associate({ contexts: [{ id: 1, abstract: CT_STORAGE, ts: [EXPLICIT_LE] }] });
+      peer.send(pdata(1, commandSet({ field: 0x0001, sopClass: requestClass, sopInstance: s.sopUids[0]!, hasDataset: true }), true));
+      for (let i = 0; i < ds.length; i += 8000) peer.send(pdata(1, ds.subarray(i, i + 8000), false, i + 8000 >= ds.length));
+      const p = await peer.next([4], 10_000);
+      const status = dimseStatus(p.body);
+      expect(status, `request SOP class ${requestClass}`).toBeDefined();
+      expect(status, `request SOP class ${requestClass}`).not.toBe(0);
+      peer.destroy();
+    }
+    expect(svc.logs()).toMatch(/C-STORE rejected reason="SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.4 sent on a presentation context for 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2"/);
+    expect((await svc.json<any[]>('/api/studies')).map((x) => x.studyInstanceUid)).not.toContain(s.studyUid);
+  });
+});
+
+describe.skipIf(!have('echoscu'))('acceptance: connection limits and dicom.host (issue 14)', () => {
+  let svc: LoggedService;
+  beforeAll(async () => {
+    svc = await startLogged('hostile-limits', {
+      env: { OSTEOSCREEN_DICOM_HOST: '127.0.0.1', OSTEOSCREEN_DICOM_TIMEOUT_SECONDS: '2', OSTEOSCREEN_DICOM_MAX_PENDING_CONNECTIONS: '4', OSTEOSCREEN_DICOM_MAX_ASSOCIATIONS: '2' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await stopAll();
+  });
+
+  it('dicom.host is honoured: bound to 127.0.0.1, a connection to 127.0.0.2 is refused', async () => {
+    expect(echoscu(svc.dicomPort).status).toBe(0);
+    const err = await new Promise<string>((resolve) => {
+      const s = net.connect(svc.dicomPort, '127.0.0.2', () => (s.destroy(), resolve('connected')));
+      s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+    expect(err).toBe('ECONNREFUSED');
+  });
+
+  it('connections that never associate are capped and closed after dicom.timeoutSeconds; an echo still gets through', async () => {
+    const peers = Array.from({ length: 10 }, () => new RawPeer(svc.dicomPort));
+    await Promise.all(peers.map((p) => p.connected()));
+    peers.slice(0, 5).forEach((p) => p.send(Buffer.from([1, 0, 0, 0]))); // half a PDU header
+    // More than maxPendingConnections (4): the oldest are closed at once.
+    await waitFor(() => peers.filter((p) => p.closed).length >= 6, 'pending cap', 5000, 20);
+    expect(echoscu(svc.dicomPort).status).toBe(0);
+    const t0 = Date.now();
+    await waitFor(() => peers.every((p) => p.closed), 'every half-open connection closed', 10_000, 50);
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(svc.logs()).toMatch(/no association within 2 s of connecting/);
+    expect(svc.logs()).toMatch(/more than 4 connections without an association/);
+  });
+
+  it('idle associations filling every slot do not lock out a real sender: the longest-idle one is closed', async () => {
+    const idle = [new RawPeer(svc.dicomPort), new RawPeer(svc.dicomPort)];
+    for (const p of idle) await p.associate({ contexts: [{ id: 1, abstract: VERIFICATION }] });
+    // Both slots (maxAssociations 2) are held: a newcomer is admitted once one of them has been idle long enough.
+    const t0 = Date.now();
+    await waitFor(() => echoscu(svc.dicomPort).status === 0, 'echo while the slots are held', 10_000, 200);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await waitFor(() => idle.some((p) => p.closed), 'an idle association closed', 5000, 20);
+    expect(svc.logs()).toMatch(/all 2 associations taken: closed the one idle for/);
+    idle.forEach((p) => p.destroy());
   });
 });
