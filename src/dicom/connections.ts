@@ -25,6 +25,8 @@ export interface Tracked {
   readonly ip: string;
   readonly since: number;
   lastData: number;
+  /** Bytes read from the peer (all of them passed through the PDU guard). */
+  bytesRead: number;
   associated: boolean;
   /** C-STOREs being received or stored right now. */
   busy: number;
@@ -59,6 +61,7 @@ export class Connections {
       ip,
       since: now,
       lastData: now,
+      bytesRead: 0,
       associated: false,
       busy: 0,
       callingAe: '',

@@ -13,6 +13,7 @@ import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
 import { PduGuard, guardSocket } from './pdu-guard.js';
+import { datasetStructureProblem } from './elements.js';
 import { Connections } from './connections.js';
 import { scpClass } from './scp-class.js';
 
@@ -152,6 +153,9 @@ export async function storeReceived(
   let metaInfo;
   try {
     const buf = await readFile(w.tempPath);
+    // Every declared length must fit in what arrived (dcmjs reports declared lengths, so it cannot tell).
+    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax);
+    if (structure) return reject(STATUS.CannotUnderstand, `truncated or malformed dataset: ${structure}`);
     const { meta, dataset, uidProblems } = parseHeader(buf);
     if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
     const pxProblem = pixelDataProblem(buf, pending.transferSyntax, dataset);
@@ -216,7 +220,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
     { maxAssociations: cfg.maxAssociations, maxPending: cfg.maxPendingConnections, timeoutMs, evictIdleMs: Math.max(500, timeoutMs / 6) },
     (t, reason) => {
       m.associations.inc({ result: 'aborted', reason: reason.replace(/[:(].*/, '').replace(/\d+/g, 'N').trim().slice(0, 60) });
-      log.warn('DICOM connection closed', { reason, callingAe: t.callingAe || undefined, ip: t.ip });
+      log.warn('DICOM connection closed', { reason, callingAe: t.callingAe || undefined, ip: t.ip, bytesRead: t.bytesRead });
     },
   );
   const OsteoScp = scpClass(ctx, { allowAe, conns });
@@ -237,7 +241,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
         new PduGuard({
           maxPduLength: () => t.maxPdu,
           onViolation: (reason) => t.close(`protocol violation: ${reason}`, true),
-          onData: () => (t.lastData = Date.now()),
+          onData: (n) => ((t.lastData = Date.now()), (t.bytesRead += n)),
         }),
       );
       // The library's own timers are replaced by Connections (its connect timeout of 180 s never applied ours).
