@@ -16,8 +16,9 @@ import { have, echoscu, storescu } from '../helpers/dcmtk.js';
 import { sendRawDataset } from '../helpers/rawscu.js';
 import { writeMrSeries } from '../helpers/mr.js';
 import { RawPeer, pdata, commandSet, dimseStatus, VERIFICATION, MR_STORAGE, CT_STORAGE, EXPLICIT_LE } from '../helpers/rawpdu.js';
-import { startLogged, stopAll, type LoggedService } from './harness.js';
-import { rawDatasetOf } from './malformed.js';
+import { startLogged, stopAll, waitStudiesTerminal, type LoggedService } from './harness.js';
+import { rawDatasetOf, setElements, textElement, withDataset } from './malformed.js';
+import { YAMADA_IR87, YAMADA_IR13_87, HONG_IR149 } from '../helpers/iso2022.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-hostile-'));
 
@@ -157,6 +158,42 @@ describe.skipIf(!have('storescu'))('acceptance: hostile DICOM peers (issue 14)',
     expect(existsSync(path.join(svc.dataDir, 'studies', s.studyUid, s.seriesUid, `${s.sopUids[1]}.dcm`))).toBe(false);
     expect(svc.logs()).toMatch(/C-STORE rejected reason="truncated or malformed dataset: element \(7FE0,0010\) declares 8192 bytes, only 6192 remain"/);
   });
+
+  it('multi-valued ISO 2022 character sets (Japanese, Korean) are stored, indexed decoded and processed', async () => {
+    const KSC = Buffer.from([0x1b, 0x24, 0x29, 0x43]);
+    const cases = [
+      { cs: '\\ISO 2022 IR 87', name: YAMADA_IR87, want: 'Yamada^Tarou=山田^太郎=やまだ^たろう' },
+      { cs: 'ISO 2022 IR 13\\ISO 2022 IR 87', name: YAMADA_IR13_87, want: 'ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=やまだ^たろう' },
+      { cs: '\\ISO 2022 IR 149', name: HONG_IR149, want: 'Hong^Gildong=洪^吉洞=홍^길동' },
+      { cs: 'ISO 2022 IR 100\\ISO 2022 IR 149', name: HONG_IR149, want: 'Hong^Gildong=洪^吉洞=홍^길동', desc: Buffer.concat([Buffer.from('Wirbels\xe4ule ', 'latin1'), KSC, Buffer.from([0xc8, 0xab])]), wantDesc: 'Wirbelsäule 홍' },
+    ];
+    const studies: string[] = [];
+    for (const [i, c] of cases.entries()) {
+      const s = writeMrSeries(path.join(tmp, `cs${i}`), { count: 2, rows: 32, columns: 32 });
+      for (const f of s.files) {
+        const buf = readFileSync(f);
+        const ds = setElements(rawDatasetOf(buf), [
+          textElement(0x0008, 0x0005, 'CS', Buffer.from(c.cs, 'latin1')),
+          textElement(0x0010, 0x0010, 'PN', c.name),
+          ...(c.desc ? [textElement(0x0008, 0x1030, 'LO', c.desc), textElement(0x0008, 0x103e, 'LO', c.desc)] : []),
+        ]);
+        writeFileSync(f, withDataset(buf, ds));
+      }
+      const r = storescu(svc.dicomPort, s.files);
+      expect(r.status, r.out).toBe(0);
+      const d = await svc.json<any>(`/api/studies/${s.studyUid}`);
+      expect(d.patientName, c.cs).toBe(c.want);
+      if (c.wantDesc) {
+        expect(d.description).toBe(c.wantDesc);
+        expect(d.series[0].description).toBe(c.wantDesc);
+      }
+      studies.push(s.studyUid);
+    }
+    // The pipeline reads them too (T1 only: not assessable for want of a T2, not "unreadable").
+    const rows = await waitStudiesTerminal(svc, studies, 120_000);
+    for (const r of rows) expect(String(r.reason ?? r.job?.reason)).not.toMatch(/character set|unreadable/i);
+    expect(svc.logs()).not.toMatch(/multiple character sets/);
+  }, 180_000);
 
   it('a P-DATA-TF PDU longer than the advertised maximum (40 KB > 16 KB) aborts the association', async () => {
     const peer = new RawPeer(svc.dicomPort);

@@ -144,3 +144,36 @@ export function deepSequence(depth: number): Buffer {
   }
   return Buffer.concat([...open, element(0x0040, 0xa040, 'CS', Buffer.from('TEXT')), ...close]);
 }
+
+/** Set (replace or insert, in tag order) top-level elements of an explicit VR LE dataset; each is a full element. */
+export function setElements(dataset: Buffer, elements: Buffer[]): Buffer {
+  const tagOf = (b: Buffer, o = 0) => ((b.readUInt16LE(o) << 16) | b.readUInt16LE(o + 2)) >>> 0;
+  const parts: { tag: number; bytes: Buffer }[] = [];
+  let off = 0;
+  while (off + 8 <= dataset.length) {
+    const long = LONG_VRS.includes(dataset.toString('ascii', off + 4, off + 6));
+    const len = long ? dataset.readUInt32LE(off + 8) : dataset.readUInt16LE(off + 6);
+    if (len === 0xffffffff) break;
+    const end = off + (long ? 12 : 8) + len;
+    parts.push({ tag: tagOf(dataset, off), bytes: dataset.subarray(off, end) });
+    off = end;
+  }
+  const rest = dataset.subarray(off);
+  for (const e of elements) {
+    const t = tagOf(e);
+    const i = parts.findIndex((p) => p.tag >= t);
+    if (i >= 0 && parts[i]!.tag === t) parts[i] = { tag: t, bytes: e };
+    else parts.splice(i < 0 ? parts.length : i, 0, { tag: t, bytes: e });
+  }
+  return Buffer.concat([...parts.map((p) => p.bytes), rest]);
+}
+
+/** A Part-10 file = the original's preamble and meta group + a new dataset. */
+export function withDataset(file: Buffer, dataset: Buffer): Buffer {
+  return Buffer.concat([file.subarray(0, datasetOffset(file)), dataset]);
+}
+
+/** A text element with an even-length value (space padded). */
+export function textElement(group: number, elem: number, vr: string, value: Buffer): Buffer {
+  return element(group, elem, vr, value.length % 2 ? Buffer.concat([value, Buffer.from(' ')]) : value);
+}
