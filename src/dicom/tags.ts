@@ -27,7 +27,11 @@ export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Rec
   if (!(rows > 0 && cols > 0)) return `Rows ${ds.Rows} x Columns ${ds.Columns} is not a valid image size`;
   if (![1, 8, 16, 32, 64].includes(bits)) return `BitsAllocated ${ds.BitsAllocated} is not supported`;
   if (!(spp >= 1 && spp <= 4) || !(frames >= 1)) return `SamplesPerPixel ${ds.SamplesPerPixel} / NumberOfFrames ${ds.NumberOfFrames} invalid`;
-  const expected = bits === 1 ? Math.ceil((rows * cols * spp * frames) / 8) : rows * cols * spp * frames * (bits / 8);
+  // YBR_FULL_422 / YBR_PARTIAL_422 (uncompressed): two luminance samples share one Cb and one Cr, so two
+  // samples per pixel are stored, not three (PS3.3 C.7.6.3.1.2).
+  const subsampled = spp === 3 && /^YBR_(FULL|PARTIAL)_422$/.test(String(ds.PhotometricInterpretation ?? '').trim());
+  const stored = subsampled ? 2 : spp;
+  const expected = bits === 1 ? Math.ceil((rows * cols * stored * frames) / 8) : rows * cols * stored * frames * (bits / 8);
   const values: ArrayBuffer[] = Array.isArray(px.Value) ? px.Value : [px.Value];
   const actual = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
   if (actual < expected || actual > expected + 1) return `PixelData holds ${actual} bytes, Rows x Columns x Samples x Frames x BitsAllocated needs ${expected}`;

@@ -17,7 +17,7 @@ import { sendRawDataset } from '../helpers/rawscu.js';
 import { writeMrSeries } from '../helpers/mr.js';
 import { RawPeer, pdata, commandSet, dimseStatus, VERIFICATION, MR_STORAGE, CT_STORAGE, EXPLICIT_LE } from '../helpers/rawpdu.js';
 import { startLogged, stopAll, waitStudiesTerminal, type LoggedService } from './harness.js';
-import { rawDatasetOf, setElements, textElement, withDataset } from './malformed.js';
+import { rawDatasetOf, rewrite, setElements, textElement, withDataset, writeYbr422 } from './malformed.js';
 import { YAMADA_IR87, YAMADA_IR13_87, HONG_IR149 } from '../helpers/iso2022.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-hostile-'));
@@ -194,6 +194,26 @@ describe.skipIf(!have('storescu'))('acceptance: hostile DICOM peers (issue 14)',
     for (const r of rows) expect(String(r.reason ?? r.job?.reason)).not.toMatch(/character set|unreadable/i);
     expect(svc.logs()).not.toMatch(/multiple character sets/);
   }, 180_000);
+
+  it('valid uncompressed YBR_FULL_422 (rows x columns x 2 bytes, single and multi-frame) is stored; a wrong length still is not', async () => {
+    const s = writeMrSeries(path.join(tmp, 'ybr'), { count: 1, rows: 16, columns: 16 });
+    const files = [1, 3].map((frames) => {
+      const f = path.join(tmp, 'ybr', `ybr-${frames}.dcm`);
+      writeYbr422(s.files[0]!, f, { frames, sop: `${s.sopUids[0]}.${frames}` });
+      return f;
+    });
+    for (const f of files) {
+      const r = storescu(svc.dicomPort, [f], { extra: ['-v'] });
+      expect(r.out, f).toMatch(/Received Store Response \(Success\)/);
+    }
+    const bad = path.join(tmp, 'ybr', 'ybr-bad.dcm');
+    rewrite(files[0]!, bad, (d, m) => {
+      d.SOPInstanceUID = m.MediaStorageSOPInstanceUID = `${s.sopUids[0]}.9`;
+      d._vrMap.PixelData = 'OB';
+      d.PixelData = new Uint8Array(16 * 16 * 3 + 10).buffer;
+    });
+    expect(storescu(svc.dicomPort, [bad], { extra: ['-v'] }).out).not.toMatch(/Received Store Response \(Success\)/);
+  });
 
   it('a P-DATA-TF PDU longer than the advertised maximum (40 KB > 16 KB) aborts the association', async () => {
     const peer = new RawPeer(svc.dicomPort);

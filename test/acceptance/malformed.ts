@@ -177,3 +177,21 @@ export function withDataset(file: Buffer, dataset: Buffer): Buffer {
 export function textElement(group: number, elem: number, vr: string, value: Buffer): Buffer {
   return element(group, elem, vr, value.length % 2 ? Buffer.concat([value, Buffer.from(' ')]) : value);
 }
+
+/** Secondary Capture, 8-bit YBR_FULL_422 uncompressed (2 stored samples per pixel), `frames` frames. */
+export function writeYbr422(base: string, out: string, o: { rows?: number; columns?: number; frames?: number; sop: string }): void {
+  const rows = o.rows ?? 16;
+  const cols = o.columns ?? 16;
+  const frames = o.frames ?? 1;
+  rewrite(base, out, (d, m) => {
+    d.SOPClassUID = m.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7';
+    d.SOPInstanceUID = m.MediaStorageSOPInstanceUID = o.sop;
+    d.Modality = 'OT';
+    Object.assign(d, { SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelRepresentation: 0, Rows: rows, Columns: cols });
+    if (frames > 1) d.NumberOfFrames = frames;
+    delete d.RescaleSlope;
+    delete d.RescaleIntercept;
+    d._vrMap.PixelData = 'OB';
+    d.PixelData = Uint8Array.from({ length: rows * cols * 2 * frames }, (_, i) => (i % 4 === 1 || i % 4 === 3 ? 128 : (i * 7) % 256)).buffer;
+  });
+}
