@@ -193,6 +193,7 @@ describe.skipIf(!have('storescu'))('acceptance: hostile DICOM peers (issue 14)',
     const rows = await waitStudiesTerminal(svc, studies, 120_000);
     for (const r of rows) expect(String(r.reason ?? r.job?.reason)).not.toMatch(/character set|unreadable/i);
     expect(svc.logs()).not.toMatch(/multiple character sets/);
+    expect(svc.logs(), 'no patient name in the log').not.toMatch(/Yamada|Tarou|山田|ﾔﾏﾀﾞ|Gildong|洪|홍/);
   }, 180_000);
 
   it('valid uncompressed YBR_FULL_422 (rows x columns x 2 bytes, single and multi-frame) is stored; a wrong length still is not', async () => {
