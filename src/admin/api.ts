@@ -5,6 +5,7 @@ import { STUDY_STATES } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { OsteoError } from '../common/errors.js';
 import type { Route } from './http.js';
+import { parseFlagged, parseLimit, parseTime } from './query.js';
 import { findSummaryPng } from './summary-image.js';
 
 function parseJson(s: string | null): unknown {
@@ -140,7 +141,7 @@ export function coreRoutes(deps: { config: Config; store: Store; metrics: Metric
       method: 'GET',
       pattern: '/api/series',
       auth: true,
-      handler: (req) => ({ json: store.index.listSeries({ state: req.query.get('state') ?? undefined, studyUid: req.query.get('study') ?? undefined, limit: Number(req.query.get('limit') ?? 1000) }).map(seriesView) }),
+      handler: (req) => ({ json: store.index.listSeries({ state: req.query.get('state') ?? undefined, studyUid: req.query.get('study') ?? undefined, limit: parseLimit(req.query.get('limit'), 1000) }).map(seriesView) }),
     },
     {
       method: 'GET',
@@ -149,13 +150,11 @@ export function coreRoutes(deps: { config: Config; store: Store; metrics: Metric
       handler: (req) => {
         const state = req.query.get('state') ?? undefined;
         if (state && !(STUDY_STATES as readonly string[]).includes(state)) throw new OsteoError('bad-filter', `state must be one of ${STUDY_STATES.join(', ')}`, 400);
-        const since = req.query.get('since');
-        const until = req.query.get('until');
-        let rows = store.index
-          .listStudies({ state, since: since ? Date.parse(since) : undefined, until: until ? Date.parse(until) : undefined, limit: Number(req.query.get('limit') ?? 200) })
-          .map((s) => studyView(store, s, false));
-        const flagged = req.query.get('flagged');
-        if (flagged !== null) rows = rows.filter((s) => String(s.flag === true) === flagged);
+        const since = parseTime(req.query.get('since'), 'since');
+        const until = parseTime(req.query.get('until'), 'until');
+        let rows = store.index.listStudies({ state, since, until, limit: parseLimit(req.query.get('limit'), 200) }).map((s) => studyView(store, s, false));
+        const flagged = parseFlagged(req.query.get('flagged'));
+        if (flagged !== undefined) rows = rows.filter((s) => (s.flag === true) === flagged);
         return { json: rows };
       },
     },

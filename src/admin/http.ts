@@ -64,10 +64,13 @@ async function readBody(req: http.IncomingMessage, limit = 1_000_000): Promise<u
 /** A tiny router: bearer-token auth per route, JSON in/out, errors mapped to status codes. */
 export function createHttpServer(routes: Route[], token: string): http.Server {
   const compiled = routes.map((r) => ({ ...r, ...compile(r.pattern) }));
-  return http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const ip = String(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const send = (status: number, r: Reply) => {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
       const headers: Record<string, string> = { 'cache-control': 'no-store', ...r.headers };
       let body: string | Buffer = '';
       if (r.json !== undefined) {
@@ -80,7 +83,10 @@ export function createHttpServer(routes: Route[], token: string): http.Server {
       res.writeHead(status, headers);
       res.end(body);
     };
+    let pathname = '(unparsed)';
     try {
+      const url = parseRequestUrl(req.url);
+      pathname = url.pathname;
       let matchedPath = false;
       for (const r of compiled) {
         const m = r.re.exec(url.pathname);
@@ -97,7 +103,7 @@ export function createHttpServer(routes: Route[], token: string): http.Server {
           actor = tokenId(presented!);
         }
         const params: Record<string, string> = {};
-        r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
+        r.keys.forEach((k, i) => (params[k] = decodeParam(m[i + 1]!)));
         const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req) : undefined;
         const reply = await r.handler({ method: req.method!, path: url.pathname, params, query: url.searchParams, body, ip, actor, raw: req });
         send(reply.status ?? 200, reply);
@@ -105,11 +111,47 @@ export function createHttpServer(routes: Route[], token: string): http.Server {
       }
       send(matchedPath ? 405 : 404, { json: { error: matchedPath ? 'method not allowed' : 'not found' } });
     } catch (e) {
-      const status = e instanceof OsteoError ? e.httpStatus : 500;
-      if (status >= 500) log.error('request failed', { path: url.pathname, error: errorMessage(e) });
-      send(status, { json: { error: e instanceof OsteoError ? e.code : 'internal', message: errorMessage(e) } });
+      const coded = e instanceof OsteoError && e.httpStatus !== 500; // an explicitly chosen status carries an authored message
+      // Internal messages (SQLite, file paths, stack details) stay in the log; the client gets a generic one.
+      if (!coded) log.error('request failed', { path: pathname.slice(0, 200), error: errorMessage(e) });
+      if (coded) send(e.httpStatus, { json: { error: e.code, message: e.message } });
+      else send(500, { json: { error: 'internal', message: 'internal error (see the service log)' } });
     }
+  };
+  const server = http.createServer((req, res) => {
+    // No request may end the process: whatever escapes the handler is logged and answered.
+    handle(req, res).catch((e) => {
+      log.error('request handler failed', { error: errorMessage(e) });
+      try {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        res.end('{"error":"internal"}');
+      } catch {
+        res.destroy();
+      }
+    });
   });
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** The request target as a URL; a target that does not parse (e.g. "http://[") is a 400. */
+function parseRequestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new OsteoError('bad-request', 'request target is not a valid URL', 400);
+  }
+}
+
+function decodeParam(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    throw new OsteoError('bad-request', 'path parameter is not valid percent-encoding', 400);
+  }
 }
 
 export function listen(server: http.Server, port: number, host: string): Promise<number> {

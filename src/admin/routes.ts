@@ -7,6 +7,7 @@ import { OsteoError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { freeBytes } from '../dicom/scp.js';
 import type { Route, Request } from './http.js';
+import { parseFlagged, parseLimit, parseTime } from './query.js';
 import { jobView, outputView } from './api.js';
 import { driftReport } from './drift.js';
 import { loadConfiguredModel, modelCard, type LoadedModel } from './model-card.js';
@@ -24,27 +25,6 @@ export interface AdminDeps {
   metrics: Metrics;
   pipeline?: { tick(): Promise<void> } | null;
   version?: string;
-}
-
-function parseTime(v: string | null, name: string): number | undefined {
-  if (v === null || v === '') return undefined;
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw new OsteoError('bad-filter', `${name} must be an ISO date/time or epoch milliseconds`, 400);
-  return t;
-}
-
-function parseLimit(v: string | null, def: number): number {
-  if (v === null) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new OsteoError('bad-filter', 'limit must be an integer 1..10000', 400);
-  return n;
-}
-
-function parseFlagged(v: string | null): boolean | undefined {
-  if (v === null || v === '') return undefined;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new OsteoError('bad-filter', 'flagged must be true or false', 400);
 }
 
 function jsonOr<T>(s: string | null): T | null {

@@ -25,6 +25,8 @@ export const configSchema = z.object({
       allowedSourceIps: z.array(z.string()).default([]).describe('Source IP addresses allowed to connect (empty = accept all, logged as a warning)'),
       maxAssociations: z.number().int().min(1).default(8).describe('Maximum concurrent associations; more are rejected (transient)'),
       host: z.string().default('0.0.0.0').describe('Interface to listen on'),
+      timeoutSeconds: z.number().min(1).default(60).describe('A connection must have its association accepted this soon after connecting, and an association receiving nothing this long is closed'),
+      maxPendingConnections: z.number().int().min(1).default(16).describe('Connections still without an association; one more closes the oldest of them'),
     })
     .prefault({}),
   http: z

@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import dcmjs from 'dcmjs';
 import { OsteoError } from '../common/errors.js';
+import { readDicomFile } from './charset.js';
+import { personName } from './tags.js';
 import type { Vec3 } from '../volume/types.js';
 
-const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+const { DicomMetaDictionary } = dcmjs.data;
 
 export const ENHANCED_MR_STORAGE = '1.2.840.10008.5.1.4.1.1.4.1';
 export const ENHANCED_SOP_CLASSES = new Set([
@@ -75,7 +77,7 @@ export function exactArrayBuffer(buf: Buffer | Uint8Array): ArrayBuffer {
 export function parseDicom(buf: Buffer | Uint8Array, full = false): { meta: Record<string, any>; dataset: Record<string, any> } {
   let dict: { meta: Record<string, any>; dict: Record<string, any> };
   try {
-    dict = DicomMessage.readFile(exactArrayBuffer(buf), full ? {} : { untilTag: '7FE00010', includeUntilTagValue: false });
+    dict = readDicomFile(buf, full ? {} : { untilTag: '7FE00010', includeUntilTagValue: false });
   } catch (e) {
     throw new OsteoError('dicom-unreadable', `not a readable DICOM Part-10 file: ${(e as Error).message}`, 400, { cause: e });
   }
@@ -89,7 +91,7 @@ function first(v: unknown): any {
 function str(v: unknown): string {
   const x = first(v);
   if (x === undefined || x === null) return '';
-  if (typeof x === 'object') return String((x as { Alphabetic?: string }).Alphabetic ?? '');
+  if (typeof x === 'object') return personName(x);
   return String(x).trim();
 }
 function strs(v: unknown): string[] {

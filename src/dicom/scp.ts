@@ -2,6 +2,7 @@ import dimse from 'dcmjs-dimse';
 import { createHash } from 'node:crypto';
 import { createWriteStream, statfsSync, type WriteStream } from 'node:fs';
 import { readFile, rm, open as openFile, rename, mkdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../config/schema.js';
@@ -10,12 +11,15 @@ import { isPathSafeUid } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
-import { part10Header } from './part10.js';
 import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
 import { pauseAt } from '../common/test-pause.js';
+import { PduGuard, guardSocket } from './pdu-guard.js';
+import { datasetStructureProblem } from './elements.js';
+import { Connections } from './connections.js';
+import { scpClass } from './scp-class.js';
 
-const { Server, Scp, Dataset, constants, responses } = dimse as any;
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } = constants;
+const { constants } = dimse as any;
+const { TransferSyntax } = constants;
 dimse.log.setLevel('error');
 
 const log = logger('dicom');
@@ -27,6 +31,7 @@ export const STATUS = {
   CannotUnderstand: 0xc000,
   DataSetSopClassMismatch: 0xa900,
   NotAuthorized: 0x0124,
+  SopClassNotSupported: 0x0122,
 } as const;
 
 /** Transfer syntaxes we accept, in order of preference. Compressed ones are stored as received. */
@@ -47,7 +52,7 @@ export const ACCEPTED_TRANSFER_SYNTAXES: string[] = [
 
 export const MR_SOP_CLASSES = new Set(['1.2.840.10008.5.1.4.1.1.4', '1.2.840.10008.5.1.4.1.1.4.1']);
 
-function isStorageSopClass(uid: string): boolean {
+export function isStorageSopClass(uid: string): boolean {
   return uid.startsWith('1.2.840.10008.5.1.4.1.1.') || uid.startsWith('1.2.840.10008.5.1.4.1.1');
 }
 
@@ -66,13 +71,15 @@ export function freeBytes(dir: string): number {
 }
 
 /** Temp-file writer that hashes what it writes; the Part-10 header is written first. */
-class TempInstanceWriter extends Writable {
+export class TempInstanceWriter extends Writable {
   readonly hash = createHash('sha256');
   size = 0;
   error?: Error;
+  readonly headerLength: number;
   private readonly file: WriteStream;
   constructor(readonly tempPath: string, header: Buffer) {
     super();
+    this.headerLength = header.length;
     this.file = createWriteStream(tempPath);
     this.file.on('error', (e) => (this.error = e));
     this.hash.update(header);
@@ -91,13 +98,13 @@ class TempInstanceWriter extends Writable {
 }
 
 /** A writable that drops the data (used when we will refuse the instance anyway). */
-class DiscardWriter extends Writable {
+export class DiscardWriter extends Writable {
   override _write(_c: Buffer, _e: BufferEncoding, cb: () => void): void {
     cb();
   }
 }
 
-interface PendingStore {
+export interface PendingStore {
   writer?: TempInstanceWriter;
   refuse?: { status: number; reason: string };
   transferSyntax: string;
@@ -148,6 +155,9 @@ export async function storeReceived(
   let metaInfo;
   try {
     const buf = await readFile(w.tempPath);
+    // Every declared length must fit in what arrived (dcmjs reports declared lengths, so it cannot tell).
+    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax);
+    if (structure) return reject(STATUS.CannotUnderstand, `truncated or malformed dataset: ${structure}`);
     const { meta, dataset, uidProblems } = parseHeader(buf);
     if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
     const pxProblem = pixelDataProblem(buf, pending.transferSyntax, dataset);
@@ -202,156 +212,62 @@ export interface DicomServer {
 /** Start the DICOM SCP (C-ECHO, C-STORE). Resolves once listening; rejects (EADDRINUSE etc.) with a clear message. */
 export function startScp(ctx: ScpContext): Promise<DicomServer> {
   const cfg = ctx.config.dicom;
-  const active = new Set<any>();
   const allowAe = new Set(cfg.allowedCallingAeTitles.map((s) => s.trim()));
   const allowIp = new Set(cfg.allowedSourceIps.map((s) => s.trim()));
   if (!allowAe.size) log.warn('dicom.allowedCallingAeTitles is empty: any calling AE title is accepted');
   if (!allowIp.size) log.warn('dicom.allowedSourceIps is empty: any source IP is accepted');
   const m = ctx.metrics;
-
-  class OsteoScp extends Scp {
-    private pending = new WeakMap<object, PendingStore>();
-    private callingAe = '';
-    private remoteIp = '';
-
-    private readonly sock: { destroy(): void } | undefined;
-
-    constructor(socket: any, opts: any) {
-      super(socket, opts);
-      this.sock = socket;
-      try {
-        socket.setNoDelay(true);
-      } catch {
-        /* not a TCP socket */
-      }
-      this.remoteIp = String(socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      this.on('close', () => active.delete(this));
-    }
-
-    associationRequested(association: any): void {
-      this.callingAe = String(association.getCallingAeTitle()).trim();
-      const called = String(association.getCalledAeTitle()).trim();
-      const refuse = (reason: string, rejReason: number, transient = false) => {
-        m.associations.inc({ result: 'refused', reason });
-        log.warn('association refused', { reason, callingAe: this.callingAe, calledAe: called, ip: this.remoteIp });
-        this.sendAssociationReject(transient ? RejectResult.Transient : RejectResult.Permanent, RejectSource.ServiceUser, rejReason);
-      };
-      if (allowIp.size && !allowIp.has(this.remoteIp)) return refuse('source-ip', RejectReason.NoReasonGiven);
-      if (allowAe.size && !allowAe.has(this.callingAe)) return refuse('calling-ae', RejectReason.CallingAeNotRecognized);
-      if (cfg.checkCalledAeTitle && called !== cfg.aeTitle) return refuse('called-ae', RejectReason.CalledAeNotRecognized);
-      if (active.size >= cfg.maxAssociations) return refuse('too-many-associations', RejectReason.LocalLimitExceeded, true);
-      active.add(this);
-      for (const pc of association.getPresentationContexts()) {
-        const ctxObj = association.getPresentationContext(pc.id);
-        const abstract = ctxObj.getAbstractSyntaxUid();
-        if (abstract !== SopClass.Verification && !isStorageSopClass(abstract)) {
-          ctxObj.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
-          continue;
-        }
-        const offered: string[] = ctxObj.getTransferSyntaxUids();
-        const ts = ACCEPTED_TRANSFER_SYNTAXES.find((t) => offered.includes(t));
-        if (ts) ctxObj.setResult(PresentationContextResult.Accept, ts);
-        else ctxObj.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
-      }
-      m.associations.inc({ result: 'accepted', reason: '' });
-      log.debug('association accepted', { callingAe: this.callingAe, ip: this.remoteIp });
-      this.sendAssociationAccept();
-    }
-
-    abort(): void {
-      log.warn('association aborted by the peer', { callingAe: this.callingAe, ip: this.remoteIp });
-      // dcmjs-dimse leaves the TCP connection open after an A-ABORT: close it, so it stops counting against maxAssociations.
-      active.delete(this);
-      this.sock?.destroy();
-    }
-
-    associationReleaseRequested(): void {
-      this.sendAssociationReleaseResponse();
-    }
-
-    cEchoRequest(request: any, callback: (r: any) => void): void {
-      const resp = responses.CEchoResponse.fromRequest(request);
-      resp.setStatus(STATUS.Success);
-      callback(resp);
-    }
-
-    createStoreWritableStream(pc: any, request: any): Writable {
-      const ts = pc.getAcceptedTransferSyntaxUid();
-      let pending: PendingStore;
-      let minFree = ctx.config.storage.minFreeMb * 1024 * 1024;
-      let free = Infinity;
-      try {
-        free = freeBytes(ctx.store.dir);
-      } catch {
-        /* unknown: do not refuse on that */
-        minFree = 0;
-      }
-      if (free < minFree) {
-        const reason = `free disk space ${(free / 1048576).toFixed(0)} MB is below storage.minFreeMb ${ctx.config.storage.minFreeMb} MB`;
-        log.error('C-STORE refused: out of resources', { reason });
-        pending = { refuse: { status: STATUS.OutOfResources, reason }, transferSyntax: ts };
-        const w = new DiscardWriter();
-        this.pending.set(w, pending);
-        return w;
-      }
-      const header = part10Header(request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), ts, this.callingAe);
-      const w = new TempInstanceWriter(ctx.store.blobs.tempPath(), header);
-      this.pending.set(w, { writer: w, transferSyntax: ts });
-      return w;
-    }
-
-    createDatasetFromStoreWritableStream(ws: Writable, pc: any, callback: (ds: any) => void): void {
-      const ds = new Dataset({}, pc.getAcceptedTransferSyntaxUid());
-      const pending = this.pending.get(ws);
-      ws.end(() => {
-        if (pending) this.pending.set(ds, pending);
-        callback(ds);
-      });
-    }
-
-    cStoreRequest(request: any, callback: (r: any) => void): void {
-      const ds = request.getDataset();
-      const pending = ds ? this.pending.get(ds) : undefined;
-      const respond = (status: number, comment?: string) => {
-        const resp = responses.CStoreResponse.fromRequest(request);
-        resp.setStatus(status);
-        if (comment) resp.setErrorComment?.(comment.slice(0, 64));
-        callback(resp);
-      };
-      if (!pending) {
-        respond(STATUS.CannotUnderstand, 'no dataset');
+  const timeoutMs = cfg.timeoutSeconds * 1000;
+  const conns = new Connections(
+    { maxAssociations: cfg.maxAssociations, maxPending: cfg.maxPendingConnections, timeoutMs, evictIdleMs: Math.max(500, timeoutMs / 6) },
+    (t, reason) => {
+      m.associations.inc({ result: 'aborted', reason: reason.replace(/[:(].*/, '').replace(/\d+/g, 'N').trim().slice(0, 60) });
+      log.warn('DICOM connection closed', { reason, callingAe: t.callingAe || undefined, ip: t.ip, bytesRead: t.bytesRead });
+    },
+  );
+  const OsteoScp = scpClass(ctx, { allowAe, conns });
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((socket) => {
+      const ip = String(socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      // The IP allowlist is applied at accept: an unknown source never gets a byte read.
+      if (allowIp.size && !allowIp.has(ip)) {
+        m.associations.inc({ result: 'refused', reason: 'source-ip' });
+        log.warn('association refused', { reason: 'source-ip', ip });
+        socket.destroy();
         return;
       }
-      storeReceived(ctx, pending, { sopClassUid: request.getAffectedSopClassUid(), sopInstanceUid: request.getAffectedSopInstanceUid() }, this.callingAe)
-        .then((r) => respond(r.status, r.reason))
-        .catch((e) => {
-          log.error('C-STORE failed', { error: errorMessage(e) });
-          respond(STATUS.OutOfResources, 'internal error');
-        });
-    }
-  }
-
-  return new Promise((resolve, reject) => {
-    const server = new Server(OsteoScp);
+      socket.on('error', () => undefined); // reported through the library's handler / the close reason
+      const t = conns.add(socket, ip);
+      guardSocket(
+        socket,
+        new PduGuard({
+          maxPduLength: () => t.maxPdu,
+          onViolation: (reason) => t.close(`protocol violation: ${reason}`, true),
+          onData: (n) => ((t.lastData = Date.now()), (t.bytesRead += n)),
+        }),
+      );
+      // The library's own timers are replaced by Connections (its connect timeout of 180 s never applied ours).
+      new OsteoScp(socket, { connectTimeout: timeoutMs * 2, associationTimeout: timeoutMs, pduTimeout: timeoutMs }, t);
+    });
     let listening = false;
-    server.on('networkError', (e: any) => {
+    server.on('error', (e: NodeJS.ErrnoException) => {
       if (!listening) {
-        const msg = e?.code === 'EADDRINUSE' ? `DICOM port ${cfg.port} is already in use (set dicom.port or OSTEOSCREEN_DICOM_PORT)` : `DICOM listener failed: ${errorMessage(e)}`;
+        const msg = e?.code === 'EADDRINUSE' ? `DICOM port ${cfg.port} is already in use (set dicom.port or OSTEOSCREEN_DICOM_PORT)` : `DICOM listener failed on ${cfg.host}:${cfg.port}: ${errorMessage(e)}`;
         reject(new Error(msg));
       } else log.warn('DICOM network error', { error: errorMessage(e) });
     });
-    server.on('listening', () => {
+    server.listen(cfg.port, cfg.host, () => {
       listening = true;
-      log.info('DICOM listener started', { port: cfg.port, aeTitle: cfg.aeTitle });
+      log.info('DICOM listener started', { host: cfg.host, port: cfg.port, aeTitle: cfg.aeTitle });
       resolve({
         port: cfg.port,
         close: () =>
           new Promise<void>((res) => {
             server.close();
+            conns.closeAll();
             res();
           }),
       });
     });
-    server.listen(cfg.port, { associationTimeout: 60_000, pduTimeout: 60_000 });
   });
 }

@@ -1,7 +1,8 @@
 import dcmjs from 'dcmjs';
 import type { InstanceMeta } from '../store/types.js';
+import { readDicomFile } from './charset.js';
 
-const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+const { DicomMetaDictionary } = dcmjs.data;
 // dcmjs prints its validation warnings ("Invalid vr type ...", with bytes from the network) straight to stdout:
 // keep them out of our logs; what matters is reported by our own checks.
 (dcmjs as any).log?.getLogger?.('validation.dcmjs')?.setLevel?.('silent');
@@ -15,8 +16,7 @@ export const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.1
  */
 export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Record<string, any>): string | null {
   if (!NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) return null;
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
-  const full = DicomMessage.readFile(ab, { ignoreErrors: false });
+  const full = readDicomFile(buf, { ignoreErrors: false });
   const px = full.dict['7FE00010'];
   if (!px) return null;
   const rows = Number(ds.Rows);
@@ -27,7 +27,11 @@ export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Rec
   if (!(rows > 0 && cols > 0)) return `Rows ${ds.Rows} x Columns ${ds.Columns} is not a valid image size`;
   if (![1, 8, 16, 32, 64].includes(bits)) return `BitsAllocated ${ds.BitsAllocated} is not supported`;
   if (!(spp >= 1 && spp <= 4) || !(frames >= 1)) return `SamplesPerPixel ${ds.SamplesPerPixel} / NumberOfFrames ${ds.NumberOfFrames} invalid`;
-  const expected = bits === 1 ? Math.ceil((rows * cols * spp * frames) / 8) : rows * cols * spp * frames * (bits / 8);
+  // YBR_FULL_422 / YBR_PARTIAL_422 (uncompressed): two luminance samples share one Cb and one Cr, so two
+  // samples per pixel are stored, not three (PS3.3 C.7.6.3.1.2).
+  const subsampled = spp === 3 && /^YBR_(FULL|PARTIAL)_422$/.test(String(ds.PhotometricInterpretation ?? '').trim());
+  const stored = subsampled ? 2 : spp;
+  const expected = bits === 1 ? Math.ceil((rows * cols * stored * frames) / 8) : rows * cols * stored * frames * (bits / 8);
   const values: ArrayBuffer[] = Array.isArray(px.Value) ? px.Value : [px.Value];
   const actual = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
   if (actual < expected || actual > expected + 1) return `PixelData holds ${actual} bytes, Rows x Columns x Samples x Frames x BitsAllocated needs ${expected}`;
@@ -36,8 +40,7 @@ export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Rec
 
 /** Parse a Part-10 buffer up to (not including) the pixel data; returns the naturalized dataset and file meta. */
 export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: Record<string, any>; uidProblems: string[] } {
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
-  const dict = DicomMessage.readFile(ab, { untilTag: '7FE00010', includeUntilTagValue: false });
+  const dict = readDicomFile(buf, { untilTag: '7FE00010', includeUntilTagValue: false });
   return {
     meta: DicomMetaDictionary.naturalizeDataset(dict.meta),
     dataset: DicomMetaDictionary.naturalizeDataset(dict.dict),
@@ -70,12 +73,19 @@ export function uidProblems(rawDict: Record<string, any>): string[] {
   return bad;
 }
 
+/** A PN value as text: the component groups that are present, '='-separated (Yamada^Tarou=山田^太郎=やまだ^たろう). */
+export function personName(v: unknown): string {
+  const pn = v as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
+  const groups = [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''];
+  while (groups.length && !groups[groups.length - 1]) groups.pop();
+  return groups.join('=').trim();
+}
+
 function str(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v)) return v.length ? str(v[0]) : undefined;
   if (typeof v === 'object') {
-    const pn = v as { Alphabetic?: string };
-    return pn.Alphabetic ?? undefined;
+    return personName(v) || undefined;
   }
   const s = String(v).trim();
   return s === '' ? undefined : s;

@@ -18,6 +18,8 @@ import { CLI, ROOT } from '../helpers/service.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
 import { parseHeader } from '../../src/dicom/tags.js';
 import { startLogged, stopAll, offendingLogLines, saveExtraLog, metric, metricsText, waitStudiesTerminal, patientIdentifiers, filesUnder, storescuOutcomes, type LoggedService } from './harness.js';
+import { YAMADA_IR87, YAMADA_IR13_87, HONG_IR149 } from '../helpers/iso2022.js';
+import { setElements, textElement, withDataset, writeYbr422 } from './malformed.js';
 import { zzuf, rawDatasetOf, pixelDataOffset, pixelValueOffset, datasetOffset, rewrite, lieAboutLength, replaceValue, insertEarly, undelimitedSequence, deepSequence, element } from './malformed.js';
 
 const FUZZ_COUNT = 1000;
@@ -63,7 +65,23 @@ describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malf
     const t2 = writeMrSeries(path.join(tmp, 'src', 't2'), { count: 8, rows: 64, columns: 64, studyUid: srcStudy, description: 't2_tse_sag', tr: 3200, te: 102, patientName: 'FUZZSRC^ALPHA', patientId: 'FUZZPID-0815' });
     writePhantomStudies({ out: path.join(tmp, 'ph'), seed: 8808, count: 1, roles: ['t1', 't2'], subSamples: 1 } as any);
     const phFiles = filesUnder(path.join(tmp, 'ph'));
-    const sources = [...t1.files, ...t2.files, phFiles[0]!, phFiles[5]!, phFiles[phFiles.length - 1]!, phFiles[phFiles.length - 6]!];
+    // Unusual but valid inputs (issue 14) are fuzzed too: ISO 2022 Japanese/Korean names, YBR_FULL_422 single and
+    // multi-frame. (No pydicom corpus is available offline: these stand in for its charset/YBR/multi-frame files.)
+    const udir = path.join(tmp, 'unusual');
+    mkdirSync(udir, { recursive: true });
+    const unusual: string[] = [];
+    for (const [i, [cs, name]] of ([['\\ISO 2022 IR 87', YAMADA_IR87], ['ISO 2022 IR 13\\ISO 2022 IR 87', YAMADA_IR13_87], ['ISO 2022 IR 100\\ISO 2022 IR 149', HONG_IR149]] as const).entries()) {
+      const f = path.join(udir, `charset-${i}.dcm`);
+      const b = readFileSync(t1.files[i]!);
+      writeFileSync(f, withDataset(b, setElements(rawDatasetOf(b), [textElement(0x0008, 0x0005, 'CS', Buffer.from(cs, 'latin1')), textElement(0x0010, 0x0010, 'PN', name)])));
+      unusual.push(f);
+    }
+    for (const frames of [1, 4]) {
+      const f = path.join(udir, `ybr-${frames}.dcm`);
+      writeYbr422(t1.files[0]!, f, { rows: 32, columns: 32, frames, sop: uid() });
+      unusual.push(f);
+    }
+    const sources = [...t1.files, ...t2.files, phFiles[0]!, phFiles[5]!, phFiles[phFiles.length - 1]!, phFiles[phFiles.length - 6]!, ...unusual];
     identifiers = patientIdentifiers([...sources, ...phFiles]);
 
     // 1 000 zzuf mutations in four modes: whole file (low ratio), header region only (meta + dataset before
@@ -137,6 +155,12 @@ describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malf
     // dcmjs truncates a long UI value when it writes, so this one is patched into the raw bytes.
     add('uid-study-too-long', rawFile(replaceValue(baseDs, 0x0020, 0x000d, Buffer.from('1.' + '2'.repeat(70)))));
     badUid('uid-study-empty', 'StudyInstanceUID', '');
+    // Truncated files (cut inside PixelData, inside the header, at an element boundary) and unusual character sets.
+    for (const cut of [1, 2000, 8000]) add(`truncated-${cut}`, (f) => writeFileSync(f, readFileSync(base).subarray(0, -cut)), baseSop);
+    add('truncated-phantom-2000', (f) => writeFileSync(f, readFileSync(phFiles[0]!).subarray(0, -2000)), sopOf(phFiles[0]!, baseSop));
+    add('charset-unknown-term', (f) => writeFileSync(f, withDataset(readFileSync(base), setElements(baseDs, [textElement(0x0008, 0x0005, 'CS', Buffer.from('ISO_IR 999'))]))));
+    add('charset-iso2022-broken-escape', (f) => writeFileSync(f, withDataset(readFileSync(base), setElements(baseDs, [textElement(0x0008, 0x0005, 'CS', Buffer.from('\\ISO 2022 IR 87')), textElement(0x0010, 0x0010, 'PN', Buffer.from([0x41, 0x1b, 0x24, 0x42, 0x3b]))]))));
+    for (const f of unusual) targeted.push({ file: f, kind: `unusual-${path.basename(f, '.dcm')}`, requestSop: sopOf(f, baseSop) });
 
     // Good studies (T1 only: selection ends them as not assessable, "no sagittal T2"), one per gap between batches.
     for (let b = 0; b <= BATCHES; b++) {
@@ -215,6 +239,10 @@ describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malf
     const good_ = good.reduce((n, g) => n + g.files.length, 0);
     const accepted = ['new', 'replaced', 'identical'].map((o) => metric(m, 'osteoscreen_instances_received_total', { outcome: o })).filter(Number.isFinite).reduce((a, b) => a + b, 0);
     expect(accepted).toBe(stored + good_);
+    // The unusual but valid files are stored; truncated ones are refused.
+    for (const s of targeted.filter((t) => t.kind.startsWith('unusual-'))) expect(outcomes.get(s.file)?.status, s.kind).toBe(0);
+    for (const s of targeted.filter((t) => t.kind.startsWith('truncated-') && t.kind !== 'truncated-in-header')) expect(outcomes.get(s.file)?.status, s.kind).not.toBe(0);
+    expect(seconds, 'the fuzz run is bounded in time').toBeLessThan(540);
     // Path-traversal UIDs never became a path: all rejected.
     for (const s of targeted.filter((t) => t.kind.startsWith('uid-'))) expect(outcomes.get(s.file)?.status, s.kind).not.toBe(0);
     expect(existsSync('/tmp/osteo-fuzz-escape')).toBe(false);

@@ -144,3 +144,54 @@ export function deepSequence(depth: number): Buffer {
   }
   return Buffer.concat([...open, element(0x0040, 0xa040, 'CS', Buffer.from('TEXT')), ...close]);
 }
+
+/** Set (replace or insert, in tag order) top-level elements of an explicit VR LE dataset; each is a full element. */
+export function setElements(dataset: Buffer, elements: Buffer[]): Buffer {
+  const tagOf = (b: Buffer, o = 0) => ((b.readUInt16LE(o) << 16) | b.readUInt16LE(o + 2)) >>> 0;
+  const parts: { tag: number; bytes: Buffer }[] = [];
+  let off = 0;
+  while (off + 8 <= dataset.length) {
+    const long = LONG_VRS.includes(dataset.toString('ascii', off + 4, off + 6));
+    const len = long ? dataset.readUInt32LE(off + 8) : dataset.readUInt16LE(off + 6);
+    if (len === 0xffffffff) break;
+    const end = off + (long ? 12 : 8) + len;
+    parts.push({ tag: tagOf(dataset, off), bytes: dataset.subarray(off, end) });
+    off = end;
+  }
+  const rest = dataset.subarray(off);
+  for (const e of elements) {
+    const t = tagOf(e);
+    const i = parts.findIndex((p) => p.tag >= t);
+    if (i >= 0 && parts[i]!.tag === t) parts[i] = { tag: t, bytes: e };
+    else parts.splice(i < 0 ? parts.length : i, 0, { tag: t, bytes: e });
+  }
+  return Buffer.concat([...parts.map((p) => p.bytes), rest]);
+}
+
+/** A Part-10 file = the original's preamble and meta group + a new dataset. */
+export function withDataset(file: Buffer, dataset: Buffer): Buffer {
+  return Buffer.concat([file.subarray(0, datasetOffset(file)), dataset]);
+}
+
+/** A text element with an even-length value (space padded). */
+export function textElement(group: number, elem: number, vr: string, value: Buffer): Buffer {
+  return element(group, elem, vr, value.length % 2 ? Buffer.concat([value, Buffer.from(' ')]) : value);
+}
+
+/** Secondary Capture, 8-bit YBR_FULL_422 uncompressed (2 stored samples per pixel), `frames` frames. */
+export function writeYbr422(base: string, out: string, o: { rows?: number; columns?: number; frames?: number; sop: string }): void {
+  const rows = o.rows ?? 16;
+  const cols = o.columns ?? 16;
+  const frames = o.frames ?? 1;
+  rewrite(base, out, (d, m) => {
+    d.SOPClassUID = m.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7';
+    d.SOPInstanceUID = m.MediaStorageSOPInstanceUID = o.sop;
+    d.Modality = 'OT';
+    Object.assign(d, { SamplesPerPixel: 3, PhotometricInterpretation: 'YBR_FULL_422', PlanarConfiguration: 0, BitsAllocated: 8, BitsStored: 8, HighBit: 7, PixelRepresentation: 0, Rows: rows, Columns: cols });
+    if (frames > 1) d.NumberOfFrames = frames;
+    delete d.RescaleSlope;
+    delete d.RescaleIntercept;
+    d._vrMap.PixelData = 'OB';
+    d.PixelData = Uint8Array.from({ length: rows * cols * 2 * frames }, (_, i) => (i % 4 === 1 || i % 4 === 3 ? 128 : (i * 7) % 256)).buffer;
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Socket guard in front of dcmjs-dimse. The library accumulates every PDU up to the length a peer *claims*
+ * (Buffer.concat per chunk: quadratic time, unbounded memory) before any association check. This guard reads
+ * the 6-byte PDU headers itself, before the library sees a byte, and aborts the connection as soon as a header
+ * is out of bounds:
+ *   - the first PDU must be an A-ASSOCIATE-RQ of at most MAX_ASSOCIATE_RQ_LENGTH bytes, and it is the only one;
+ *   - P-DATA-TF only after the association was accepted, at most the maximum PDU length we advertised;
+ *   - A-RELEASE-RQ/RP and A-ABORT are a few bytes (at most MAX_CONTROL_PDU_LENGTH);
+ *   - A-ASSOCIATE-AC/RJ (an SCP's PDUs) and unknown PDU types are refused.
+ * So at most one header plus the current chunk is read from a peer that lies about a length.
+ */
+import type { Socket } from 'node:net';
+
+export const PDU = { AssociateRQ: 1, AssociateAC: 2, AssociateRJ: 3, PDataTF: 4, ReleaseRQ: 5, ReleaseRP: 6, Abort: 7 } as const;
+/** An A-ASSOCIATE-RQ with 128 presentation contexts of a few transfer syntaxes each is about 40 KB. */
+export const MAX_ASSOCIATE_RQ_LENGTH = 128 * 1024;
+export const MAX_CONTROL_PDU_LENGTH = 1024;
+/** The maximum P-DATA-TF length we advertise (the A-ASSOCIATE-AC carries min(this, the peer's own maximum)). */
+export const OUR_MAX_PDU_LENGTH = 256 * 1024;
+
+export interface PduGuardOptions {
+  /** The P-DATA-TF limit the A-ASSOCIATE-AC advertised; undefined until it was sent. */
+  maxPduLength(): number | undefined;
+  /** Called once, with the reason, when a header is out of bounds (the guard forwards nothing after that). */
+  onViolation(reason: string): void;
+  /** Called for every chunk the peer sends (activity, for idle timeouts). */
+  onData?(bytes: number): void;
+}
+
+export class PduGuard {
+  private readonly header = Buffer.alloc(6);
+  private headerHave = 0;
+  private bodyLeft = 0;
+  private pdus = 0;
+  violation?: string;
+  bytesSeen = 0;
+
+  constructor(private readonly opts: PduGuardOptions) {}
+
+  /** Check a chunk; true when it may be passed on to the library. */
+  accept(chunk: Buffer): boolean {
+    if (this.violation) return false;
+    this.bytesSeen += chunk.length;
+    this.opts.onData?.(chunk.length);
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.bodyLeft > 0) {
+        const n = Math.min(this.bodyLeft, chunk.length - i);
+        this.bodyLeft -= n;
+        i += n;
+        continue;
+      }
+      const n = Math.min(6 - this.headerHave, chunk.length - i);
+      chunk.copy(this.header, this.headerHave, i, i + n);
+      this.headerHave += n;
+      i += n;
+      if (this.headerHave < 6) break;
+      this.headerHave = 0;
+      const problem = this.check(this.header[0]!, this.header.readUInt32BE(2));
+      if (problem) {
+        this.violation = problem;
+        this.opts.onViolation(problem);
+        return false;
+      }
+      this.bodyLeft = this.header.readUInt32BE(2);
+      this.pdus++;
+    }
+    return true;
+  }
+
+  private check(type: number, length: number): string | null {
+    if (this.pdus === 0 && type !== PDU.AssociateRQ) return `first PDU has type ${type}, expected an A-ASSOCIATE-RQ`;
+    switch (type) {
+      case PDU.AssociateRQ:
+        if (this.pdus > 0) return 'second A-ASSOCIATE-RQ on one connection';
+        return length > MAX_ASSOCIATE_RQ_LENGTH ? `A-ASSOCIATE-RQ claims ${length} bytes, more than ${MAX_ASSOCIATE_RQ_LENGTH}` : null;
+      case PDU.PDataTF: {
+        const max = this.opts.maxPduLength();
+        if (max === undefined) return 'P-DATA-TF before the association was accepted';
+        return length > max ? `P-DATA-TF PDU of ${length} bytes exceeds the advertised maximum ${max}` : null;
+      }
+      case PDU.ReleaseRQ:
+      case PDU.ReleaseRP:
+      case PDU.Abort:
+        return length > MAX_CONTROL_PDU_LENGTH ? `PDU type ${type} claims ${length} bytes` : null;
+      case PDU.AssociateAC:
+      case PDU.AssociateRJ:
+        return `unexpected PDU type ${type} from a calling AE`;
+      default:
+        return `unknown PDU type ${type}`;
+    }
+  }
+}
+
+/** A-ABORT PDU: source 2 = service provider, reason 0..6 (2 = unexpected PDU, 6 = invalid PDU parameter). */
+export function abortPdu(reason = 6): Buffer {
+  return Buffer.from([PDU.Abort, 0, 0, 0, 0, 4, 0, 0, 2, reason]);
+}
+
+/**
+ * Put a PduGuard in front of every 'data' listener registered on `socket` from now on (call this before the
+ * library wraps the socket). A chunk with an out-of-bounds header never reaches the library.
+ */
+export function guardSocket(socket: Socket, guard: PduGuard): void {
+  let last: Buffer | undefined;
+  let lastOk = false;
+  const ok = (chunk: Buffer) => {
+    if (chunk !== last) (last = chunk), (lastOk = guard.accept(chunk)); // once per chunk, however many listeners
+    return lastOk;
+  };
+  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) => (ev === 'data' ? (chunk: Buffer) => ok(chunk) && fn(chunk) : fn);
+  const on = socket.on.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
+  const prepend = socket.prependListener.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
+  socket.on = socket.addListener = ((ev: string | symbol, fn: (...a: any[]) => void) => on(ev, wrap(ev, fn))) as any;
+  socket.prependListener = ((ev: string | symbol, fn: (...a: any[]) => void) => prepend(ev, wrap(ev, fn))) as any;
+}

@@ -1,0 +1,168 @@
+/** The dcmjs-dimse SCP of the listener: association checks, C-ECHO, streamed C-STORE (see storeReceived). */
+import dimse from 'dcmjs-dimse';
+import type { Writable } from 'node:stream';
+import { logger } from '../common/log.js';
+import { errorMessage } from '../common/errors.js';
+import { part10Header } from './part10.js';
+import { OUR_MAX_PDU_LENGTH } from './pdu-guard.js';
+import type { Connections, Tracked } from './connections.js';
+import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, STATUS, TempInstanceWriter, freeBytes, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
+
+const { Scp, Dataset, constants, responses } = dimse as any;
+const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass } = constants;
+dimse.log.setLevel('error');
+const log = logger('dicom');
+
+/** DIMSE commands we serve; anything else aborts the association (it would otherwise hang unanswered). */
+const SERVED_COMMANDS = new Set([0x0030 /* C-ECHO-RQ */, 0x0001 /* C-STORE-RQ */, 0x0fff /* C-CANCEL-RQ */]);
+
+export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: Connections }) {
+  const cfg = ctx.config.dicom;
+  const m = ctx.metrics;
+  const { allowAe, conns } = deps;
+
+  return class OsteoScp extends Scp {
+    private pending = new WeakMap<object, PendingStore>();
+    private callingAe = '';
+    private readonly sock: any;
+    private readonly conn: Tracked;
+
+    constructor(socket: any, opts: any, conn: Tracked) {
+      super(socket, opts);
+      this.sock = socket;
+      this.conn = conn;
+      try {
+        socket.setNoDelay(true);
+      } catch {
+        /* not a TCP socket */
+      }
+    }
+
+    associationRequested(association: any): void {
+      this.callingAe = String(association.getCallingAeTitle()).trim();
+      this.conn.callingAe = this.callingAe;
+      const called = String(association.getCalledAeTitle()).trim();
+      const refuse = (reason: string, rejReason: number, transient = false) => {
+        m.associations.inc({ result: 'refused', reason });
+        log.warn('association refused', { reason, callingAe: this.callingAe, calledAe: called, ip: this.conn.ip });
+        this.sendAssociationReject(transient ? RejectResult.Transient : RejectResult.Permanent, RejectSource.ServiceUser, rejReason);
+        this.sock.end(); // after the A-ASSOCIATE-RJ: the connection no longer holds a slot
+      };
+      if (allowAe.size && !allowAe.has(this.callingAe)) return refuse('calling-ae', RejectReason.CallingAeNotRecognized);
+      if (cfg.checkCalledAeTitle && called !== cfg.aeTitle) return refuse('called-ae', RejectReason.CalledAeNotRecognized);
+      if (!conns.admit()) return refuse('too-many-associations', RejectReason.LocalLimitExceeded, true);
+      this.conn.associated = true;
+      for (const pc of association.getPresentationContexts()) {
+        const ctxObj = association.getPresentationContext(pc.id);
+        const abstract = ctxObj.getAbstractSyntaxUid();
+        if (abstract !== SopClass.Verification && !isStorageSopClass(abstract)) {
+          ctxObj.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
+          continue;
+        }
+        const offered: string[] = ctxObj.getTransferSyntaxUids();
+        const ts = ACCEPTED_TRANSFER_SYNTAXES.find((t) => offered.includes(t));
+        if (ts) ctxObj.setResult(PresentationContextResult.Accept, ts);
+        else ctxObj.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+      }
+      // The maximum we advertise is what the PDU guard enforces (0 from the peer means "no limit" for its side only).
+      const peerMax = Number(association.getMaxPduLength()) || 0;
+      const max = peerMax > 0 ? Math.min(peerMax, OUR_MAX_PDU_LENGTH) : OUR_MAX_PDU_LENGTH;
+      association.setMaxPduLength(max);
+      this.conn.maxPdu = max;
+      m.associations.inc({ result: 'accepted', reason: '' });
+      log.debug('association accepted', { callingAe: this.callingAe, ip: this.conn.ip });
+      this.sendAssociationAccept();
+    }
+
+    abort(): void {
+      log.warn('association aborted by the peer', { callingAe: this.callingAe, ip: this.conn.ip });
+      // dcmjs-dimse leaves the TCP connection open after an A-ABORT: close it, so it stops counting against maxAssociations.
+      this.sock.destroy();
+    }
+
+    associationReleaseRequested(): void {
+      this.sendAssociationReleaseResponse();
+    }
+
+    _performDimse(pc: any, cmd: any): void {
+      const field = Number(cmd?.getCommandFieldType?.());
+      if (!SERVED_COMMANDS.has(field)) {
+        this.conn.close(`unsupported DIMSE command 0x${field.toString(16).padStart(4, '0')}`, true);
+        return;
+      }
+      super._performDimse(pc, cmd);
+    }
+
+    cEchoRequest(request: any, callback: (r: any) => void): void {
+      const resp = responses.CEchoResponse.fromRequest(request);
+      resp.setStatus(STATUS.Success);
+      callback(resp);
+    }
+
+    createStoreWritableStream(pc: any, request: any): Writable {
+      const ts = pc.getAcceptedTransferSyntaxUid();
+      this.conn.busy++;
+      const refuse = (status: number, reason: string) => {
+        const w = new DiscardWriter();
+        this.pending.set(w, { refuse: { status, reason }, transferSyntax: ts });
+        return w;
+      };
+      const abstract = String(pc.getAbstractSyntaxUid());
+      const sopClass = String(request.getAffectedSopClassUid());
+      if (abstract !== sopClass) {
+        const reason = `SOP class ${sopClass.slice(0, 64)} sent on a presentation context for ${abstract.slice(0, 64)}`;
+        log.warn('C-STORE rejected', { reason, callingAe: this.callingAe });
+        return refuse(STATUS.SopClassNotSupported, reason);
+      }
+      let minFree = ctx.config.storage.minFreeMb * 1024 * 1024;
+      let free = Infinity;
+      try {
+        free = freeBytes(ctx.store.dir);
+      } catch {
+        /* unknown: do not refuse on that */
+        minFree = 0;
+      }
+      if (free < minFree) {
+        const reason = `free disk space ${(free / 1048576).toFixed(0)} MB is below storage.minFreeMb ${ctx.config.storage.minFreeMb} MB`;
+        log.error('C-STORE refused: out of resources', { reason });
+        return refuse(STATUS.OutOfResources, reason);
+      }
+      const header = part10Header(sopClass, request.getAffectedSopInstanceUid(), ts, this.callingAe);
+      const w = new TempInstanceWriter(ctx.store.blobs.tempPath(), header);
+      this.pending.set(w, { writer: w, transferSyntax: ts });
+      return w;
+    }
+
+    createDatasetFromStoreWritableStream(ws: Writable, pc: any, callback: (ds: any) => void): void {
+      const ds = new Dataset({}, pc.getAcceptedTransferSyntaxUid());
+      const pending = this.pending.get(ws);
+      ws.end(() => {
+        if (pending) this.pending.set(ds, pending);
+        callback(ds);
+      });
+    }
+
+    cStoreRequest(request: any, callback: (r: any) => void): void {
+      const ds = request.getDataset();
+      const pending = ds ? this.pending.get(ds) : undefined;
+      const respond = (status: number, comment?: string) => {
+        this.conn.busy = Math.max(0, this.conn.busy - 1);
+        this.conn.lastData = Date.now();
+        const resp = responses.CStoreResponse.fromRequest(request);
+        resp.setStatus(status);
+        if (comment) resp.setErrorComment?.(comment.slice(0, 64));
+        callback(resp);
+      };
+      if (!pending) {
+        respond(STATUS.CannotUnderstand, 'no dataset');
+        return;
+      }
+      storeReceived(ctx, pending, { sopClassUid: request.getAffectedSopClassUid(), sopInstanceUid: request.getAffectedSopInstanceUid() }, this.callingAe)
+        .then((r) => respond(r.status, r.reason))
+        .catch((e) => {
+          log.error('C-STORE failed', { error: errorMessage(e) });
+          respond(STATUS.OutOfResources, 'internal error');
+        });
+    }
+  };
+}
