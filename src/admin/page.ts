@@ -244,6 +244,7 @@ export const PAGE_JS = String.raw`
       box.appendChild(el('span', { class: 'chip', text: 'disk free ' + fmtBytes(o.diskFreeBytes) }));
       if (o.model) box.appendChild(el('span', { class: 'chip' + (o.model.calibrated ? '' : ' warn'), text: 'model ' + o.model.name + ' ' + o.model.version + (o.model.calibrated ? '' : ' (uncalibrated)') }));
       else box.appendChild(el('span', { class: 'chip warn', text: 'model not loaded: ' + (o.modelError || '?') }));
+      if (o.segmentationModel && !o.segmentationModel.ready) box.appendChild(el('span', { class: 'chip warn', text: 'not analysing: ' + o.segmentationModel.reason }));
       var dc = $('drift-count');
       dc.hidden = !o.driftWarnings.length;
       dc.textContent = String(o.driftWarnings.length);
