@@ -27,7 +27,7 @@ import {
   patientStudyModules,
   resultPhrase,
 } from './header.js';
-import { outputUids } from './uids.js';
+import { outputSeriesDescription, outputUids } from './uids.js';
 import type { EvidenceSeries, ReportInput } from './types.js';
 import { deterministicUid } from '../dicom/uid.js';
 
@@ -97,7 +97,7 @@ export function deviceObserverUid(input: ReportInput): string {
 export function buildSr(input: ReportInput): Record<string, any> {
   const r = input.result;
   const studyUid = input.source.StudyInstanceUID;
-  const uids = outputUids(studyUid, input.model.version, 'sr');
+  const uids = outputUids(studyUid, input.model, 'sr');
   const revision = input.revision ?? 1;
   const sopInstanceUid = uids.instanceUid(revision);
   const { date, time } = dicomDateTime(input.now ?? new Date());
@@ -205,7 +205,7 @@ export function buildSr(input: ReportInput): Record<string, any> {
     SeriesNumber: uids.seriesNumber,
     SeriesDate: date,
     SeriesTime: time,
-    SeriesDescription: `OsteoScreen SR (${input.model.name} ${input.model.version}) UNVERIFIED`.slice(0, 64),
+    SeriesDescription: outputSeriesDescription('sr', input.model),
     ReferencedPerformedProcedureStepSequence: [],
     ...equipmentModule(input),
     InstanceNumber: revision,

@@ -62,7 +62,7 @@ describe.each<[Variant, string]>([
 
   it('is in the source study, in the deterministic output series, with evidence references', () => {
     const ds = readPart10(readFileSync(file));
-    const uids = outputUids(STUDY_UID, '1.0.0', 'sr');
+    const uids = outputUids(STUDY_UID, makeInput('scored').model, 'sr');
     expect(ds.SOPClassUID).toBe(COMPREHENSIVE_SR_SOP_CLASS);
     expect(ds.StudyInstanceUID).toBe(STUDY_UID);
     expect(ds.SeriesInstanceUID).toBe(uids.seriesInstanceUid);

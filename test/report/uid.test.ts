@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deterministicUid, isValidUid, newUid } from '../../src/dicom/uid.js';
-import { outputUids } from '../../src/report/index.js';
+import { outputSeriesDescription, outputUids } from '../../src/report/index.js';
 
 describe('UIDs', () => {
   it('validates UID syntax', () => {
@@ -40,16 +40,29 @@ describe('UIDs', () => {
     expect(BigInt(u.slice(5)) < 1n << 128n).toBe(true);
   });
 
-  it('outputUids: one series per (study, model version, kind); a new instance per revision', () => {
-    const s = outputUids('1.2.3', '1.0.0', 'sr');
-    expect(s.seriesInstanceUid).toBe(outputUids('1.2.3', '1.0.0', 'sr').seriesInstanceUid);
-    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', '1.1.0', 'sr').seriesInstanceUid);
-    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', '1.0.0', 'summary').seriesInstanceUid);
-    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.4', '1.0.0', 'sr').seriesInstanceUid);
+  it('outputUids: one series per (study, model version, model hash, kind); a new instance per revision', () => {
+    const m = { version: '1.0.0', hash: 'sha256:' + 'a'.repeat(64) };
+    const s = outputUids('1.2.3', m, 'sr');
+    expect(s.seriesInstanceUid).toBe(outputUids('1.2.3', { ...m }, 'sr').seriesInstanceUid);
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', { ...m, version: '1.1.0' }, 'sr').seriesInstanceUid);
+    // calibrate keeps name and version but changes the hash: its own series
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', { ...m, hash: 'sha256:' + 'b'.repeat(64) }, 'sr').seriesInstanceUid);
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.3', m, 'summary').seriesInstanceUid);
+    expect(s.seriesInstanceUid).not.toBe(outputUids('1.2.4', m, 'sr').seriesInstanceUid);
     expect(s.instanceUid()).toBe(s.instanceUid(1));
     expect(s.instanceUid(2)).not.toBe(s.instanceUid(1));
     expect(isValidUid(s.instanceUid(7))).toBe(true);
     expect(() => s.instanceUid(0)).toThrow();
     expect(s.seriesNumber).toBe(9901);
+  });
+
+  it('outputSeriesDescription says calibrated or uncalibrated, name, version and hash start, within 64 characters', () => {
+    const m = { name: 'paper-t1t2', version: '1.1.0', hash: 'sha256:3fa4c1' + '0'.repeat(58), calibrated: true };
+    expect(outputSeriesDescription('sr', m)).toBe('OsteoScreen SR UNVERIFIED calibrated: paper-t1t2 1.1.0 #3fa4c1');
+    expect(outputSeriesDescription('summary', { ...m, calibrated: false })).toBe('OsteoScreen summary UNVERIFIED uncalibrated: paper-t1t2 1.1.0');
+    expect(outputSeriesDescription('seg', m)).toBe('OsteoScreen ROI UNVERIFIED calibrated: paper-t1t2 1.1.0 #3fa4c1');
+    const long = outputSeriesDescription('summary', { ...m, name: 'x'.repeat(80) });
+    expect(long.length).toBe(64);
+    expect(long.startsWith('OsteoScreen summary UNVERIFIED calibrated: xxx')).toBe(true);
   });
 });
