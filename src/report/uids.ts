@@ -56,11 +56,15 @@ const KIND_LABEL: Record<OutputKind, string> = { sr: 'SR', summary: 'summary', s
 
 /**
  * SeriesDescription of an output series (LO, at most 64 characters), e.g.
- * "OsteoScreen SR UNVERIFIED calibrated: paper-t1t2 1.1.0 #3fa4c1".
+ * "OsteoScreen SR calibrated paper-t1t2-radscore 1.1.0 UNVERIFIED #3fa4c1": kind, calibration state, model name
+ * and version always (the name shortened if it must be); " UNVERIFIED" and the hash start when they fit.
  */
 export function outputSeriesDescription(kind: OutputKind, model: OutputModel): string {
-  const base = `OsteoScreen ${KIND_LABEL[kind]} UNVERIFIED ${model.calibrated ? 'calibrated' : 'uncalibrated'}: ${model.name} ${model.version}`;
+  const head = `OsteoScreen ${KIND_LABEL[kind]} ${model.calibrated ? 'calibrated' : 'uncalibrated'} `;
+  const tail = ` ${model.version}`;
+  const name = model.name.slice(0, Math.max(8, 64 - head.length - tail.length));
+  let d = `${head}${name}${tail}`.slice(0, 64);
   const short = model.hash.replace(/^sha256:/, '').slice(0, 6);
-  const withHash = short ? `${base} #${short}` : base;
-  return (withHash.length <= 64 ? withHash : base).slice(0, 64);
+  for (const extra of [' UNVERIFIED', short ? ` #${short}` : '']) if (extra && d.length + extra.length <= 64) d += extra;
+  return d;
 }

@@ -56,13 +56,16 @@ describe('UIDs', () => {
     expect(s.seriesNumber).toBe(9901);
   });
 
-  it('outputSeriesDescription says calibrated or uncalibrated, name, version and hash start, within 64 characters', () => {
+  it('outputSeriesDescription says calibrated or uncalibrated, name and version always, UNVERIFIED and hash start when they fit', () => {
     const m = { name: 'paper-t1t2', version: '1.1.0', hash: 'sha256:3fa4c1' + '0'.repeat(58), calibrated: true };
-    expect(outputSeriesDescription('sr', m)).toBe('OsteoScreen SR UNVERIFIED calibrated: paper-t1t2 1.1.0 #3fa4c1');
-    expect(outputSeriesDescription('summary', { ...m, calibrated: false })).toBe('OsteoScreen summary UNVERIFIED uncalibrated: paper-t1t2 1.1.0');
-    expect(outputSeriesDescription('seg', m)).toBe('OsteoScreen ROI UNVERIFIED calibrated: paper-t1t2 1.1.0 #3fa4c1');
+    expect(outputSeriesDescription('sr', m)).toBe('OsteoScreen SR calibrated paper-t1t2 1.1.0 UNVERIFIED #3fa4c1');
+    expect(outputSeriesDescription('seg', { ...m, calibrated: false })).toBe('OsteoScreen ROI uncalibrated paper-t1t2 1.1.0 UNVERIFIED #3fa4c1');
+    // The shipped model's name: no room for the hash in the summary's description, version still complete.
+    const shipped = { ...m, name: 'paper-t1t2-radscore', calibrated: false };
+    expect(outputSeriesDescription('summary', shipped)).toBe('OsteoScreen summary uncalibrated paper-t1t2-radscore 1.1.0');
+    expect(outputSeriesDescription('sr', shipped)).toBe('OsteoScreen SR uncalibrated paper-t1t2-radscore 1.1.0 UNVERIFIED');
     const long = outputSeriesDescription('summary', { ...m, name: 'x'.repeat(80) });
     expect(long.length).toBe(64);
-    expect(long.startsWith('OsteoScreen summary UNVERIFIED calibrated: xxx')).toBe(true);
+    expect(long.endsWith('xx 1.1.0')).toBe(true);
   });
 });
