@@ -7,6 +7,7 @@ import { logger } from '../common/log.js';
 import type { JobOutcome, StudyProcessor } from './runner.js';
 import type { AnalyseInput, AnalyseResult } from './analyse.js';
 import { destinationKey } from './deliver.js';
+import { earlierSrs } from './predecessors.js';
 
 const log = logger('process');
 
@@ -40,7 +41,7 @@ export function jobResultView(r: AnalyseResult) {
     terms: s?.terms ?? [],
     levels: r.segmentation?.levels ?? [],
     scanner: r.scanner,
-    outputs: r.reportFiles.map((f) => ({ kind: f.kind, sopInstanceUid: f.sopInstanceUid })),
+    outputs: r.reportFiles.map((f) => ({ kind: f.kind, sopInstanceUid: f.sopInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopClassUid: f.sopClassUid })),
   };
 }
 
@@ -54,7 +55,8 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     }));
     const previous = store.index.jobsOfStudy(job.study_uid).filter((j) => j.id !== job.id && j.result !== null).length;
     const reportDir = path.join(outputsDir(store, job.study_uid), `job-${job.id}`);
-    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, algorithmVersion: deps.version });
+    const earlier = earlierSrs(store, job.study_uid, job.id);
+    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version });
     for (const [stage, seconds] of Object.entries(result.timings)) metrics.stageSeconds.observe({ stage }, seconds);
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
