@@ -38,7 +38,8 @@ function findNum(items: any[] | undefined, meaning: RegExp): number | undefined 
     const name = it.ConceptNameCodeSequence?.[0]?.CodeMeaning ?? it.ConceptNameCodeSequence?.CodeMeaning;
     if (it.ValueType === 'NUM' && meaning.test(String(name))) {
       const mv = it.MeasuredValueSequence?.[0] ?? it.MeasuredValueSequence;
-      return Number(mv?.NumericValue);
+      // FloatingPointValue: the full-precision value for machines (NumericValue is rounded for people).
+      return Number(mv?.FloatingPointValue ?? mv?.NumericValue);
     }
     const inner = findNum(it.ContentSequence ? [].concat(it.ContentSequence) : undefined, meaning);
     if (inner !== undefined) return inner;
