@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import { isPathSafeUid } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
+import { AssociationTally } from './association-log.js';
 import { errorMessage } from '../common/errors.js';
 import { part10Header } from './part10.js';
 import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
@@ -211,6 +212,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
     private pending = new WeakMap<object, PendingStore>();
     private callingAe = '';
     private remoteIp = '';
+    private tally!: AssociationTally;
 
     private readonly sock: { destroy(): void } | undefined;
 
@@ -223,7 +225,8 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
         /* not a TCP socket */
       }
       this.remoteIp = String(socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      this.on('close', () => active.delete(this));
+      this.tally = new AssociationTally(this.remoteIp);
+      this.on('close', () => (active.delete(this), this.tally.end(this.callingAe)));
     }
 
     associationRequested(association: any): void {
@@ -253,6 +256,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
       }
       m.associations.inc({ result: 'accepted', reason: '' });
       log.debug('association accepted', { callingAe: this.callingAe, ip: this.remoteIp });
+      this.tally.accept();
       this.sendAssociationAccept();
     }
 
@@ -260,6 +264,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
       log.warn('association aborted by the peer', { callingAe: this.callingAe, ip: this.remoteIp });
       // dcmjs-dimse leaves the TCP connection open after an A-ABORT: close it, so it stops counting against maxAssociations.
       active.delete(this);
+      this.tally.end(this.callingAe, 'aborted');
       this.sock?.destroy();
     }
 
@@ -270,6 +275,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
     cEchoRequest(request: any, callback: (r: any) => void): void {
       const resp = responses.CEchoResponse.fromRequest(request);
       resp.setStatus(STATUS.Success);
+      this.tally.echo();
       callback(resp);
     }
 
@@ -313,6 +319,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
       const respond = (status: number, comment?: string) => {
         const resp = responses.CStoreResponse.fromRequest(request);
         resp.setStatus(status);
+        this.tally.store(status);
         if (comment) resp.setErrorComment?.(comment.slice(0, 64));
         callback(resp);
       };

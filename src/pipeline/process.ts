@@ -8,6 +8,7 @@ import type { JobOutcome, StudyProcessor } from './runner.js';
 import type { AnalyseInput, AnalyseResult } from './analyse.js';
 import { destinationKey } from './deliver.js';
 import { earlierSrs } from './predecessors.js';
+import { scoreVsCutoff } from '../report/numbers.js';
 
 const log = logger('process');
 
@@ -75,9 +76,17 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
       const scanner = [result.scanner.manufacturer, result.scanner.model, result.scanner.station].map((s) => s || '?').join(' / ');
       deps.onScored?.({ scanner, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
     }
+    const view = jobResultView(result);
+    const pair = view.score !== null && view.cutoff !== null ? scoreVsCutoff(view.score, view.cutoff) : undefined;
     log.info('study analysed', {
       studyUid: job.study_uid,
       state: result.state,
+      // The result, no identifiers: flag, score vs cut-off as the report shows them, or why not assessable.
+      result: result.state !== 'done' ? 'not assessable' : view.flag === true ? 'abnormal bone mass suspected' : view.flag === false ? 'not suspected' : 'no flag (model not calibrated)',
+      score: pair?.score,
+      cutoff: pair?.cutoff,
+      near: pair?.nearness,
+      calibrated: view.calibrated ?? undefined,
       reason: result.reason ?? undefined,
       outputs: result.reportFiles.length,
       seconds: Object.values(result.timings).reduce((a, b) => a + b, 0).toFixed(2),
