@@ -1,38 +1,61 @@
 /**
- * Minimal Markdown -> HTML for model cards shown on the admin page: headings, paragraphs, bullet and numbered
- * lists, pipe tables, fenced code blocks, inline `code`, **bold**, *italic* and [text](url) (http(s) links only).
- * Safe by construction: every piece of text is HTML-escaped first and only then wrapped in tags we emit; no raw
- * HTML passes through, link targets are escaped and restricted to http(s) URLs or relative paths.
+ * Minimal Markdown for model cards on the admin page: headings, paragraphs, bullet and numbered lists, pipe
+ * tables, fenced code blocks, inline `code`, **bold**, *italic* and [text](url) links (http(s) or relative only).
+ * Parsed here into plain data (blocks of text spans); the page builds DOM nodes from it with textContent, so no
+ * markup from the card is ever interpreted as HTML (the page script never uses innerHTML).
  */
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+export type Span = { k: 'text' | 'code' | 'strong' | 'em'; t: string } | { k: 'a'; t: string; href: string };
+export type Block =
+  | { k: 'h'; level: number; s: Span[] }
+  | { k: 'p'; s: Span[] }
+  | { k: 'ul' | 'ol'; items: Span[][] }
+  | { k: 'table'; head: Span[][]; rows: Span[][][] }
+  | { k: 'pre'; t: string };
 
-/** Inline markup on one line of already-escaped text, with code spans kept literal. */
-function inline(raw: string): string {
-  const parts = raw.split(/(`[^`]+`)/);
-  return parts
-    .map((p) => {
-      if (p.length > 1 && p.startsWith('`') && p.endsWith('`')) return `<code>${escapeHtml(p.slice(1, -1))}</code>`;
-      let s = escapeHtml(p);
-      s = s.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
-      s = s.replace(/(^|[^*\w])\*([^*\s][^*]*)\*(?!\w)/g, '$1<em>$2</em>');
-      s = s.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_m, text: string, href: string) => {
-        const url = href.replace(/&amp;/g, '&');
-        const safe = /^https?:\/\//i.test(url) || !/^[a-z][\w+.-]*:/i.test(url); // http(s) or relative, no other scheme
-        return safe ? `<a href="${escapeHtml(url)}" rel="noopener noreferrer">${text}</a>` : text;
-      });
-      return s;
-    })
-    .join('');
+const INLINE = /\*\*([^*]+)\*\*|(^|[^*\w])\*([^*\s][^*]*)\*(?!\w)|\[([^\]]+)\]\(([^)\s]+)\)/g;
+const safeHref = (url: string) => /^https?:\/\//i.test(url) || !/^[a-z][\w+.-]*:/i.test(url); // http(s) or relative
+
+/** Inline spans of one line; code spans are literal. */
+export function inlineSpans(raw: string): Span[] {
+  const out: Span[] = [];
+  const text = (t: string) => {
+    if (!t) return;
+    const last = out[out.length - 1];
+    if (last?.k === 'text') last.t += t;
+    else out.push({ k: 'text', t });
+  };
+  for (const part of raw.split(/(`[^`]+`)/)) {
+    if (part.length > 1 && part.startsWith('`') && part.endsWith('`')) {
+      out.push({ k: 'code', t: part.slice(1, -1) });
+      continue;
+    }
+    let at = 0;
+    for (const m of part.matchAll(INLINE)) {
+      text(part.slice(at, m.index));
+      if (m[1] !== undefined) out.push({ k: 'strong', t: m[1] });
+      else if (m[3] !== undefined) {
+        text(m[2] ?? '');
+        out.push({ k: 'em', t: m[3] });
+      } else if (safeHref(m[5]!)) out.push({ k: 'a', t: m[4]!, href: m[5]! });
+      else text(m[4]!);
+      at = m.index! + m[0].length;
+    }
+    text(part.slice(at));
+  }
+  return out;
 }
 
-const cells = (line: string) => line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+const cells = (line: string) => line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => inlineSpans(c.trim()));
+const TABLE_ROW = /^\s*\|.*\|\s*$/;
+const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+const LIST_ITEM = /^\s*([-*+]|\d+[.)])\s+(.*)$/;
 
-export function renderMarkdown(md: string): string {
+export function parseMarkdown(md: string): Block[] {
   const lines = md.replace(/\r\n?/g, '\n').split('\n');
-  const out: string[] = [];
+  const out: Block[] = [];
   let para: string[] = [];
   const flush = () => {
-    if (para.length) out.push(`<p>${para.map(inline).join(' ')}</p>`);
+    if (para.length) out.push({ k: 'p', s: inlineSpans(para.join(' ')) });
     para = [];
   };
   for (let i = 0; i < lines.length; i++) {
@@ -41,43 +64,42 @@ export function renderMarkdown(md: string): string {
       flush();
       const code: string[] = [];
       for (i++; i < lines.length && !/^\s*```/.test(lines[i]!); i++) code.push(lines[i]!);
-      out.push(`<pre><code>${escapeHtml(code.join('\n'))}</code></pre>`);
+      out.push({ k: 'pre', t: code.join('\n') });
       continue;
     }
     const h = /^(#{1,6})\s+(.*)$/.exec(line);
     if (h) {
       flush();
-      out.push(`<h${h[1]!.length}>${inline(h[2]!.replace(/\s+#+\s*$/, ''))}</h${h[1]!.length}>`);
+      out.push({ k: 'h', level: h[1]!.length, s: inlineSpans(h[2]!.replace(/\s+#+\s*$/, '')) });
       continue;
     }
-    if (/^\s*\|.*\|\s*$/.test(line) && i + 1 < lines.length && /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/.test(lines[i + 1]!)) {
+    if (TABLE_ROW.test(line) && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]!)) {
       flush();
       const head = cells(line);
-      const rows: string[][] = [];
-      for (i += 2; i < lines.length && /^\s*\|.*\|\s*$/.test(lines[i]!); i++) rows.push(cells(lines[i]!));
+      const rows: Span[][][] = [];
+      for (i += 2; i < lines.length && TABLE_ROW.test(lines[i]!); i++) rows.push(cells(lines[i]!));
       i--;
-      out.push(`<table><thead><tr>${head.map((c) => `<th>${inline(c)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
+      out.push({ k: 'table', head, rows });
       continue;
     }
-    const li = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(line);
+    const li = LIST_ITEM.exec(line);
     if (li) {
       flush();
       const ordered = /\d/.test(li[1]!);
       const items: string[] = [];
       for (; i < lines.length; i++) {
-        const m = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(lines[i]!);
+        const m = LIST_ITEM.exec(lines[i]!);
         if (m && /\d/.test(m[1]!) === ordered) items.push(m[2]!);
         else if (items.length && /^\s{2,}\S/.test(lines[i]!)) items[items.length - 1] += ' ' + lines[i]!.trim();
         else break;
       }
       i--;
-      const tag = ordered ? 'ol' : 'ul';
-      out.push(`<${tag}>${items.map((t) => `<li>${inline(t)}</li>`).join('')}</${tag}>`);
+      out.push({ k: ordered ? 'ol' : 'ul', items: items.map(inlineSpans) });
       continue;
     }
     if (line.trim() === '') flush();
     else para.push(line.trim());
   }
   flush();
-  return out.join('\n');
+  return out;
 }

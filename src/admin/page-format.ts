@@ -33,4 +33,31 @@ export const PAGE_FORMAT_JS = `
     var p = scoreVsCutoff(Number(score), Number(cutoff));
     return p.score + ' (cut-off ' + p.cutoff + (p.nearness ? ', ' + p.nearness : '') + ')';
   }
+  /** DOM for parsed Markdown blocks (src/admin/markdown.ts): elements and text nodes only, never HTML. */
+  function markdownNode(blocks) {
+    function spans(list) {
+      return list.map(function (s) {
+        var tag = { code: 'code', strong: 'strong', em: 'em', a: 'a' }[s.k];
+        if (!tag) return document.createTextNode(s.t);
+        var e = document.createElement(tag);
+        e.textContent = s.t;
+        if (tag === 'a') { e.setAttribute('href', s.href); e.setAttribute('rel', 'noopener noreferrer'); }
+        return e;
+      });
+    }
+    function node(tag, children) { var e = document.createElement(tag); children.forEach(function (c) { e.appendChild(c); }); return e; }
+    var root = document.createElement('div');
+    root.className = 'model-card';
+    blocks.forEach(function (b) {
+      if (b.k === 'h') root.appendChild(node('h' + Math.min(6, Math.max(1, b.level)), spans(b.s)));
+      else if (b.k === 'p') root.appendChild(node('p', spans(b.s)));
+      else if (b.k === 'ul' || b.k === 'ol') root.appendChild(node(b.k, b.items.map(function (it) { return node('li', spans(it)); })));
+      else if (b.k === 'pre') { var pre = document.createElement('pre'); pre.textContent = b.t; root.appendChild(pre); }
+      else if (b.k === 'table') root.appendChild(node('table', [
+        node('thead', [node('tr', b.head.map(function (c) { return node('th', spans(c)); }))]),
+        node('tbody', b.rows.map(function (r) { return node('tr', r.map(function (c) { return node('td', spans(c)); })); })),
+      ]));
+    });
+    return root;
+  }
 `;

@@ -1,8 +1,8 @@
 /**
  * The admin page: one HTML file, one stylesheet, one script, all served by the service itself
  * (no build step, no CDN, works offline). The script talks to the JSON API with the bearer token the
- * admin types in (kept in sessionStorage of that tab only). All data is inserted with textContent, except the
- * model card: HTML the server renders from escaped Markdown (src/admin/markdown.ts).
+ * admin types in (kept in sessionStorage of that tab only). All data is inserted with textContent (the model
+ * card too: the server parses its Markdown into plain blocks, src/admin/markdown.ts).
  */
 import { PAGE_FORMAT_JS } from './page-format.js';
 export const PAGE_HTML = `<!doctype html>
@@ -500,8 +500,8 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
       }
       box.appendChild(el('h3', { text: 'Segmentation model' }));
       box.appendChild(kv([['File', m.segmentation.file + (m.segmentation.present ? '' : ' (missing)')]]));
-      // cardHtml is rendered on the server from escaped text (src/admin/markdown.ts): no raw HTML gets through.
-      if (m.segmentation.cardHtml) { var md = el('div', { class: 'model-card' }); md.innerHTML = m.segmentation.cardHtml; box.appendChild(md); }
+      // The card's Markdown, parsed on the server into blocks of text spans (src/admin/markdown.ts), built with el().
+      if (m.segmentation.cardBlocks) box.appendChild(markdownNode(m.segmentation.cardBlocks));
     }).catch(function () {});
   }
 
