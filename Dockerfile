@@ -3,9 +3,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-# npm 10 in this image runs install scripts (better-sqlite3 builds from source; onnxruntime's GPU download is skipped by .npmrc/env).
+# npm 10 in this image runs install scripts (better-sqlite3 builds from source; onnxruntime-node's GPU download is skipped by ONNXRUNTIME_NODE_INSTALL=skip; npm 10 does not know package.json allowScripts).
 COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src

@@ -32,6 +32,8 @@ export interface Service {
   httpPort: number;
   dicomPort: number;
   adminToken: string;
+  /** Where the admin token is kept: the token file in the data folder, or undefined when it comes from http.token. */
+  adminTokenFile?: string;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     return {
       ...partial,
       httpPort,
+      adminTokenFile: token.file,
       async stop() {
         log.info('stopping');
         housekeeping.stop();

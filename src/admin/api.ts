@@ -7,6 +7,7 @@ import { OsteoError } from '../common/errors.js';
 import type { Route } from './http.js';
 import { parseFlagged, parseLimit, parseTime } from './query.js';
 import { findSummaryPng } from './summary-image.js';
+import { healthReply } from './readiness.js';
 
 function parseJson(s: string | null): unknown {
   if (!s) return null;
@@ -129,7 +130,8 @@ export function coreRoutes(deps: { config: Config; store: Store; metrics: Metric
       method: 'GET',
       pattern: '/health',
       auth: false,
-      handler: () => ({ json: { status: 'ok', version: deps.version, uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000), aeTitle: deps.config.dicom.aeTitle, dicomPort: deps.config.dicom.port } }),
+      // 200 "ok", or 503 "degraded" with `problems` (e.g. the segmentation model is missing): see readiness.ts.
+      handler: () => healthReply(deps.config, { version: deps.version, uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000), aeTitle: deps.config.dicom.aeTitle, dicomPort: deps.config.dicom.port }),
     },
     {
       method: 'GET',

@@ -5,6 +5,7 @@ import { resolveInstallPath } from '../config/load.js';
 import { loadModel } from '../model/load.js';
 import type { RadscoreModel } from '../model/schema.js';
 import { errorMessage } from '../common/errors.js';
+import { parseMarkdown } from './markdown.js';
 
 export interface LoadedModel {
   file: string;
@@ -57,6 +58,7 @@ export function modelCard(config: Config, loaded: LoadedModel) {
       present: existsSync(segModel),
       cardFile: path.basename(segCardFile),
       card: segCard,
+      cardBlocks: segCard === null ? null : parseMarkdown(segCard),
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * The admin page: one HTML file, one stylesheet, one script, all served by the service itself
  * (no build step, no CDN, works offline). The script talks to the JSON API with the bearer token the
- * admin types in (kept in sessionStorage of that tab only). All data is inserted with textContent.
+ * admin types in (kept in sessionStorage of that tab only). All data is inserted with textContent (the model
+ * card too: the server parses its Markdown into plain blocks, src/admin/markdown.ts).
  */
-
+import { PAGE_FORMAT_JS } from './page-format.js';
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -144,12 +145,13 @@ td.feature { word-break: break-all; }
 .message.error { background:#fef3f2; border-color:#fda29b; }
 .drift-card { background:#fff; border:1px solid var(--line); padding:8px 12px; margin-bottom:10px; }
 .drift-card.warn { border-color: var(--warn); }
+.model-card table { border-collapse: collapse; margin: 6px 0; } .model-card th, .model-card td { border: 1px solid var(--line); padding: 2px 6px; text-align: left; }
+.model-card pre { background:#f4f6f8; padding:6px; overflow:auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.z-warn { color: var(--warn); font-weight: bold; }
 `;
 
-export const PAGE_JS = String.raw`
-'use strict';
+export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
 (function () {
   var TOKEN_KEY = 'osteoscreen-admin-token';
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
@@ -244,6 +246,7 @@ export const PAGE_JS = String.raw`
       box.appendChild(el('span', { class: 'chip', text: 'disk free ' + fmtBytes(o.diskFreeBytes) }));
       if (o.model) box.appendChild(el('span', { class: 'chip' + (o.model.calibrated ? '' : ' warn'), text: 'model ' + o.model.name + ' ' + o.model.version + (o.model.calibrated ? '' : ' (uncalibrated)') }));
       else box.appendChild(el('span', { class: 'chip warn', text: 'model not loaded: ' + (o.modelError || '?') }));
+      if (o.segmentationModel && !o.segmentationModel.ready) box.appendChild(el('span', { class: 'chip warn', text: 'not analysing: ' + o.segmentationModel.reason }));
       var dc = $('drift-count');
       dc.hidden = !o.driftWarnings.length;
       dc.textContent = String(o.driftWarnings.length);
@@ -272,10 +275,10 @@ export const PAGE_JS = String.raw`
     if (s.flag === true || s.flag === false) {
       return el('td', {}, [
         el('span', { class: 'flag ' + (s.flag ? 'yes' : 'no'), 'data-flag': String(s.flag), text: s.flag ? 'FLAGGED' : 'not flagged' }),
-        el('div', { class: 'muted', text: 'score ' + fmtNum(s.score) + ' (cut-off ' + fmtNum(s.cutoff) + ')' + (s.calibrated === false ? ', uncalibrated' : '') }),
+        el('div', { class: 'muted', text: 'score ' + fmtScore(s.score, s.cutoff) + (s.calibrated === false ? ', uncalibrated' : '') }),
       ]);
     }
-    if (s.score !== null && s.score !== undefined) return el('td', { text: 'score ' + fmtNum(s.score) + ' (no flag: not calibrated)' });
+    if (s.score !== null && s.score !== undefined) return el('td', { text: 'score ' + fmtScore(s.score, s.cutoff) + ' (no flag: not calibrated)' });
     return el('td', { class: 'muted', text: '—' });
   }
 
@@ -384,7 +387,7 @@ export const PAGE_JS = String.raw`
       ['State', badge(d.state)],
       ['Reason', d.reason],
       ['Flag', d.flag === true ? 'FLAGGED (abnormal bone mass suspected)' : d.flag === false ? 'not flagged' : '—'],
-      ['Radscore', d.score === null ? null : fmtNum(d.score) + ' (cut-off ' + fmtNum(d.cutoff) + ')'],
+      ['Radscore', d.score === null ? null : fmtScore(d.score, d.cutoff)],
       ['Model', res.model ? res.model.name + ' ' + res.model.version + (res.calibrated === false ? ' — uncalibrated' : '') : null],
       ['Scanner', res.scanner ? [res.scanner.manufacturer, res.scanner.model, res.scanner.station].filter(Boolean).join(' / ') : null],
       ['Job', job.id ? '#' + job.id + ' ' + job.state + ', attempt ' + job.attempts + ', trigger ' + job.trigger : null],
@@ -411,7 +414,7 @@ export const PAGE_JS = String.raw`
     if (levels && levels.length) {
       left.appendChild(el('h3', { text: 'Segmentation levels and QA' }));
       var keys = Object.keys(levels[0]).filter(function (k) { return typeof levels[0][k] !== 'object'; });
-      left.appendChild(table(keys, levels.map(function (l) { return keys.map(function (k) { return typeof l[k] === 'number' ? fmtNum(l[k], 1) : l[k]; }); })));
+      left.appendChild(table(keys.map(keyLabel), levels.map(function (l) { return keys.map(function (k) { return typeof l[k] === 'number' ? fmtNum(l[k], 1) : l[k]; }); })));
       if (seg) left.appendChild(kv([
         ['QA', seg.ok === false ? 'failed: ' + (seg.reason || '') : seg.ok === true ? 'passed' : undefined],
         ['Agreement', seg.agreement ? Object.keys(seg.agreement).map(function (k) { return k + ' ' + fmtNum(seg.agreement[k], 3); }).join(', ') : undefined],
@@ -423,7 +426,7 @@ export const PAGE_JS = String.raw`
     if (res.terms && res.terms.length) {
       right.appendChild(el('h3', { text: 'Features used' }));
       right.appendChild(table(['Seq', 'Feature', 'Value', 'z', 'Coef.', 'Contribution'], res.terms.map(function (t) {
-        return [t.sequence, t.feature, fmtNum(t.value, 4), fmtNum(t.z, 2), fmtNum(t.coefficient, 3), fmtNum(t.contribution, 4)];
+        return [t.sequence, t.feature, fmtPeople(t.value), fmtNum(t.z, 2), fmtPeople(t.coefficient), fmtPeople(t.contribution)];
       })));
     }
     right.appendChild(el('h3', { text: 'Outputs' }));
@@ -489,15 +492,16 @@ export const PAGE_JS = String.raw`
         box.appendChild(el('h3', { text: 'Radscore model ' + r.name + ' ' + r.version }));
         box.appendChild(kv([
           ['File', r.file], ['Hash', el('span', { class: 'uid', text: r.hash })], ['Calibrated', r.calibrated ? 'yes' : 'NO — scores are uncalibrated'],
-          ['Normalisation', r.normalisation.source + ': ' + r.normalisation.description], ['Intercept', r.intercept], ['Cut-off', 'flag when radscore > ' + r.cutoff],
+          ['Normalisation', r.normalisation.source + ': ' + r.normalisation.description], ['Intercept', fmtPeople(r.intercept)], ['Cut-off', 'flag when radscore > ' + r.cutoff],
           ['Labels', '0 = ' + r.labels['0'] + ', 1 = ' + r.labels['1']], ['Provenance', r.provenance.source + (r.provenance.auc ? ', AUC ' + r.provenance.auc : '')],
         ]));
         box.appendChild(el('p', { class: 'muted', text: r.description }));
-        box.appendChild(table(['Seq', 'Feature', 'Coefficient', 'Mean', 'SD'], r.terms.map(function (t) { return [t.sequence, t.feature, t.coefficient, t.mean, t.sd]; })));
+        box.appendChild(table(['Seq', 'Feature', 'Coefficient', 'Mean', 'SD'], r.terms.map(function (t) { return [t.sequence, t.feature, fmtPeople(t.coefficient), fmtPeople(t.mean), fmtPeople(t.sd)]; })));
       }
       box.appendChild(el('h3', { text: 'Segmentation model' }));
       box.appendChild(kv([['File', m.segmentation.file + (m.segmentation.present ? '' : ' (missing)')]]));
-      if (m.segmentation.card) box.appendChild(el('pre', { class: 'code', text: m.segmentation.card }));
+      // The card's Markdown, parsed on the server into blocks of text spans (src/admin/markdown.ts), built with el().
+      if (m.segmentation.cardBlocks) box.appendChild(markdownNode(m.segmentation.cardBlocks));
     }).catch(function () {});
   }
 

@@ -15,6 +15,7 @@ import { deleteStudyCompletely, deleteStudyFiles, studyIsIdle } from './retentio
 import { findSummaryPng } from './summary-image.js';
 import { PAGE_HTML, PAGE_CSS, PAGE_JS } from './page.js';
 import { HOUSEKEEPING_TASKS, type Housekeeping, type HousekeepingTask } from './housekeeping.js';
+import { registerModelReadyMetric, segmentationReadiness } from './readiness.js';
 
 const log = logger('admin');
 
@@ -88,6 +89,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
     const m = model().model;
     return m ? [[{ name: m.name, version: m.version, hash: m.hash, calibrated: String(m.calibrated), normalisation: m.normalisation.source }, 1]] : [];
   });
+  registerModelReadyMetric(metrics, config, () => model().error);
   metrics.registry.gauge('osteoscreen_jobs', 'Jobs by state (current)', () => {
     const c = store.index.countBy('jobs');
     return JOB_STATES.map((s) => [{ state: s }, c[s] ?? 0]);
@@ -184,7 +186,8 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
             outbox: store.outbox.depth(),
             diskFreeBytes: diskFree,
             model: m ? { name: m.name, version: m.version, hash: m.hash, calibrated: m.calibrated } : null,
-            modelError: model().error,
+            modelError: model().error ?? segmentationReadiness(config).reason ?? null,
+            segmentationModel: segmentationReadiness(config),
             driftWarnings: drift.scanners.filter((s) => s.warn).map((s) => s.scanner),
             housekeeping: getHousekeeping()?.status() ?? null,
           },

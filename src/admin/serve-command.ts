@@ -1,6 +1,6 @@
 import type { Command } from '../common/command.js';
 import { parseOptions, numberOption } from '../common/command.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, unknownEnvVars } from '../config/load.js';
 import { startService } from '../service.js';
 import { logger } from '../common/log.js';
 
@@ -41,9 +41,21 @@ UNVERIFIED — research/screening use. Not a diagnosis.`,
     if (values['http-port']) set('http', 'port', numberOption(values['http-port'], '--http-port', 0));
     if (values.data) set('storage', 'dir', values.data);
     if (values['stable-seconds']) set('pipeline', 'stableSeconds', numberOption(values['stable-seconds'], '--stable-seconds', 0));
+    for (const u of unknownEnvVars(process.env)) {
+      log.warn(`environment variable ${u.name} matches no config key and is ignored${u.suggestion ? ` (did you mean ${u.suggestion}?)` : ''}`);
+    }
     const config = loadConfig({ file: values.config, overrides });
     const svc = await startService(config);
-    log.info('OsteoScreen ready', { dicomPort: svc.dicomPort, aeTitle: config.dicom.aeTitle, httpPort: svc.httpPort, data: svc.store.dir });
+    // The token itself never goes to the log (logs travel further than the data folder): only where it is.
+    const h = config.http.host;
+    const pageHost = h === '0.0.0.0' || h === '::' || h === '' ? 'localhost' : h.includes(':') ? `[${h}]` : h;
+    log.info('OsteoScreen ready', {
+      dicomPort: svc.dicomPort,
+      aeTitle: config.dicom.aeTitle,
+      adminPage: `http://${pageHost}:${svc.httpPort}/`,
+      adminToken: svc.adminTokenFile ? `in ${svc.adminTokenFile}` : 'http.token (config file or OSTEOSCREEN_HTTP_TOKEN)',
+      data: svc.store.dir,
+    });
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (sig: string) => {

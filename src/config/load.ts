@@ -50,7 +50,7 @@ function coerce(raw: string, like: unknown, name: string): unknown {
 }
 
 /** Apply OSTEOSCREEN_<SECTION>_<KEY> env vars over a raw (pre-validation) config object. */
-export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
+export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, fromEnv?: Map<string, string>): Record<string, any> {
   const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
   const out: Record<string, any> = structuredClone(raw);
   for (const [section, keys] of Object.entries(defaults)) {
@@ -59,15 +59,56 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Reco
       const v = env[name];
       if (v === undefined) continue;
       out[section] ??= {};
-      out[section][key] = coerce(v, def, name);
+      let value = coerce(v, def, name);
+      // Destination lists: "AET@host:port,AET2@host2:port" (README: lists are comma-separated).
+      if (section === 'output' && key === 'destinations' && Array.isArray(value)) value = value.map((d) => (typeof d === 'string' ? parseDestination(d, name) : d));
+      out[section][key] = value;
+      fromEnv?.set(`${section}.${key}`, name);
     }
   }
   return out;
 }
 
-function describeIssues(err: z.ZodError, source: string): string {
+/** Environment variables that are not read by anything (not a config key's variable, not one of the others). */
+export const OTHER_ENV_VARS = ['OSTEOSCREEN_CONFIG', 'OSTEOSCREEN_DEBUG', 'OSTEOSCREEN_SHARED_DIR'];
+
+/** Every OSTEOSCREEN_* variable in `env` that matches no config key (a typo), with the closest real name. */
+export function unknownEnvVars(env: NodeJS.ProcessEnv): { name: string; suggestion?: string }[] {
+  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
+  const known = Object.entries(defaults).flatMap(([section, keys]) => Object.keys(keys).map((k) => envVarName(section, k)));
+  const all = new Set([...known, ...OTHER_ENV_VARS]);
+  return Object.keys(env)
+    .filter((n) => n.startsWith('OSTEOSCREEN_') && !all.has(n))
+    .sort()
+    .map((name) => {
+      let best: string | undefined;
+      let bestD = Infinity;
+      for (const k of known) {
+        const d = editDistance(name, k);
+        if (d < bestD) [best, bestD] = [k, d];
+      }
+      return bestD <= Math.max(3, Math.floor(name.length / 5)) ? { name, suggestion: best } : { name };
+    });
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Name each problem by where its value came from: the env var, or the file / defaults. */
+function describeIssues(err: z.ZodError, source: string, fromEnv: Map<string, string>): string {
   return err.issues
-    .map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`)
+    .map((i) => {
+      const key = i.path.join('.') || '(root)';
+      const envName = fromEnv.get(i.path.slice(0, 2).join('.'));
+      return envName ? `${envName} (${key}): ${i.message}` : `${source}: ${key}: ${i.message}`;
+    })
     .join('\n');
 }
 
@@ -112,14 +153,18 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const bad = unknownKeys(raw);
   if (bad.length) throw new ConfigError(`${source}: unknown key(s): ${bad.join(', ')}`);
-  raw = applyEnv(raw, env);
+  const fromEnv = new Map<string, string>();
+  raw = applyEnv(raw, env, fromEnv);
   if (opts.overrides) {
     for (const [s, v] of Object.entries(opts.overrides)) raw[s] = { ...(raw[s] ?? {}), ...v };
   }
+  if (Array.isArray(raw.output?.destinations)) {
+    raw.output.destinations = raw.output.destinations.map((d: unknown) => (typeof d === 'string' ? parseDestination(d, `${source}: output.destinations`) : d));
+  }
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, source));
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, source, fromEnv));
   const cfg = parsed.data;
-  if (cfg.output.destination) cfg.output.destinations = [...cfg.output.destinations, parseDestination(cfg.output.destination)];
+  if (cfg.output.destination) cfg.output.destinations = [...cfg.output.destinations, parseDestination(cfg.output.destination, fromEnv.get('output.destination') ?? 'output.destination')];
   for (const key of ['excludeDescription', 't1Description', 't2Description'] as const) {
     try {
       new RegExp(cfg.selection[key], 'i');
@@ -130,12 +175,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   return cfg;
 }
 
-/** "AET@host:port" -> Destination. */
-export function parseDestination(s: string): Destination {
+/** "AET@host:port" -> Destination; `where` names the source in errors (key or env var). */
+export function parseDestination(s: string, where = 'output.destination'): Destination {
   const m = /^([^@]{1,16})@(.+):(\d{1,5})$/.exec(s.trim());
-  if (!m) throw new ConfigError(`output.destination: expected AET@host:port, got "${s}"`);
+  if (!m) throw new ConfigError(`${where}: expected AET@host:port, got "${s}"`);
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) throw new ConfigError(`output.destination: port out of range in "${s}"`);
+  if (port < 1 || port > 65535) throw new ConfigError(`${where}: port out of range in "${s}"`);
   return { aeTitle: m[1]!, host: m[2]!, port };
 }
 

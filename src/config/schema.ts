@@ -81,7 +81,7 @@ export const configSchema = z.object({
   output: z
     .object({
       destination: z.string().default('').describe('Single destination shorthand AET@host:port (adds to destinations)'),
-      destinations: z.array(destinationSchema).default([]).describe('PACS destinations for SR and summary image'),
+      destinations: z.array(destinationSchema).default([]).describe('PACS destinations for SR and summary image (items AET@host:port or objects; comma-separated in the env var)'),
       folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),
       seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
       maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),

@@ -1,4 +1,5 @@
-/** Hand-written Part-10 preamble + file meta information group (explicit VR little endian). */
+/** Hand-written Part-10 preamble + file meta information group (explicit VR little endian), and its parser. */
+import { LONG_VRS } from './reencode.js';
 export const IMPLEMENTATION_CLASS_UID = '1.2.826.0.1.3680043.10.1487.1';
 export const IMPLEMENTATION_VERSION = 'OSTEOSCREEN_01';
 
@@ -33,4 +34,42 @@ export function part10Header(sopClassUid: string, sopInstanceUid: string, transf
   len.writeUInt32LE(body.length, 0);
   const groupLength = element(0x0002, 0x0000, 'UL', len);
   return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'ascii'), groupLength, body]);
+}
+
+export interface Part10Parts {
+  transferSyntaxUid: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  /** Byte offset of the data set (first byte after the file meta group). */
+  datasetOffset: number;
+}
+
+const asciiValue = (b: Buffer) => b.toString('latin1').replace(/[\0 ]+$/, '');
+
+/** Parse the Part-10 preamble and file meta group (always explicit VR little endian). Throws when malformed. */
+export function splitPart10(buf: Buffer): Part10Parts {
+  if (buf.length < 132 || buf.toString('latin1', 128, 132) !== 'DICM') throw new Error('not a DICOM Part-10 file (no DICM prefix)');
+  let off = 132;
+  const meta: Record<number, Buffer> = {};
+  while (off + 8 <= buf.length && buf.readUInt16LE(off) === 0x0002) {
+    const el = buf.readUInt16LE(off + 2);
+    const vr = buf.toString('latin1', off + 4, off + 6);
+    let len: number;
+    let head: number;
+    if (LONG_VRS.has(vr)) {
+      len = buf.readUInt32LE(off + 8);
+      head = 12;
+    } else {
+      len = buf.readUInt16LE(off + 6);
+      head = 8;
+    }
+    if (off + head + len > buf.length) throw new Error('truncated file meta information');
+    meta[el] = buf.subarray(off + head, off + head + len);
+    off += head + len;
+  }
+  const ts = meta[0x0010];
+  const cls = meta[0x0002];
+  const inst = meta[0x0003];
+  if (!ts || !cls || !inst) throw new Error('file meta information lacks the transfer syntax or SOP UIDs');
+  return { transferSyntaxUid: asciiValue(ts), sopClassUid: asciiValue(cls), sopInstanceUid: asciiValue(inst), datasetOffset: off };
 }

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { part10Header } from './part10.js';
+import { AssociationTally } from './association-log.js';
 import { OUR_MAX_PDU_LENGTH } from './pdu-guard.js';
 import type { Connections, Tracked } from './connections.js';
 import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, STATUS, TempInstanceWriter, freeBytes, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
@@ -26,11 +27,14 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
     private callingAe = '';
     private readonly sock: any;
     private readonly conn: Tracked;
+    private readonly tally: AssociationTally;
 
     constructor(socket: any, opts: any, conn: Tracked) {
       super(socket, opts);
       this.sock = socket;
       this.conn = conn;
+      this.tally = new AssociationTally(conn.ip);
+      this.on('close', () => this.tally.end(this.callingAe));
       try {
         socket.setNoDelay(true);
       } catch {
@@ -71,12 +75,14 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       this.conn.maxPdu = max;
       m.associations.inc({ result: 'accepted', reason: '' });
       log.debug('association accepted', { callingAe: this.callingAe, ip: this.conn.ip });
+      this.tally.accept();
       this.sendAssociationAccept();
     }
 
     abort(): void {
       log.warn('association aborted by the peer', { callingAe: this.callingAe, ip: this.conn.ip });
       // dcmjs-dimse leaves the TCP connection open after an A-ABORT: close it, so it stops counting against maxAssociations.
+      this.tally.end(this.callingAe, 'aborted');
       this.sock.destroy();
     }
 
@@ -96,6 +102,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
     cEchoRequest(request: any, callback: (r: any) => void): void {
       const resp = responses.CEchoResponse.fromRequest(request);
       resp.setStatus(STATUS.Success);
+      this.tally.echo();
       callback(resp);
     }
 
@@ -150,6 +157,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
         this.conn.lastData = Date.now();
         const resp = responses.CStoreResponse.fromRequest(request);
         resp.setStatus(status);
+        this.tally.store(status);
         if (comment) resp.setErrorComment?.(comment.slice(0, 64));
         callback(resp);
       };

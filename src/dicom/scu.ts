@@ -6,12 +6,14 @@
  * `retryable` tells the outbox whether trying again later can help: network errors, timeouts, transient
  * association rejections and "out of resources" (A7xx) are retryable; a refused SOP class or a data set the
  * peer cannot understand (A9xx, Cxxx, 0122 …) and unreadable local files are not.
+ * The data set goes out exactly as stored in the file (`RawDataset`, see raw-dataset.ts), never re-encoded.
  * The persistent outbox / retry policy lives in the pipeline, on top of this.
  */
 import dimse from 'dcmjs-dimse';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
+import { RawDataset } from './raw-dataset.js';
 
 dimse.log.setLevel('error');
 const log = logger('dicom:scu');
@@ -122,7 +124,8 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
     }
     let req: InstanceType<typeof dimse.requests.CStoreRequest>;
     try {
-      req = new dimse.requests.CStoreRequest(file);
+      // The stored bytes as they are (dcmjs-dimse would parse and re-encode the file, mangling UTF-8 UT text).
+      req = new dimse.requests.CStoreRequest(RawDataset.fromPart10(readFileSync(file)));
     } catch (e) {
       results[k] = { file, ok: false, error: `cannot read DICOM file: ${errorMessage(e)}`, retryable: false };
       return;

@@ -1,10 +1,12 @@
 /**
  * Write a naturalized dcmjs dataset as a DICOM Part-10 file (explicit VR little endian).
- * The file meta header is built from the dataset's SOPClassUID/SOPInstanceUID.
+ * The file meta header is built from the dataset's SOPClassUID/SOPInstanceUID; sequences get explicit lengths.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import dcmjs from 'dcmjs';
+import { splitPart10 } from './part10.js';
+import { reencodeExplicitLE } from './reencode.js';
 
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const IMPLEMENTATION_CLASS_UID = '2.25.127734120658127311245935116392718046207';
@@ -26,7 +28,11 @@ export function toPart10(ds: Record<string, any>): Buffer {
   };
   const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
-  return Buffer.from(dict.write({ fragmentMultiframe: false }));
+  const bytes = Buffer.from(dict.write({ fragmentMultiframe: false }));
+  // Sequences and items with explicit lengths (dcmjs writes delimiters): the canonical form DCMTK-based archives
+  // such as Orthanc store, so the PACS keeps exactly the bytes we wrote (test/report/pacs-bytes.test.ts).
+  const { datasetOffset } = splitPart10(bytes);
+  return Buffer.concat([bytes.subarray(0, datasetOffset), reencodeExplicitLE(bytes.subarray(datasetOffset), { definedLengths: true })]);
 }
 
 /** Write `ds` as a Part-10 file at `path` (atomically: temp file + rename). Returns the path. */

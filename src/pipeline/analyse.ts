@@ -14,7 +14,7 @@ import { parseHeader } from '../dicom/tags.js';
 import { Segmenter, analyseSpine, type SpineResult } from '../segmentation/index.js';
 import { extractFeatures, settingsFromObject, type RImage, type RMask } from '../radiomics/index.js';
 import { scoreStudy, requiredFeatures, isNotAssessable, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
-import { writeReportFiles, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
+import { outputUids, writeReportFiles, type PredecessorRef, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { readFileSync } from 'node:fs';
 import { pauseAt } from '../common/test-pause.js';
@@ -35,6 +35,8 @@ export interface AnalyseInput {
   reportDir?: string;
   /** Revision of the report (1 first, +1 per re-run with the same model). */
   revision?: number;
+  /** SRs of earlier runs of the study; those in this report's SR series become its predecessors. */
+  earlierSrs?: PredecessorRef[];
   algorithmVersion: string;
 }
 
@@ -58,7 +60,7 @@ export interface AnalyseResult {
   features: { T1: Record<string, number | null>; T2: Record<string, number | null> } | null;
   score: ScoreOutcome | null;
   scanner: { manufacturer: string; model: string; station: string } | null;
-  reportFiles: { kind: string; path: string; sopInstanceUid: string }[];
+  reportFiles: { kind: string; path: string; sopInstanceUid: string; seriesInstanceUid?: string; sopClassUid?: string }[];
   summaryPng?: string;
   timings: Record<string, number>;
 }
@@ -221,11 +223,12 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
         model: { name: model.name, version: model.version, hash: model.hash ?? '', calibrated: model.calibrated },
         algorithm: { name: 'OsteoScreen', version: input.algorithmVersion },
         revision: input.revision ?? 1,
+        predecessors: predecessorsFor(input, model),
         summary: t1 ? summarySlice(t1, spine) : undefined,
       };
       const seg = config.output.seg && spine?.ok && t1 ? segInputFor(t1Files, spine.t1Roi, result.selection.t1!) : undefined;
       const written = writeReportFiles(reportInput, input.reportDir!, { seg, previewPng: true });
-      result.reportFiles = written.files.map((f) => ({ kind: f.kind, path: f.path, sopInstanceUid: f.sopInstanceUid }));
+      result.reportFiles = written.files.map((f) => ({ kind: f.kind, path: f.path, sopInstanceUid: f.sopInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopClassUid: f.sopClassUid }));
       result.summaryPng = written.previewPng;
     });
   }
@@ -262,3 +265,10 @@ function summarySlice(t1: Volume, spine: SpineResult | undefined) {
   return { slice, rows: ny, columns: nx, pixelSpacing: [t1.spacing[1], t1.spacing[0]] as [number, number], roiOutline: roi };
 }
 
+/** The earlier SRs in the SR series this run writes to (same study, model version and hash), minus itself. */
+function predecessorsFor(input: AnalyseInput, model: RadscoreModel): PredecessorRef[] | undefined {
+  const uids = outputUids(input.studyUid, { version: model.version, hash: model.hash ?? '' }, 'sr');
+  const own = uids.instanceUid(input.revision ?? 1);
+  const list = (input.earlierSrs ?? []).filter((p) => p.seriesInstanceUid === uids.seriesInstanceUid && p.sopInstanceUid !== own);
+  return list.length ? list : undefined;
+}

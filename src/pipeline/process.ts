@@ -7,6 +7,8 @@ import { logger } from '../common/log.js';
 import type { JobOutcome, StudyProcessor } from './runner.js';
 import type { AnalyseInput, AnalyseResult } from './analyse.js';
 import { destinationKey } from './deliver.js';
+import { earlierSrs } from './predecessors.js';
+import { scoreVsCutoff } from '../report/numbers.js';
 
 const log = logger('process');
 
@@ -40,7 +42,7 @@ export function jobResultView(r: AnalyseResult) {
     terms: s?.terms ?? [],
     levels: r.segmentation?.levels ?? [],
     scanner: r.scanner,
-    outputs: r.reportFiles.map((f) => ({ kind: f.kind, sopInstanceUid: f.sopInstanceUid })),
+    outputs: r.reportFiles.map((f) => ({ kind: f.kind, sopInstanceUid: f.sopInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopClassUid: f.sopClassUid })),
   };
 }
 
@@ -54,7 +56,8 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     }));
     const previous = store.index.jobsOfStudy(job.study_uid).filter((j) => j.id !== job.id && j.result !== null).length;
     const reportDir = path.join(outputsDir(store, job.study_uid), `job-${job.id}`);
-    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, algorithmVersion: deps.version });
+    const earlier = earlierSrs(store, job.study_uid, job.id);
+    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version });
     for (const [stage, seconds] of Object.entries(result.timings)) metrics.stageSeconds.observe({ stage }, seconds);
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
@@ -73,9 +76,17 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
       const scanner = [result.scanner.manufacturer, result.scanner.model, result.scanner.station].map((s) => s || '?').join(' / ');
       deps.onScored?.({ scanner, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
     }
+    const view = jobResultView(result);
+    const pair = view.score !== null && view.cutoff !== null ? scoreVsCutoff(view.score, view.cutoff) : undefined;
     log.info('study analysed', {
       studyUid: job.study_uid,
       state: result.state,
+      // The result, no identifiers: flag, score vs cut-off as the report shows them, or why not assessable.
+      result: result.state !== 'done' ? 'not assessable' : view.flag === true ? 'abnormal bone mass suspected' : view.flag === false ? 'not suspected' : 'no flag (model not calibrated)',
+      score: pair?.score,
+      cutoff: pair?.cutoff,
+      near: pair?.nearness,
+      calibrated: view.calibrated ?? undefined,
       reason: result.reason ?? undefined,
       outputs: result.reportFiles.length,
       seconds: Object.values(result.timings).reduce((a, b) => a + b, 0).toFixed(2),

@@ -49,7 +49,7 @@ export { buildSr, COMPREHENSIVE_SR_SOP_CLASS, deviceObserverUid } from './sr.js'
 export { buildSummaryImage, buildSummaryImageWithPreview, SECONDARY_CAPTURE_SOP_CLASS, type SummaryImage } from './summary.js';
 export { buildSeg, SEGMENTATION_SOP_CLASS, type SegInput } from './seg.js';
 export { writeReportFiles, type ReportFile, type WriteReportOptions } from './files.js';
-export { outputUids, OUTPUT_SERIES_NUMBER, type OutputKind, type OutputUids } from './uids.js';
+export { outputSeriesDescription, outputUids, OUTPUT_SERIES_NUMBER, type OutputKind, type OutputModel, type OutputUids } from './uids.js';
 export { CODES, PRIVATE_SCHEME, VERTEBRA_CODES, type Code } from './codes.js';
 export { DISCLAIMER_TEXT, UNVERIFIED_TEXT, UNCALIBRATED_TEXT, formatDS } from './header.js';
 export { renderSummary, SUMMARY_WIDTH, SUMMARY_HEIGHT, type RgbImage } from './render.js';

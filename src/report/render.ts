@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
-import { DISCLAIMER_TEXT, UNCALIBRATED_TEXT, UNVERIFIED_TEXT, formatDS, resultPhrase } from './header.js';
+import { DISCLAIMER_TEXT, UNCALIBRATED_TEXT, UNVERIFIED_TEXT, resultPhrase } from './header.js';
+import { scoreVsCutoff } from './numbers.js';
 import type { ReportInput, SummarySlice } from './types.js';
 
 export const FONT_FAMILY = 'OsteoScreenSans';
@@ -191,8 +192,9 @@ export function renderSummary(input: ReportInput): RgbImage {
     put(r.reason.length > 240 ? `${r.reason.slice(0, 239)}\u2026` : r.reason, '22px', '#ffffff', 28, 12);
   } else put(resultPhrase(input).replace(/ \(score shown.*\)$/, ''), 'bold 40px', resultColour(input), 48, 12);
   if (r.kind === 'scored') {
-    put(`Radscore ${formatDS(Number(r.score.toFixed(3)))}`, 'bold 32px', '#ffffff', 40);
-    put(`cut-off: abnormal if > ${formatDS(r.cutoff)}`, '26px', '#e0e0e0', 36, 10);
+    const p = scoreVsCutoff(r.score, r.cutoff);
+    put(`Radscore ${p.score}${p.nearness ? ` (${p.nearness})` : ''}`, 'bold 32px', '#ffffff', 40);
+    put(`cut-off: abnormal if > ${p.cutoff}`, '26px', '#e0e0e0', 36, 10);
     if (r.flag === null) put('Flag suppressed: the model is not calibrated and the site requires a calibrated model.', '20px', '#ffd21f', 26, 8);
   }
   const levels = r.levels ?? [];

@@ -6,7 +6,7 @@
 import { vertebraCode, type Code } from './codes.js';
 import { dicomDateTime, equipmentModule, patientStudyModules } from './header.js';
 import { LEVEL_COLOURS } from './render.js';
-import { outputUids } from './uids.js';
+import { outputSeriesDescription, outputUids } from './uids.js';
 import type { EvidenceInstance, ReportInput } from './types.js';
 import { indexToPoint, type LabelMap } from '../volume/types.js';
 import { deterministicUid } from '../dicom/uid.js';
@@ -90,7 +90,7 @@ export function buildSeg(input: ReportInput, seg: SegInput): Record<string, any>
 
   const d = labels.direction;
   const orientation = [d[0], d[3], d[6], d[1], d[4], d[7]];
-  const uids = outputUids(input.source.StudyInstanceUID, input.model.version, 'seg');
+  const uids = outputUids(input.source.StudyInstanceUID, input.model, 'seg');
   const revision = input.revision ?? 1;
   const sopInstanceUid = uids.instanceUid(revision);
   const { date, time } = dicomDateTime(input.now ?? new Date());
@@ -113,7 +113,7 @@ export function buildSeg(input: ReportInput, seg: SegInput): Record<string, any>
     SeriesNumber: uids.seriesNumber,
     SeriesDate: date,
     SeriesTime: time,
-    SeriesDescription: `OsteoScreen ROI (${input.model.name} ${input.model.version}) UNVERIFIED`.slice(0, 64),
+    SeriesDescription: outputSeriesDescription('seg', input.model),
     BodyPartExamined: 'LSPINE',
     FrameOfReferenceUID: seg.frameOfReferenceUid,
     PositionReferenceIndicator: '',

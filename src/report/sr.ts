@@ -22,12 +22,12 @@ import {
   UNVERIFIED_TEXT,
   dicomDateTime,
   equipmentModule,
-  formatDS,
   modelLine,
   patientStudyModules,
   resultPhrase,
 } from './header.js';
-import { outputUids } from './uids.js';
+import { outputSeriesDescription, outputUids } from './uids.js';
+import { forPeople, scoreVsCutoff } from './numbers.js';
 import type { EvidenceSeries, ReportInput } from './types.js';
 import { deterministicUid } from '../dicom/uid.js';
 
@@ -52,12 +52,17 @@ function codeItem(rel: string, concept: Code, value: Code): Item {
 function uidref(rel: string, concept: Code, uid: string): Item {
   return { RelationshipType: rel, ValueType: 'UIDREF', ConceptNameCodeSequence: seq(concept), UID: uid };
 }
-function num(rel: string, concept: Code, value: number, unit: Code, children: Item[] = []): Item {
+/**
+ * NUM item: NumericValue (DS, what viewers show) rounded for people (numbers.ts; `shown` overrides it), the full
+ * double in FloatingPointValue (FD) for machines.
+ */
+function num(rel: string, concept: Code, value: number, unit: Code, children: Item[] = [], shown?: string): Item {
+  if (!Number.isFinite(value)) throw new Error(`cannot encode ${value} as a numeric SR value`);
   const it: Item = {
     RelationshipType: rel,
     ValueType: 'NUM',
     ConceptNameCodeSequence: seq(concept),
-    MeasuredValueSequence: [{ MeasurementUnitsCodeSequence: seq(unit), NumericValue: formatDS(value), FloatingPointValue: value }],
+    MeasuredValueSequence: [{ MeasurementUnitsCodeSequence: seq(unit), NumericValue: shown ?? forPeople(value), FloatingPointValue: value }],
   };
   if (children.length) it.ContentSequence = children;
   return it;
@@ -97,7 +102,7 @@ export function deviceObserverUid(input: ReportInput): string {
 export function buildSr(input: ReportInput): Record<string, any> {
   const r = input.result;
   const studyUid = input.source.StudyInstanceUID;
-  const uids = outputUids(studyUid, input.model.version, 'sr');
+  const uids = outputUids(studyUid, input.model, 'sr');
   const revision = input.revision ?? 1;
   const sopInstanceUid = uids.instanceUid(revision);
   const { date, time } = dicomDateTime(input.now ?? new Date());
@@ -136,11 +141,12 @@ export function buildSr(input: ReportInput): Record<string, any> {
   const groups: Item[] = [];
   const track = (...p: Array<string | number>) => deterministicUid(sopInstanceUid, 'tracking', ...p);
   if (r.kind === 'scored') {
+    const shownPair = scoreVsCutoff(r.score, r.cutoff);
     const scoreBody: Item[] = [
       codeItem('HAS CONCEPT MOD', CODES.findingSite, CODES.lumbarSpine),
       ...algorithmItems(input),
-      num('CONTAINS', CODES.radscore, r.score, CODES.unitNone),
-      num('CONTAINS', CODES.radscoreCutoff, r.cutoff, CODES.unitNone),
+      num('CONTAINS', CODES.radscore, r.score, CODES.unitNone, [], shownPair.score),
+      num('CONTAINS', CODES.radscoreCutoff, r.cutoff, CODES.unitNone, [], shownPair.cutoff),
     ];
     if (r.intercept !== undefined) scoreBody.push(num('CONTAINS', CODES.modelIntercept, r.intercept, CODES.unitNone));
     groups.push(measurementGroup('Radscore', track('radscore'), scoreBody));
@@ -181,7 +187,10 @@ export function buildSr(input: ReportInput): Record<string, any> {
   const qual: Item[] = [codeItem('CONTAINS', CODES.finding, finding)];
   if (r.kind === 'not-assessable') qual.push(text('CONTAINS', CODES.reasonNotAssessable, r.reason));
   let summary = resultPhrase(input);
-  if (r.kind === 'scored') summary += `. Radscore ${formatDS(r.score)} (cut-off: abnormal if > ${formatDS(r.cutoff)}).`;
+  if (r.kind === 'scored') {
+    const p = scoreVsCutoff(r.score, r.cutoff);
+    summary += `. Radscore ${p.score}${p.nearness ? `, ${p.nearness}` : ''} (cut-off: abnormal if > ${p.cutoff}).`;
+  }
   qual.push(text('CONTAINS', CODES.comment, summary));
   qual.push(text('CONTAINS', CODES.comment, `Produced by ${modelLine(input)}.`));
   qual.push(text('CONTAINS', CODES.comment, UNVERIFIED_TEXT));
@@ -205,7 +214,7 @@ export function buildSr(input: ReportInput): Record<string, any> {
     SeriesNumber: uids.seriesNumber,
     SeriesDate: date,
     SeriesTime: time,
-    SeriesDescription: `OsteoScreen SR (${input.model.name} ${input.model.version}) UNVERIFIED`.slice(0, 64),
+    SeriesDescription: outputSeriesDescription('sr', input.model),
     ReferencedPerformedProcedureStepSequence: [],
     ...equipmentModule(input),
     InstanceNumber: revision,

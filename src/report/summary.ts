@@ -4,7 +4,7 @@
  */
 import { DISCLAIMER_TEXT, UNVERIFIED_TEXT, dicomDateTime, equipmentModule, modelLine, patientStudyModules, resultPhrase } from './header.js';
 import { renderSummary, type RgbImage } from './render.js';
-import { outputUids } from './uids.js';
+import { outputSeriesDescription, outputUids } from './uids.js';
 import type { ReportInput } from './types.js';
 
 export const SECONDARY_CAPTURE_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.7';
@@ -18,7 +18,7 @@ export interface SummaryImage {
 /** Build the summary image dataset (and its PNG preview). */
 export function buildSummaryImageWithPreview(input: ReportInput): SummaryImage {
   const img: RgbImage = renderSummary(input);
-  const uids = outputUids(input.source.StudyInstanceUID, input.model.version, 'summary');
+  const uids = outputUids(input.source.StudyInstanceUID, input.model, 'summary');
   const revision = input.revision ?? 1;
   const { date, time } = dicomDateTime(input.now ?? new Date());
   const pixels = img.rgb.buffer.slice(img.rgb.byteOffset, img.rgb.byteOffset + img.rgb.byteLength);
@@ -35,7 +35,7 @@ export function buildSummaryImageWithPreview(input: ReportInput): SummaryImage {
     SeriesNumber: uids.seriesNumber,
     SeriesDate: date,
     SeriesTime: time,
-    SeriesDescription: `OsteoScreen summary (${input.model.name} ${input.model.version}) UNVERIFIED`.slice(0, 64),
+    SeriesDescription: outputSeriesDescription('summary', input.model),
     ...equipmentModule(input),
     ConversionType: 'WSD',
     InstanceNumber: revision,

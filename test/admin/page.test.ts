@@ -1,3 +1,4 @@
+import { scoreVsCutoff } from '../../src/report/numbers.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync, copyFileSync } from 'node:fs';
@@ -93,7 +94,9 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page in headless Chromium', () => 
       // A scored study: the flag and the score are shown.
       await expect.poll(() => row.locator('[data-flag]').getAttribute('data-flag')).toBe(String(st.flag));
       expect(await row.textContent()).toContain(st.flag ? 'FLAGGED' : 'not flagged');
-      expect(await row.textContent()).toContain(Number(st.score).toFixed(3));
+      // Score and cut-off with the digits the reports use (more near the cut-off: src/report/numbers.ts).
+      const pair = scoreVsCutoff(st.score, st.cutoff);
+      expect(await row.textContent()).toContain(`score ${pair.score} (cut-off ${pair.cutoff}`);
       if (st.hasSummary) await row.locator('img.thumb').waitFor();
     } else {
       // Not assessable / failed: the reason is shown in the row.
@@ -109,6 +112,12 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page in headless Chromium', () => 
     const detail = await page.textContent('#detail');
     expect(detail).toContain(st.studyInstanceUid);
     expect(detail).toContain('Series and selection');
+    if (st.state === 'done') {
+      // Readable column labels, not raw keys (the CSS upper-cases headers; the text is the label).
+      expect(detail).toContain('Volume (mm³)');
+      expect(detail).toContain('Mid-sagittal slice');
+      expect(detail).not.toMatch(/volumeMm3|midSlice/);
+    }
 
     await page.screenshot({ path: path.join(tmp, 'page.png'), fullPage: true });
     copyFileSync(path.join(tmp, 'page.png'), SCREENSHOT);
@@ -152,6 +161,15 @@ describe.skipIf(!existsSync(CHROMIUM))('admin page in headless Chromium', () => 
     await page.click('button[data-tab=model]');
     await page.waitForSelector('#model h3');
     expect(await page.textContent('#model')).toMatch(/Radscore model/);
+    // The segmentation model card is rendered Markdown (headings, tables), not raw text.
+    await page.waitForSelector('#model .model-card h1');
+    expect(await page.locator('#model .model-card table').count()).toBeGreaterThan(0);
+    const modelText = (await page.textContent('#model')) ?? '';
+    expect(modelText).not.toMatch(/^#+ |\|---|\*\*/m);
+    // Coefficients, means and SDs rounded for display: no long decimal tails in any cell.
+    const cells = await page.locator('#model td').allTextContents();
+    expect(cells.length).toBeGreaterThan(10);
+    for (const c of cells) expect(c).not.toMatch(/\d\.\d{6,}/);
     expect(await page.textContent('#config')).not.toContain(svc.token);
     // Drift tab renders.
     await page.click('button[data-tab=drift]');

@@ -3,7 +3,8 @@
  * which segments, scores and sends a DICOM SR + summary image to a real Orthanc (the PACS), into the same study.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
@@ -37,7 +38,8 @@ function findNum(items: any[] | undefined, meaning: RegExp): number | undefined 
     const name = it.ConceptNameCodeSequence?.[0]?.CodeMeaning ?? it.ConceptNameCodeSequence?.CodeMeaning;
     if (it.ValueType === 'NUM' && meaning.test(String(name))) {
       const mv = it.MeasuredValueSequence?.[0] ?? it.MeasuredValueSequence;
-      return Number(mv?.NumericValue);
+      // FloatingPointValue: the full-precision value for machines (NumericValue is rounded for people).
+      return Number(mv?.FloatingPointValue ?? mv?.NumericValue);
     }
     const inner = findNum(it.ContentSequence ? [].concat(it.ContentSequence) : undefined, meaning);
     if (inner !== undefined) return inner;
@@ -54,6 +56,7 @@ describe('end to end: phantom study -> OsteoScreen -> Orthanc', () => {
   let orthanc: OrthancHandle;
   let svc: RunningService;
   let study: { studyUid: string; dir: string; files: string[] };
+  let firstSr: { sop: string; series: string } | undefined;
 
   beforeAll(async () => {
     orthanc = await startOrthanc();
@@ -91,6 +94,7 @@ describe('end to end: phantom study -> OsteoScreen -> Orthanc', () => {
     expect(sc).toHaveLength(1);
     expect(sr[0].StudyInstanceUID).toBe(study.studyUid);
     expect(sr[0].VerificationFlag).toBe('UNVERIFIED');
+    firstSr = { sop: sr[0].SOPInstanceUID, series: sr[0].SeriesInstanceUID };
 
     // The SR's radscore equals the score of the same study analysed directly (in this process).
     const srId = inOrthanc[tags.indexOf(sr[0])].ID;
@@ -133,6 +137,30 @@ describe('end to end: phantom study -> OsteoScreen -> Orthanc', () => {
     expect(before).toBeGreaterThanOrEqual(2);
     // Sent rows are never sent again (test/pipeline/deliver.test.ts), so these counts are final.
     expect(st.outputs.filter((o: any) => o.state === 'sent').length).toBe(4);
+
+    // The re-run's SR, as the PACS holds it, lists the first SR (same series) as its predecessor.
+    let srId: string | undefined;
+    for (const i of now) if ((await orthanc.rest(`/instances/${i.ID}/simplified-tags`)).SOPClassUID === SR_CLASS) srId = i.ID;
+    const bytes = Buffer.from(await (await fetch(`http://127.0.0.1:${orthanc.httpPort}/instances/${srId}/file`)).arrayBuffer());
+    const srFile = path.join(tmp, 'rerun-sr.dcm');
+    writeFileSync(srFile, bytes);
+    const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer).dict);
+    expect(firstSr).toBeDefined();
+    expect(ds.SeriesInstanceUID).toBe(firstSr!.series);
+    expect(ds.SOPInstanceUID).not.toBe(firstSr!.sop);
+    expect(ds.InstanceNumber).toBe(2);
+    const pred = [].concat(ds.PredecessorDocumentsSequence ?? []) as any[];
+    expect(pred).toHaveLength(1);
+    expect(pred[0].StudyInstanceUID).toBe(study.studyUid);
+    const series = [].concat(pred[0].ReferencedSeriesSequence) as any[];
+    expect(series.map((x) => x.SeriesInstanceUID)).toEqual([firstSr!.series]);
+    const sops = [].concat(series[0].ReferencedSOPSequence) as any[];
+    expect(sops.map((x) => [x.ReferencedSOPClassUID, x.ReferencedSOPInstanceUID])).toEqual([[SR_CLASS, firstSr!.sop]]);
+    // dcmtk reads it as an SR document with one predecessor ("Predecessor Docs : 1" in its header).
+    const dump = execFileSync('dsrdump', [srFile], { encoding: 'utf8' });
+    expect(dump).toMatch(/Predecessor Docs\s*: 1\n/);
+    expect(dump).toContain('Verification Flag   : UNVERIFIED');
+    if (process.env.OSTEOSCREEN_KEEP_RERUN_SR) writeFileSync(process.env.OSTEOSCREEN_KEEP_RERUN_SR, bytes);
   });
 
   it('a not-assessable study (no sagittal T2) gets an SR saying so with the reason, and no score', async () => {

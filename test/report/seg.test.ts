@@ -47,7 +47,7 @@ describe('DICOM SEG of the ROI', () => {
     const back = readPart10(readFileSync(file));
     expect(back.SOPClassUID).toBe(SEGMENTATION_SOP_CLASS);
     expect(back.StudyInstanceUID).toBe(STUDY_UID);
-    expect(back.SeriesInstanceUID).toBe(outputUids(STUDY_UID, '1.0.0', 'seg').seriesInstanceUid);
+    expect(back.SeriesInstanceUID).toBe(outputUids(STUDY_UID, makeInput('scored').model, 'seg').seriesInstanceUid);
     expect(back.SegmentSequence.map((s: any) => s.SegmentLabel)).toEqual(['L1 vertebral body', 'L2 vertebral body', 'L3 vertebral body', 'L4 vertebral body']);
     expect(back.SegmentSequence[0].SegmentedPropertyTypeCodeSequence[0].CodeValue).toBe('66794005');
     expect(back.NumberOfFrames).toBe(3 + 3 + 3 + 1);

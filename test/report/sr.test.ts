@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildSr, outputUids, COMPREHENSIVE_SR_SOP_CLASS } from '../../src/report/index.js';
 import { readPart10, writePart10 } from '../../src/dicom/write.js';
 import { formatDS } from '../../src/report/header.js';
+import { scoreVsCutoff } from '../../src/report/numbers.js';
 import { makeInput, STUDY_UID, T1_SERIES, T2_SERIES, type Variant } from './inputs.js';
 import { dciodvfy, dsrdump, KNOWN_PRIVATE_SCHEME_WARNING } from './tools.js';
 
@@ -48,7 +49,8 @@ describe.each<[Variant, string]>([
     expect(d.out).toContain('Imaging Measurement Report');
     const r = input.result;
     if (r.kind === 'scored') {
-      expect(d.out).toContain(`<contains NUM:(,,"Radscore")="${formatDS(r.score)}" (1,UCUM,"no units")>`);
+      const p = scoreVsCutoff(r.score, r.cutoff);
+      expect(d.out).toContain(`<contains NUM:(,,"Radscore")="${p.score}" (1,UCUM,"no units")>`);
       expect(d.out).toContain(`<contains NUM:(,,"Radscore cut-off (abnormal if above)")="0.542"`);
       for (const t of r.terms) expect(d.out).toContain(`"${t.sequence} ${t.feature}"`);
     } else {
@@ -62,7 +64,7 @@ describe.each<[Variant, string]>([
 
   it('is in the source study, in the deterministic output series, with evidence references', () => {
     const ds = readPart10(readFileSync(file));
-    const uids = outputUids(STUDY_UID, '1.0.0', 'sr');
+    const uids = outputUids(STUDY_UID, makeInput('scored').model, 'sr');
     expect(ds.SOPClassUID).toBe(COMPREHENSIVE_SR_SOP_CLASS);
     expect(ds.StudyInstanceUID).toBe(STUDY_UID);
     expect(ds.SeriesInstanceUID).toBe(uids.seriesInstanceUid);
@@ -94,7 +96,9 @@ describe.each<[Variant, string]>([
     // Levels with volumes and SNOMED vertebra codes.
     const vols = named(all, 'Volume');
     const levels = input.result.levels ?? [];
-    expect(vols.map((v) => Number(v.MeasuredValueSequence[0].NumericValue))).toEqual(levels.map((l) => l.volumeMm3));
+    // NumericValue rounded for people, FloatingPointValue exact for machines.
+    expect(vols.map((v) => v.MeasuredValueSequence[0].NumericValue)).toEqual(levels.map((l) => Math.round(l.volumeMm3)));
+    expect(vols.map((v) => v.MeasuredValueSequence[0].FloatingPointValue)).toEqual(levels.map((l) => l.volumeMm3));
     const sites = named(all, 'Finding Site').map((s) => s.ConceptCodeSequence[0].CodeValue);
     expect(sites).toContain('66794005'); // L1 vertebra
     if (input.result.kind === 'scored') {
@@ -154,7 +158,30 @@ describe('SR for a suspected result', () => {
     expect(dciodvfy(file).errors).toEqual([]);
     const d = dsrdump(file);
     expect(d.out).toContain('(OS-ABN-SUSP,99OSTEO,"Abnormal bone mass suspected")');
-    expect(d.out).toContain('Abnormal bone mass suspected. Radscore 0.71 (cut-off: abnormal if > 0.542).');
+    expect(d.out).toContain('Abnormal bone mass suspected. Radscore 0.710 (cut-off: abnormal if > 0.542).');
+  });
+
+  it('a borderline score gets enough digits to read the comparison, and says it is just below the cut-off', () => {
+    const input = makeInput('scored');
+    if (input.result.kind !== 'scored') throw new Error('fixture');
+    input.result.score = 0.52477;
+    input.result.cutoff = 0.525;
+    input.result.flag = false;
+    const file = join(dir, 'sr-borderline.dcm');
+    writePart10(buildSr(input), file);
+    const d = dsrdump(file);
+    expect(d.out).toContain('Abnormal bone mass not suspected. Radscore 0.5248, just below the cut-off (cut-off: abnormal if > 0.5250).');
+    expect(d.out).toContain('<contains NUM:(,,"Radscore")="0.5248"');
+    expect(d.out).toContain('<contains NUM:(,,"Radscore cut-off (abnormal if above)")="0.5250"');
+    // No 12-digit numbers anywhere a person reads (NumericValue, text).
+    const shown = [...d.out.matchAll(/NUM:\([^)]*\)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(shown.length).toBeGreaterThan(10);
+    const significant = (v: string) => v.replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').length;
+    for (const v of shown) expect(significant(v), v).toBeLessThanOrEqual(5);
+    const ds = readPart10(readFileSync(file));
+    const all = items(ds);
+    const score = named(all, 'Radscore')[0].MeasuredValueSequence[0];
+    expect(score.FloatingPointValue).toBe(0.52477);
   });
 });
 

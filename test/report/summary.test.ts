@@ -39,8 +39,8 @@ describe.each<Variant>(['scored', 'uncalibrated', 'not-assessable'])('summary im
     const ds = readPart10(readFileSync(file));
     expect(ds.SOPClassUID).toBe(SECONDARY_CAPTURE_SOP_CLASS);
     expect(ds.StudyInstanceUID).toBe(STUDY_UID);
-    expect(ds.SeriesInstanceUID).toBe(outputUids(STUDY_UID, '1.0.0', 'summary').seriesInstanceUid);
-    expect(ds.SeriesInstanceUID).not.toBe(outputUids(STUDY_UID, '1.0.0', 'sr').seriesInstanceUid);
+    expect(ds.SeriesInstanceUID).toBe(outputUids(STUDY_UID, makeInput('scored').model, 'summary').seriesInstanceUid);
+    expect(ds.SeriesInstanceUID).not.toBe(outputUids(STUDY_UID, makeInput('scored').model, 'sr').seriesInstanceUid);
     expect(ds.PhotometricInterpretation).toBe('RGB');
     expect(ds.SamplesPerPixel).toBe(3);
     expect(ds.Rows * ds.Columns * 3).toBe(new Uint8Array(ds.PixelData[0]).length);
