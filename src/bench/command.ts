@@ -4,7 +4,7 @@ import { UsageError } from '../common/command.js';
 const BENCHES: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<void>> }> = {
   ingest: { summary: 'instances/s received: OsteoScreen vs dcmtk storescp vs Orthanc (same storescu sender)', load: async () => (await import('./ingest.js')).benchIngest },
   radiomics: { summary: 'full feature set per sequence (seconds per image type)', load: async () => (await import('./radiomics.js')).benchRadiomics },
-  segment: { summary: 'segmentation seconds per series (15x320x320) and peak RSS', load: async () => (await import('./segment.js')).benchSegment },
+  segment: { summary: 'segmentation seconds per series (15x320x320; --real DIR adds real series) and peak RSS', load: async () => (await import('./segment.js')).benchSegment },
   e2e: { summary: 'last instance received -> SR in Orthanc, per stage, service peak RSS', load: async () => (await import('./e2e.js')).benchE2e },
 };
 

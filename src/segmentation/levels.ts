@@ -3,11 +3,13 @@
  * (./spine-chain.ts: a body's depth in front of the spinal canal), grouped per vertebra, ordered cranio-caudally
  * and counted upward from the lumbosacral junction: L5, L4, L3, L2, L1, T12, T11, ...
  *
- * S1 is found from two independent kinds of evidence, and both must agree where both speak:
- *  - the network's sacrum class (the most cranial column element that is mostly "sacrum");
+ * S1 is found from two independent kinds of evidence, which must find the same element:
+ *  - the network's sacrum class (the most cranial column element that is mostly "sacrum"): required;
  *  - the shape of the column: the lumbosacral angle. Above S1 the lumbar column bends gently (lordosis, a few
- *    degrees per level); the link from L5 to S1 turns sharply backwards, because the sacrum is tilted. The lowest
- *    sharp backward turn that has sacrum-sized tissue below it in the field of view marks S1.
+ *    degrees per level); the link from L5 to S1 turns sharply backwards, because the sacrum is tilted. The first
+ *    sharp backward turn from the top marks S1. Where the column shows no such turn the sacrum class decides.
+ * Either way S1 must have the sacrum below it in the field of view (its centre at least 0.8 level above the lower
+ * edge): the network may call the last body of a field of view cut above the sacrum "sacrum".
  * Refuses (returns a reason) instead of guessing when neither finds the junction, when they disagree, when a
  * lumbar body is mixed with sacrum (transitional anatomy), when the spacing between bodies is irregular (a
  * missed or split body), or when fewer than five bodies lie above the sacrum.
@@ -68,6 +70,8 @@ export interface LevelOptions {
   minRelativeVolume?: number;
   /** backward turn of the column (degrees) that marks the lumbosacral junction (default 20) */
   sacralTurnDeg?: number;
+  /** S1's centre must lie at least this many level spacings above the lower edge of the field of view (default 0.8) */
+  minSacralRoomLevels?: number;
   /** which components count as on the spinal column */
   chain?: Partial<ChainOptions>;
 }
@@ -116,6 +120,17 @@ function median(xs: number[]): number {
   return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
 }
 
+function zRange(g: LabelMap, e: Element): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const p of e.parts) for (const i of [p.c.min[0], p.c.max[0]]) for (const j of [p.c.min[1], p.c.max[1]]) for (const k of [p.c.min[2], p.c.max[2]]) {
+    const z = indexToPoint(g, i, j, k)[2];
+    lo = Math.min(lo, z);
+    hi = Math.max(hi, z);
+  }
+  return [lo, hi];
+}
+
 const fmtZ = (p: Vec3) => `z ${p[2].toFixed(0)} mm`;
 
 /** Lowest z (mm) covered by the field of view at the column's antero-posterior position. */
@@ -134,6 +149,7 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   const minRel = opts.minRelativeVolume ?? 0.3;
   const splitMm = opts.splitErosionMm ?? 2.5;
   const turnDeg = opts.sacralTurnDeg ?? 20;
+  const minRoomLevels = opts.minSacralRoomLevels ?? 0.8;
   const voxMm3 = classes.spacing[0] * classes.spacing[1] * classes.spacing[2];
   const levels = emptyLike(classes);
   const debug: string[] = [];
@@ -171,7 +187,7 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     debug.push(`dropped ${(e.vol / 1000).toFixed(1)} cm3 at ${fmtZ(e.centroid)}: fragment (< ${Math.round(minRel * 100)} % of the median element)`);
     return false;
   });
-  debug.push(`column: ${elems.length} elements, ` + elems.map((e) => `${(e.vol / 1000).toFixed(0)}cm3${sacFrac(e) >= 0.5 ? '(sacral)' : ''}`).join(' '));
+  debug.push(`column: ${elems.length} elements, ` + elems.map((e) => `${(e.vol / 1000).toFixed(0)}cm3${sacFrac(e) >= 0.05 ? `(${Math.round(100 * sacFrac(e))}% sacrum)` : ''}`).join(' '));
   if (elems.length < 2) return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
 
   // 3. The lumbosacral junction. Angles of each link (n-1 -> n) and the turn at n.
@@ -179,12 +195,16 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   const turn = elems.map((_, n) => (n >= 2 ? angle[n] - angle[n - 1] : NaN));
   const zFov = fovBottom(classes);
   const spacing = median(elems.slice(1).map((e, n) => dist(e.centroid, elems[n].centroid)));
-  const netIdx = elems.findIndex((e, n) => n >= 1 && sacFrac(e) >= 0.5 && e.vol >= minSacrum);
+  // S1 needs the sacrum below it in the field of view: with S2 (and more) below it, S1's centre lies at least
+  // about one level above the lower edge. A field of view that ends in the L5/S1 disc leaves the last body's centre
+  // about half a level above the edge, and the network may call that body "sacrum": it is not accepted as S1.
+  const roomBelow = (e: Element) => e.centroid[2] - zFov >= minRoomLevels * spacing;
+  const sacral = (e: Element, n: number) => n >= 1 && sacFrac(e) >= 0.5 && e.vol >= minSacrum;
+  const netAny = elems.findIndex(sacral);
+  const netIdx = elems.findIndex((e, n) => sacral(e, n) && roomBelow(e));
   let geoIdx = -1;
-  for (let n = elems.length - 1; n >= 2; n--) {
-    // S1 needs the sacrum below it in the field of view (S1 and S2 at least: half a level below its centre).
-    if (!(turn[n] >= turnDeg)) continue;
-    if (elems[n].centroid[2] - zFov < 0.5 * spacing) continue;
+  for (let n = 2; n < elems.length; n++) {
+    if (!(turn[n] >= turnDeg) || !roomBelow(elems[n])) continue;
     geoIdx = n;
     break;
   }
@@ -192,12 +212,19 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     'links (deg from cranio-caudal, + backwards): ' + angle.slice(1).map((a, n) => `${a.toFixed(0)}${n >= 1 ? ` (turn ${turn[n + 1].toFixed(0)})` : ''}`).join(', '),
   );
   debug.push(`S1 by sacrum class: ${netIdx >= 0 ? fmtZ(elems[netIdx].centroid) : 'none'}; by lumbosacral angle: ${geoIdx >= 0 ? fmtZ(elems[geoIdx].centroid) : 'none'}`);
-  let s1Idx: number;
+  // The sacrum class is required, and where the column shows a lumbosacral angle it must be at the same element.
+  if (netAny >= 0 && netIdx !== netAny) {
+    return fail(`level identification uncertain: the sacrum class marks an element at the lower edge of the field of view (${fmtZ(elems[netAny].centroid)}): the sacrum is cut off, S1 cannot be confirmed`);
+  }
+  if (netIdx < 0 && geoIdx < 0) return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
   if (netIdx >= 0 && geoIdx >= 0 && netIdx !== geoIdx) {
     return fail(`level identification ambiguous: the sacrum class and the lumbosacral angle point to different S1 (${fmtZ(elems[netIdx].centroid)} vs ${fmtZ(elems[geoIdx].centroid)}): transitional anatomy?`);
-  } else if (netIdx >= 0) s1Idx = netIdx;
-  else if (geoIdx >= 0) s1Idx = geoIdx;
-  else return fail('sacrum (S1) not found in the field of view: lumbar levels cannot be identified');
+  }
+  if (geoIdx < 0) debug.push('S1 from the sacrum class; the column shows no sharp lumbosacral angle');
+  if (netIdx < 0) {
+    return fail(`level identification uncertain: the column turns back at ${fmtZ(elems[geoIdx].centroid)} but no sacrum is recognised there`);
+  }
+  const s1Idx = netIdx;
   const sacrum = elems[s1Idx];
   const chain = elems.slice(0, s1Idx).reverse(); // L5 first
   for (const [n, e] of chain.entries()) {
@@ -223,6 +250,8 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     if (r < rLo) return fail(`level identification ambiguous: the body above L1 is too close (ratio ${r.toFixed(2)}): split body`);
   }
   const l5Gap = dist(chain[0].centroid, sacrum.centroid) / med;
+  const topGap = (zRange(classes, sacrum)[1] - zRange(classes, chain[0])[0]);
+  debug.push(`L5-S1: centroid distance ${l5Gap.toFixed(2)} x the median level spacing; S1 top ${topGap.toFixed(0)} mm from L5 bottom; S1 ${Math.round(100*sacFrac(sacrum))}% sacrum`);
   if (l5Gap < 0.5 || l5Gap > 1.6) {
     return fail(`level identification ambiguous: lowest lumbar body is not adjacent to the sacrum (distance ratio ${l5Gap.toFixed(2)})`);
   }

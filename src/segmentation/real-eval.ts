@@ -61,6 +61,8 @@ export interface CaseResult {
   levelsRight: boolean | null;
   /** expert level -> our label covering most of it, where they differ */
   wrongLevels: { truth: string; pred: string }[];
+  /** CSF / L1-L4 median intensity ratio (the fat/water contrast check), when measured */
+  csfToBodyRatio: number | null;
   seconds: number;
 }
 
@@ -112,6 +114,7 @@ export function scoreCase(name: string, res: SeriesAnalysis, truth: LabelMap, se
     meanDiceL1L4,
     levelsRight: res.ok ? wrongLevels.length === 0 : null,
     wrongLevels,
+    csfToBodyRatio: res.csfToBodyRatio ?? null,
     seconds,
   };
 }
@@ -169,7 +172,8 @@ export function formatRow(r: CaseResult): string {
   const dice = EVAL_LEVELS.map((l) => `${l.name} ${f3(r.dice[l.name])}`).join('  ');
   const levels = r.levelsRight === null ? 'levels -    ' : r.levelsRight ? 'levels right' : 'levels WRONG';
   const wrong = r.wrongLevels.length ? ` (${r.wrongLevels.map((w) => `${w.truth}->${w.pred}`).join(', ')})` : '';
-  return `${r.name.padEnd(10)} ${verdict}  ${dice}  meanL1-L4 ${f3(r.meanDiceL1L4)}  ${levels}${wrong}  ${r.seconds.toFixed(1)}s${r.reason ? `  reason: ${r.reason}` : ''}`;
+  const csf = r.csfToBodyRatio === null ? '' : `  CSF/body ${r.csfToBodyRatio.toFixed(2)}`;
+  return `${r.name.padEnd(10)} ${verdict}  ${dice}  meanL1-L4 ${f3(r.meanDiceL1L4)}  ${levels}${wrong}${csf}  ${r.seconds.toFixed(1)}s${r.reason ? `  reason: ${r.reason}` : ''}`;
 }
 
 export function formatSummary(s: EvalSummary): string {

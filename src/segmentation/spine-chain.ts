@@ -175,7 +175,10 @@ export function onColumn(cands: Candidate[], canal: Canal | undefined, o: ChainO
     const c = canal?.at(pz);
     if (c) {
       const d = c.y - py;
-      if (d < o.canalOffsetMm[0]) off.push({ x, why: `${d < 0 ? 'behind' : 'on'} the spinal canal (${d.toFixed(0)} mm in front of it): posterior elements?` });
+      // The sacrum (mostly sacrum class) tilts back along the end of the thecal sac: its centroid may lie level
+      // with the sac's tip, so only the bounds in front and to the side apply to it.
+      const sacral = x.sacFrac >= 0.5;
+      if (d < o.canalOffsetMm[0] && !sacral) off.push({ x, why: `${d < 0 ? 'behind' : 'on'} the spinal canal (${d.toFixed(0)} mm in front of it): posterior elements?` });
       else if (d > o.canalOffsetMm[1]) off.push({ x, why: `${d.toFixed(0)} mm in front of the spinal canal: not a vertebral body (bowel, vessel, organ?)` });
       else if (Math.abs(c.x - px) > o.lateralMm) off.push({ x, why: `${Math.abs(c.x - px).toFixed(0)} mm lateral of the spinal canal` });
       else on.push(x);

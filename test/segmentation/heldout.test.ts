@@ -6,7 +6,7 @@ import { evaluateHeldOut, reportTable } from '../../src/segmentation/evaluate.js
 // Held-out phantom generator studies: seed 777001 was never used for training (training: namespace "segtrain"
 // and generator seed 424242). The larger run for the model card is scripts/segmentation/evaluate.mjs.
 describe('held-out phantom studies', () => {
-  it('meets Dice, level-label and QA-gate targets', { timeout: 400_000 }, async () => {
+  it('meets Dice, level-label and QA-gate targets', { timeout: 1_200_000 } /* ~65 s on an idle 2-core machine; generous for a loaded one */, async () => {
     const seg = await Segmenter.load(path.resolve('models/vertebrae-seg.onnx'), { threads: 2 });
     const r = await evaluateHeldOut(seg, { seed: 777001, count: 6, badEvery: 2 });
     console.log(`held-out phantom studies (seed 777001, ${r.studies} studies, ${r.seconds.toFixed(0)} s)\n${reportTable(r)}`);

@@ -31,7 +31,7 @@ function spine(n: number, opts: { skip?: number; noSacrum?: boolean; mixed?: boo
   const s = opts.shift ?? 0;
   const m = labelMap(geom([opts.width ?? 80 + s, 320, 7], [1, 1, 5]));
   // rows increase inferiorly: sacrum at the bottom
-  const t = opts.tilt ?? 0;
+  const t = opts.tilt ?? 22; // the sacrum lies behind the lumbar line (lumbosacral angle)
   if (!opts.noSacrum) box(m, opts.sacrumAsBody ? CLASS.body : CLASS.sacrum, s + t + 20, s + t + 55, 270, 305, 0, 7);
   for (let b = 0; b < n; b++) {
     if (b === opts.skip) continue;
@@ -144,7 +144,7 @@ describe('level labelling', () => {
     // the level map carries the labels on the body voxels
     const [nx, ny] = r.levels.dims;
     expect(r.levels.data[30 + (262 - 4 * 35 - 10) * nx + 3 * nx * ny]).toBe(1);
-    expect(r.levels.data[30 + 280 * nx + 3 * nx * ny]).toBe(20);
+    expect(r.levels.data[50 + 280 * nx + 3 * nx * ny]).toBe(20);
   });
 
   it('refuses instead of guessing', () => {
@@ -170,17 +170,28 @@ describe('level labelling', () => {
     expect(noCanal.debug!.join('\n')).toMatch(/no spinal canal .* found[\s\S]*mm in front of the vertebral column/);
   });
 
-  it('finds S1 by the lumbosacral angle when the network calls it a body, and refuses without it', () => {
-    const tilted = labelLevels(spine(6, { sacrumAsBody: true, tilt: 22, width: 110 }));
-    expect(tilted.reason).toBeUndefined();
-    expect(tilted.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'S1']);
-    expect(tilted.debug!.join('\n')).toMatch(/by sacrum class: none; by lumbosacral angle: z/);
+  it('needs the sacrum class, and at S1 the lumbosacral angle or a sacrum-sized element', () => {
+    const both = labelLevels(spine(6, { width: 110 }));
+    expect(both.reason).toBeUndefined();
+    expect(both.debug!.join('\n')).toMatch(/by sacrum class: z (-?\d+) mm; by lumbosacral angle: z \1 mm/);
+    // S1 drawn as a body: the angle alone is not enough
+    expect(labelLevels(spine(6, { sacrumAsBody: true, width: 110 })).reason).toMatch(/no sacrum is recognised there/);
+    // no sharp backward turn: the sacrum class decides, if the sacrum has room below S1 in the field of view ...
+    const flat = labelLevels(spine(6, { tilt: 0 }));
+    expect(flat.reason).toBeUndefined();
+    expect(flat.debug!.join('\n')).toMatch(/S1 from the sacrum class; the column shows no sharp lumbosacral angle/);
+    // ... a "sacrum" at the lower edge of the field of view (the last body of a field of view cut in the L5/S1 disc,
+    // called sacrum by the network) is not S1
+    const m = spine(6, { tilt: 0, noSacrum: true });
+    box(m, CLASS.sacrum, 20, 50, 262 + 10, 262 + 35, 1, 6);
+    const cut = cropInPlane(m, 1, 0, 262 + 38);
+    expect(labelLevels(cut).reason).toMatch(/at the lower edge of the field of view .*the sacrum is cut off/);
     // straight column, all bodies: no sacrum class and no backward turn -> refused, never a guess
-    expect(labelLevels(spine(7, { sacrumAsBody: true, width: 110 })).reason).toMatch(/sacrum \(S1\) not found/);
+    expect(labelLevels(spine(7, { sacrumAsBody: true, tilt: 0, width: 110 })).reason).toMatch(/sacrum \(S1\) not found/);
   });
 
   it('refuses when the sacrum class and the lumbosacral angle disagree', () => {
-    const m = spine(6, { sacrumAsBody: true, tilt: 22, width: 110 });
+    const m = spine(6, { sacrumAsBody: true, width: 110 });
     // the network calls L4 (second body above the true S1) "sacrum"
     const [nx, ny] = m.dims;
     for (let k = 1; k < 6; k++) for (let j = 262 - 35 - 25; j < 262 - 35; j++) for (let i = 20; i < 50; i++) m.data[i + j * nx + k * nx * ny] = CLASS.sacrum;
