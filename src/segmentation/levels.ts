@@ -202,8 +202,15 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   const sacral = (e: Element, n: number) => n >= 1 && sacFrac(e) >= 0.5 && e.vol >= minSacrum;
   const netAny = elems.findIndex(sacral);
   const netIdx = elems.findIndex((e, n) => sacral(e, n) && roomBelow(e));
+  // The lumbosacral angle: a sharp backward turn at the junction. Above S1 the lumbar column bends gently, below it
+  // the sacral segments curve on (kyphosis), and higher up a stray turn (thoracolumbar kyphosis, a fragment) says
+  // nothing about S1: where the sacrum class marks S1, only turns from the element above it to the element below it
+  // count (a turn next to it disagrees and is refused: e.g. L5 called "sacrum", the real turn one element lower);
+  // without a sacrum class, the first sharp turn from the top.
   let geoIdx = -1;
-  for (let n = 2; n < elems.length; n++) {
+  const from = netIdx >= 0 ? Math.max(2, netIdx - 1) : 2;
+  const to = netIdx >= 0 ? Math.min(elems.length - 1, netIdx + 1) : elems.length - 1;
+  for (let n = from; n <= to; n++) {
     if (!(turn[n] >= turnDeg) || !roomBelow(elems[n])) continue;
     geoIdx = n;
     break;

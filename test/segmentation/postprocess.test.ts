@@ -192,9 +192,9 @@ describe('level labelling', () => {
 
   it('refuses when the sacrum class and the lumbosacral angle disagree', () => {
     const m = spine(6, { sacrumAsBody: true, width: 110 });
-    // the network calls L4 (second body above the true S1) "sacrum"
+    // the network calls L5 (the body above the true S1) "sacrum": the column's turn is one element lower
     const [nx, ny] = m.dims;
-    for (let k = 1; k < 6; k++) for (let j = 262 - 35 - 25; j < 262 - 35; j++) for (let i = 20; i < 50; i++) m.data[i + j * nx + k * nx * ny] = CLASS.sacrum;
+    for (let k = 1; k < 6; k++) for (let j = 262 - 25; j < 262; j++) for (let i = 20; i < 50; i++) m.data[i + j * nx + k * nx * ny] = CLASS.sacrum;
     expect(labelLevels(m).reason).toMatch(/point to different S1/);
   });
 
