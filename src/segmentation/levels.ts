@@ -133,7 +133,7 @@ function zRange(g: LabelMap, e: Element): [number, number] {
 
 const fmtZ = (p: Vec3) => `z ${p[2].toFixed(0)} mm`;
 
-/** Lowest z (mm) covered by the field of view at the column's antero-posterior position. */
+/** Lowest z (mm) of the field of view (its lowest corner; sagittal stacks are near-upright). */
 function fovBottom(g: LabelMap): number {
   const [nx, ny, nz] = g.dims;
   let zMin = Infinity;
@@ -257,8 +257,10 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     if (r < rLo) return fail(`level identification ambiguous: the body above L1 is too close (ratio ${r.toFixed(2)}): split body`);
   }
   const l5Gap = dist(chain[0].centroid, sacrum.centroid) / med;
-  const topGap = (zRange(classes, sacrum)[1] - zRange(classes, chain[0])[0]);
-  debug.push(`L5-S1: centroid distance ${l5Gap.toFixed(2)} x the median level spacing; S1 top ${topGap.toFixed(0)} mm from L5 bottom; S1 ${Math.round(100*sacFrac(sacrum))}% sacrum`);
+  const overlapMm = zRange(classes, sacrum)[1] - zRange(classes, chain[0])[0];
+  debug.push(
+    `L5-S1: centroid distance ${l5Gap.toFixed(2)} x the median level spacing; S1's top ${overlapMm.toFixed(0)} mm above L5's lowest point; S1 ${Math.round(100 * sacFrac(sacrum))}% sacrum`,
+  );
   if (l5Gap < 0.5 || l5Gap > 1.6) {
     return fail(`level identification ambiguous: lowest lumbar body is not adjacent to the sacrum (distance ratio ${l5Gap.toFixed(2)})`);
   }
