@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { LabelMap, Volume } from '../volume/types.js';
 import { readNiftiLabelMap } from '../volume/nifti.js';
 import { analyseSeries, type Sequence, type SeriesAnalysis } from './analyse.js';
-import { diceByLabel } from './evaluate.js';
+import { diceByLabel, labelAgreement } from './evaluate.js';
 import { loadSeries } from './io.js';
 import type { Segmenter } from './segmenter.js';
 
@@ -68,26 +68,6 @@ export interface CaseResult {
 
 const NAME_OF: Record<number, string> = { 0: 'none', 1: 'L1', 2: 'L2', 3: 'L3', 4: 'L4', 5: 'L5', 9: 'T9', 10: 'T10', 11: 'T11', 12: 'T12', 20: 'S1' };
 
-/** Label of `pred` covering most voxels of each truth label present. */
-function majorityLabels(pred: LabelMap, truth: LabelMap, labels: number[]): Map<number, number> {
-  const counts = new Map<number, Map<number, number>>();
-  for (const l of labels) counts.set(l, new Map());
-  for (let v = 0; v < truth.data.length; v++) {
-    const m = counts.get(truth.data[v]);
-    if (!m) continue;
-    const p = pred.data[v];
-    m.set(p, (m.get(p) ?? 0) + 1);
-  }
-  const out = new Map<number, number>();
-  for (const [l, m] of counts) {
-    let best = -1;
-    let bestN = 0;
-    for (const [p, c] of m) if (c > bestN) [best, bestN] = [p, c];
-    if (bestN > 0) out.set(l, best);
-  }
-  return out;
-}
-
 /** Compares an analysis with the expert mask (same grid). */
 export function scoreCase(name: string, res: SeriesAnalysis, truth: LabelMap, seconds: number): CaseResult {
   const empty: LabelMap = { ...truth, data: new Uint8Array(truth.data.length) };
@@ -99,11 +79,9 @@ export function scoreCase(name: string, res: SeriesAnalysis, truth: LabelMap, se
   const l14 = ['L1', 'L2', 'L3', 'L4'].map((n) => (Number.isNaN(dice[n]) ? 0 : dice[n]));
   const meanDiceL1L4 = l14.reduce((a, b) => a + b, 0) / 4;
   const wrongLevels: { truth: string; pred: string }[] = [];
-  const maj = majorityLabels(pred, truth, [...labels, 11]);
-  for (const [t, p] of maj) {
-    const lumbar = t >= 1 && t <= 5;
+  for (const { truth: t, pred: p } of labelAgreement(pred, truth, [...labels, 11]).wrong) {
     // Thoracic bodies may stay unlabelled (0) at the top of the chain; a lumbar body must carry its own label.
-    if (p === t || (!lumbar && p === 0)) continue;
+    if (!(t >= 1 && t <= 5) && p === 0) continue;
     wrongLevels.push({ truth: NAME_OF[t] ?? String(t), pred: NAME_OF[p] ?? String(p) });
   }
   return {
