@@ -167,6 +167,8 @@ describe('restart safety', () => {
     let svc = await startService({ dataDir, env: { OSTEOSCREEN_TEST_PAUSE_AT: 'receiving:41' } });
     const { storescuAsync } = await import('../helpers/dcmtk.js');
     const child = storescuAsync(svc.dicomPort, s.files, { extra: ['-v'] });
+    // Listen for the exit now: storescu may exit (connection reset) while svc.stop() is still being awaited below.
+    const childExited = new Promise((r) => child.on('exit', r));
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
@@ -174,7 +176,7 @@ describe('restart safety', () => {
     await waitFor(() => (out.match(/Received Store Response \(Success\)/g) ?? []).length >= 40 && /\[test-pause\] TEST PAUSE.* stage=receiving arrival=41/.test(svc.logs()), 'the 41st instance to pause', 60_000, 20);
     svc.proc.kill('SIGKILL');
     await svc.stop();
-    await new Promise((r) => child.on('exit', r));
+    await childExited;
     const acked = (out.match(/Received Store Response \(Success\)/g) ?? []).length;
     expect(acked).toBe(40);
     // The instance in flight at the kill was never acknowledged, and is not stored.
