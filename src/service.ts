@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, resolveInstallPath } from './config/load.js';
 import { loadModel } from './model/index.js';
 import { errorMessage } from './common/errors.js';
-import { testPause, PAUSE_ENV } from './common/test-pause.js';
+import { testPause, testFault, PAUSE_ENV, FAULT_ENV } from './common/test-pause.js';
 
 const log = logger('service');
 export { VERSION };
@@ -56,7 +56,7 @@ export function checkModels(config: Config): void {
   if (!existsSync(seg)) log.error('segmentation model not found (segmentation.model): studies end not assessable until it is installed', { file: seg });
 }
 
-/** The test-only pause hook (src/common/test-pause.ts): a bad value, or any value under NODE_ENV=production, stops start-up. */
+/** The test-only pause and fault hooks (src/common/test-pause.ts): a bad value, or any value under NODE_ENV=production, stops start-up. */
 function checkTestPause(): void {
   let spec;
   try {
@@ -65,6 +65,13 @@ function checkTestPause(): void {
     throw new ConfigError(errorMessage(e));
   }
   if (spec) log.warn(`${PAUSE_ENV} is set: TEST-ONLY fault injection, the service will stop and wait at a stage`, { stage: spec.stage, from: spec.from });
+  let fault;
+  try {
+    fault = testFault().spec;
+  } catch (e) {
+    throw new ConfigError(errorMessage(e));
+  }
+  if (fault) log.warn(`${FAULT_ENV} is set: TEST-ONLY fault injection, analyses will fail at a stage`, { action: fault.action, stage: fault.stage, untilAttempt: fault.untilAttempt });
 }
 
 /** Wire storage, DICOM listener, pipeline and admin HTTP once; start them. */

@@ -75,3 +75,74 @@ export function testPause(): TestPause {
 export function pauseAt(stage: PauseStage, fields?: Record<string, unknown>): Promise<void> {
   return testPause().at(stage, fields);
 }
+
+/**
+ * TEST-ONLY failure injection in the analysis worker: `OSTEOSCREEN_TEST_FAULT=<action>@<stage>[:<n>]` makes the
+ * analysis fail when it reaches <stage> on the job's attempts 1..n (default: every attempt), with one log line:
+ * - throw: the analysis throws (an unexpected job failure: retried up to pipeline.maxAttempts, then `failed`);
+ * - crash: the analysis worker thread dies of an uncaught exception (the service restarts the worker; the job in
+ *   flight fails and is retried).
+ * Stages: segmentation, features, report (as for the pause hook). Off unless set; refused under NODE_ENV=production.
+ */
+export const FAULT_ENV = 'OSTEOSCREEN_TEST_FAULT';
+export const FAULT_STAGES = ['segmentation', 'features', 'report'] as const;
+export type FaultStage = (typeof FAULT_STAGES)[number];
+export const FAULT_ACTIONS = ['throw', 'crash'] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
+
+export interface FaultSpec {
+  action: FaultAction;
+  stage: FaultStage;
+  /** Fail on the job's attempts 1..untilAttempt (Infinity = every attempt). */
+  untilAttempt: number;
+}
+
+/** The configured fault, or undefined when off. Throws a clear error for a bad value or under NODE_ENV=production. */
+export function parseTestFault(env: NodeJS.ProcessEnv = process.env): FaultSpec | undefined {
+  const raw = env[FAULT_ENV]?.trim();
+  if (!raw) return undefined;
+  if (env.NODE_ENV === 'production') {
+    throw new Error(`${FAULT_ENV} is a test-only fault-injection hook and is refused when NODE_ENV=production: unset it`);
+  }
+  const m = /^([a-z]+)@([a-z]+)(?::(\d+))?$/.exec(raw);
+  const action = m?.[1] as FaultAction | undefined;
+  const stage = m?.[2] as FaultStage | undefined;
+  const until = m?.[3] === undefined ? Infinity : Number(m[3]);
+  if (!action || !FAULT_ACTIONS.includes(action) || !stage || !FAULT_STAGES.includes(stage) || !(until >= 1)) {
+    throw new Error(`${FAULT_ENV}: expected <action>@<stage>[:<n>] with action one of ${FAULT_ACTIONS.join(', ')}, stage one of ${FAULT_STAGES.join(', ')} and n >= 1, got "${raw}"`);
+  }
+  return { action, stage, untilAttempt: until };
+}
+
+export interface TestFault {
+  readonly spec: FaultSpec | undefined;
+  /** Resolves at once unless this stage and attempt are configured: then rejects (throw) or kills the thread (crash). */
+  at(stage: FaultStage, attempt: number | undefined, fields?: Record<string, unknown>): Promise<void>;
+}
+
+export function createTestFault(env: NodeJS.ProcessEnv = process.env, log: Logger = logger('test-fault'), crash: (e: Error) => void = (e) => setImmediate(() => { throw e; })): TestFault {
+  const spec = parseTestFault(env);
+  return {
+    spec,
+    at(stage, attempt, fields) {
+      if (!spec || stage !== spec.stage || (attempt ?? 1) > spec.untilAttempt) return Promise.resolve();
+      log.warn(`TEST FAULT: ${spec.action} here (${FAULT_ENV}, test-only)`, { stage, attempt, ...fields });
+      const e = new Error(`TEST FAULT (${FAULT_ENV}): ${spec.action} at ${stage}`);
+      if (spec.action === 'throw') return Promise.reject(e);
+      crash(e); // an uncaught exception: ends the worker thread
+      return NEVER;
+    },
+  };
+}
+
+let faultInstance: TestFault | undefined;
+
+/** The process's (thread's) fault hook (environment read once). */
+export function testFault(): TestFault {
+  return (faultInstance ??= createTestFault());
+}
+
+/** Fail here if OSTEOSCREEN_TEST_FAULT names this stage and attempt (a no-op otherwise). */
+export function faultAt(stage: FaultStage, attempt: number | undefined, fields?: Record<string, unknown>): Promise<void> {
+  return testFault().at(stage, attempt, fields);
+}

@@ -17,7 +17,7 @@ import { scoreStudy, requiredFeatures, isNotAssessable, type RadscoreModel, type
 import { outputUids, writeReportFiles, type PredecessorRef, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { readFileSync } from 'node:fs';
-import { pauseAt } from '../common/test-pause.js';
+import { pauseAt, faultAt } from '../common/test-pause.js';
 
 const log = logger('analyse');
 
@@ -38,6 +38,8 @@ export interface AnalyseInput {
   /** SRs of earlier runs of the study; those in this report's SR series become its predecessors. */
   earlierSrs?: PredecessorRef[];
   algorithmVersion: string;
+  /** The job's attempt (1 first); read only by the test-only fault hook (OSTEOSCREEN_TEST_FAULT). */
+  attempt?: number;
 }
 
 export interface AnalyseDeps {
@@ -163,6 +165,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
   if (!result.reason && t1 && t2) {
     // 3. segmentation + QA gate
     await pauseAt('segmentation', { studyUid: input.studyUid });
+    await faultAt('segmentation', input.attempt, { studyUid: input.studyUid });
     spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, erosionMm: config.segmentation.erosionMm }));
     result.segmentation = {
       ok: spine.ok,
@@ -175,6 +178,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
   if (!result.reason && spine && t1 && t2) {
     // 4. radiomics on both sequences
     await pauseAt('features', { studyUid: input.studyUid });
+    await faultAt('features', input.attempt, { studyUid: input.studyUid });
     const settings = radiomicsSettingsOf(model);
     const need = requiredFeatures(model);
     const feats = await time('features', () => ({
@@ -192,6 +196,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
   // 6. reports (also for a not-assessable MR study: the radiologist sees why there is no score)
   if (input.reportDir && sourceHeader && (result.state === 'done' || anyMr)) {
     await pauseAt('report', { studyUid: input.studyUid });
+    await faultAt('report', input.attempt, { studyUid: input.studyUid });
     await time('report', () => {
       const reportResult: ReportResult =
         result.state === 'done' && result.score && !isNotAssessable(result.score)

@@ -57,7 +57,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     const previous = store.index.jobsOfStudy(job.study_uid).filter((j) => j.id !== job.id && j.result !== null).length;
     const reportDir = path.join(outputsDir(store, job.study_uid), `job-${job.id}`);
     const earlier = earlierSrs(store, job.study_uid, job.id);
-    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version });
+    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version, attempt: job.attempts });
     for (const [stage, seconds] of Object.entries(result.timings)) metrics.stageSeconds.observe({ stage }, seconds);
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.

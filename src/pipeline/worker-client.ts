@@ -47,9 +47,12 @@ export class AnalysisWorker {
     });
   }
 
+  /** Stop the thread; an analysis still in flight is rejected (the runner leaves its job for the next start). */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new Error('analysis worker stopped (shutdown)'));
+    this.pending.clear();
     await w?.terminate();
   }
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestPause, parseTestPause, PAUSE_STAGES, type PauseStage } from '../../src/common/test-pause.js';
+import { createTestPause, parseTestPause, createTestFault, parseTestFault, PAUSE_STAGES, FAULT_STAGES, type PauseStage } from '../../src/common/test-pause.js';
 import { logger, setLogSink } from '../../src/common/log.js';
 import { CLI, ROOT } from '../helpers/service.js';
 import { freePort } from '../helpers/ports.js';
@@ -82,5 +82,39 @@ describe('test-only pause hook (OSTEOSCREEN_TEST_PAUSE_AT)', () => {
     const bad = spawnSync(process.execPath, [CLI, 'serve'], { cwd: ROOT, env: { ...base, OSTEOSCREEN_TEST_PAUSE_AT: 'featurs' }, encoding: 'utf8', timeout: 60_000 });
     expect(bad.status, bad.stderr).toBe(1);
     expect(bad.stderr).toMatch(/OSTEOSCREEN_TEST_PAUSE_AT: expected <stage>\[:<n>\] .* got "featurs"/);
+    const fault = spawnSync(process.execPath, [CLI, 'serve'], { cwd: ROOT, env: { ...base, NODE_ENV: 'production', OSTEOSCREEN_TEST_FAULT: 'throw@features' }, encoding: 'utf8', timeout: 60_000 });
+    expect(fault.status, fault.stderr).toBe(1);
+    expect(fault.stderr).toMatch(/osteoscreen serve: OSTEOSCREEN_TEST_FAULT is a test-only fault-injection hook and is refused when NODE_ENV=production/);
+  });
+});
+
+describe('test-only fault hook (OSTEOSCREEN_TEST_FAULT)', () => {
+  it('parses <action>@<stage>[:<n>]; a bad value or NODE_ENV=production is refused', () => {
+    expect(parseTestFault({})).toBeUndefined();
+    expect(parseTestFault({ OSTEOSCREEN_TEST_FAULT: 'throw@segmentation' })).toEqual({ action: 'throw', stage: 'segmentation', untilAttempt: Infinity });
+    expect(parseTestFault({ OSTEOSCREEN_TEST_FAULT: ' crash@report:2 ' })).toEqual({ action: 'crash', stage: 'report', untilAttempt: 2 });
+    for (const bad of ['throw', 'explode@features', 'throw@sending', 'throw@features:0', 'crash@features:x']) {
+      expect(() => parseTestFault({ OSTEOSCREEN_TEST_FAULT: bad }), bad).toThrow(/expected <action>@<stage>\[:<n>\] with action one of throw, crash, stage one of segmentation, features, report/);
+    }
+    expect(() => parseTestFault({ OSTEOSCREEN_TEST_FAULT: 'throw@features', NODE_ENV: 'production' })).toThrow(/test-only .* refused when NODE_ENV=production/);
+  });
+
+  it('throw: rejects at the named stage on attempts 1..n only, with one log line each; other stages pass', async () => {
+    const c = captured();
+    const hook = createTestFault({ OSTEOSCREEN_TEST_FAULT: 'throw@features:2' }, c.log, () => expect.unreachable('no crash for throw'));
+    for (const s of FAULT_STAGES.filter((s) => s !== 'features')) await expect(hook.at(s, 1)).resolves.toBeUndefined();
+    await expect(hook.at('features', 1)).rejects.toThrow(/TEST FAULT \(OSTEOSCREEN_TEST_FAULT\): throw at features/);
+    await expect(hook.at('features', 2)).rejects.toThrow(/throw at features/);
+    await expect(hook.at('features', 3)).resolves.toBeUndefined();
+    expect(c.lines).toHaveLength(2);
+    expect(c.lines[1]).toMatch(/^TEST FAULT: throw here .*"stage":"features","attempt":2/);
+  });
+
+  it('crash: hands an uncaught error to the crash function and never resolves', async () => {
+    const crashed: Error[] = [];
+    const hook = createTestFault({ OSTEOSCREEN_TEST_FAULT: 'crash@segmentation' }, captured().log, (e) => crashed.push(e));
+    const p = hook.at('segmentation', 7);
+    expect(await Promise.race([p.then(() => 'settled'), new Promise((r) => setImmediate(() => r('pending')))])).toBe('pending');
+    expect(crashed.map((e) => e.message)).toEqual(['TEST FAULT (OSTEOSCREEN_TEST_FAULT): crash at segmentation']);
   });
 });
