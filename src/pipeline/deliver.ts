@@ -21,6 +21,8 @@ export function configuredDestinations(config: Config): Map<string, ScuDestinati
   return out;
 }
 
+const unconfigured = (key: string) => `destination ${key} is no longer configured`;
+
 /** Seams for in-process tests; the service uses the defaults. */
 export interface DelivererOptions {
   /** Poll period of start() (default max(200 ms, pipeline.pollMs)). */
@@ -57,8 +59,26 @@ export class Deliverer {
   }
 
   start(): void {
+    this.deadLetterUnconfigured();
     this.timer = setInterval(() => void this.tick(), this.everyMs);
     this.timer.unref();
+  }
+
+  /**
+   * Outputs still pending for a destination that is no longer in the config (removed or changed while they were
+   * queued) cannot be delivered: dead-letter them now, with the reason, instead of when their next attempt is due
+   * (up to an hour later). Re-adding the destination and POST /api/outbox/retry sends them.
+   */
+  deadLetterUnconfigured(): number {
+    let total = 0;
+    for (const key of this.store.outbox.pendingDestinations()) {
+      if (this.destinations.has(key)) continue;
+      const n = this.store.outbox.deadLetterDestination(key, unconfigured(key));
+      for (let i = 0; i < n; i++) this.metrics.outputsSent.inc({ destination: key, result: 'dead-letter' });
+      log.error('outputs for an unconfigured destination dead-lettered', { destination: key, count: n });
+      total += n;
+    }
+    return total;
   }
 
   stop(): void {
@@ -88,7 +108,7 @@ export class Deliverer {
     const policy = { baseMs: this.config.output.retryBaseSeconds * 1000, maxAgeMs: this.config.output.maxAgeHours * 3_600_000 };
     const dest = this.destinations.get(key);
     if (!dest) {
-      for (const r of rows) this.store.outbox.markFailed(r.id, `destination ${key} is no longer configured`, { ...policy, maxAgeMs: 0 });
+      for (const r of rows) this.store.outbox.markFailed(r.id, unconfigured(key), { ...policy, maxAgeMs: 0 });
       log.error('outputs for an unconfigured destination dead-lettered', { destination: key, count: rows.length });
       return;
     }

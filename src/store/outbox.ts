@@ -61,6 +61,17 @@ export class Outbox {
     return this.db.prepare(sql).run(...args).changes;
   }
 
+  /** Destinations that have pending rows. */
+  pendingDestinations(): string[] {
+    return (this.db.prepare("SELECT DISTINCT destination FROM outbox WHERE state = 'pending' ORDER BY destination").all() as { destination: string }[]).map((r) => r.destination);
+  }
+
+  /** Dead-letter every pending row of one destination at once, with the reason (not counted as an attempt). */
+  deadLetterDestination(destination: string, error: string): number {
+    const t = this.now();
+    return this.db.prepare("UPDATE outbox SET state = 'dead-letter', last_error = ?, updated_at = ? WHERE state = 'pending' AND destination = ?").run(error, t, destination).changes;
+  }
+
   /** Sweep: make every pending row due now (used when a destination comes back). */
   wakeAll(): number {
     return this.db.prepare("UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'").run(this.now()).changes;

@@ -149,6 +149,24 @@ describe('Deliverer', () => {
     expect(store.outbox.get(id)).toMatchObject({ state: 'dead-letter', last_error: 'destination GONE@10.9.9.9:104 is no longer configured' });
   });
 
+  it('at start, rows still pending for a destination no longer configured are dead-lettered at once (not when next due), with the reason; the others stay', async () => {
+    const gone = queue('1.1', 'GONE@10.9.9.9:104');
+    const kept = queue('1.2');
+    // Both in back-off: the next attempt is an hour away.
+    sender.answer = () => retryable;
+    await make({ retryBaseSeconds: 3600 }).tick();
+    expect(store.outbox.get(gone)).toMatchObject({ state: 'dead-letter' }); // tick path (due now)
+    const later = queue('1.3', 'GONE@10.9.9.9:104');
+    store.outbox.markFailed(later, 'network error', { baseMs: HOUR, maxAgeMs: 72 * HOUR });
+    const d = make();
+    d.start();
+    d.stop();
+    expect(store.outbox.get(later)).toMatchObject({ state: 'dead-letter', attempts: 1, last_error: 'destination GONE@10.9.9.9:104 is no longer configured' });
+    expect(store.outbox.get(kept)).toMatchObject({ state: 'pending', attempts: 1, last_error: 'network error' });
+    expect(metrics.outputsSent.get({ destination: 'GONE@10.9.9.9:104', result: 'dead-letter' })).toBe(1);
+    expect(sender.calls.map((c) => c.dest.aeTitle)).toEqual(['PACS']);
+  });
+
   it('passes do not overlap: a tick during a slow association does nothing', async () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));
