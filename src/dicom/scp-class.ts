@@ -46,15 +46,17 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       this.callingAe = String(association.getCallingAeTitle()).trim();
       this.conn.callingAe = this.callingAe;
       const called = String(association.getCalledAeTitle()).trim();
-      const refuse = (reason: string, rejReason: number, transient = false) => {
+      // PS3.8 table 9-21: a reason code means something only with its source (2 is "application context name not
+      // supported" from the service user, "local limit exceeded" from the service provider's presentation layer).
+      const refuse = (reason: string, rejReason: number, transient = false, source: number = RejectSource.ServiceUser) => {
         m.associations.inc({ result: 'refused', reason });
         log.warn('association refused', { reason, callingAe: this.callingAe, calledAe: called, ip: this.conn.ip });
-        this.sendAssociationReject(transient ? RejectResult.Transient : RejectResult.Permanent, RejectSource.ServiceUser, rejReason);
+        this.sendAssociationReject(transient ? RejectResult.Transient : RejectResult.Permanent, source, rejReason);
         this.sock.end(); // after the A-ASSOCIATE-RJ: the connection no longer holds a slot
       };
       if (allowAe.size && !allowAe.has(this.callingAe)) return refuse('calling-ae', RejectReason.CallingAeNotRecognized);
       if (cfg.checkCalledAeTitle && called !== cfg.aeTitle) return refuse('called-ae', RejectReason.CalledAeNotRecognized);
-      if (!conns.admit()) return refuse('too-many-associations', RejectReason.LocalLimitExceeded, true);
+      if (!conns.admit()) return refuse('too-many-associations', RejectReason.LocalLimitExceeded, true, RejectSource.ServiceProviderPresentation);
       this.conn.associated = true;
       for (const pc of association.getPresentationContexts()) {
         const ctxObj = association.getPresentationContext(pc.id);

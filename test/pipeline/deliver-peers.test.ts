@@ -9,75 +9,20 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dimse from 'dcmjs-dimse';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics, type Metrics } from '../../src/common/metrics.js';
-import { Deliverer, destinationKey } from '../../src/pipeline/deliver.js';
+import { Deliverer } from '../../src/pipeline/deliver.js';
 import { outboxSweep } from '../../src/admin/housekeeping.js';
 import { writePart10 } from '../../src/dicom/write.js';
 import { buildSr, buildSummaryImage } from '../../src/report/index.js';
 import type { Store } from '../../src/store/index.js';
 import { freePort } from '../helpers/ports.js';
+import { Peer } from '../helpers/peer.js';
 import { memoryStore, type FakeClock } from '../helpers/memory-store.js';
 import { makeInput } from '../report/inputs.js';
 
-const { Server, Scp, constants, responses } = dimse as any;
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = constants;
-
 const MIN = 60_000;
 const HOUR = 3_600_000;
-
-type PeerMode = 'store' | 'reject-permanent' | 'status-c000';
-
-/** A DICOM peer on loopback: counts associations and the SOP Instance UIDs it was sent (and stored, in `store` mode). */
-class Peer {
-  mode: PeerMode = 'store';
-  associations = 0;
-  stored: string[] = [];
-  private server: any;
-  constructor(
-    readonly aeTitle: string,
-    readonly port: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const peer = this;
-    class PeerScp extends (Scp as any) {
-      associationRequested(association: any): void {
-        peer.associations++;
-        if (peer.mode === 'reject-permanent') return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
-        for (const pc of association.getPresentationContexts()) {
-          const ctx = association.getPresentationContext(pc.id);
-          ctx.setResult(PresentationContextResult.Accept, ctx.getTransferSyntaxUids()[0]);
-        }
-        this.sendAssociationAccept();
-      }
-      associationReleaseRequested(): void {
-        this.sendAssociationReleaseResponse();
-      }
-      cStoreRequest(request: any, callback: (r: any) => void): void {
-        const r = responses.CStoreResponse.fromRequest(request);
-        if (peer.mode === 'store') peer.stored.push(request.getAffectedSopInstanceUid());
-        r.setStatus(peer.mode === 'status-c000' ? 0xc000 : 0);
-        callback(r);
-      }
-    }
-    this.server = new Server(PeerScp);
-    await new Promise((r) => {
-      this.server.on('listening', r);
-      this.server.listen(this.port);
-    });
-  }
-
-  stop(): void {
-    this.server?.close();
-    this.server = undefined;
-  }
-
-  get key(): string {
-    return destinationKey({ aeTitle: this.aeTitle, host: '127.0.0.1', port: this.port });
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'deliver-peers-'));
 let files: { path: string; sop: string }[] = [];
