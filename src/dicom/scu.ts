@@ -53,6 +53,22 @@ export function isRetryableStatus(status: number): boolean {
   return (status & 0xff00) === 0xa700 || status === 0x0213 /* resource limitation */;
 }
 
+/**
+ * An A-ASSOCIATE-RJ in words (PS3.8 table 9-21: the reason code's meaning depends on its source), e.g.
+ * "permanent; service user: called AE title not recognized (result 1, source 1, reason 7)".
+ */
+export function describeReject(r: { result?: number; source?: number; reason?: number } | undefined): string {
+  const result = r?.result === 1 ? 'permanent' : r?.result === 2 ? 'transient' : 'unknown result';
+  const reasons: Record<number, [string, Record<number, string>]> = {
+    1: ['service user', { 1: 'no reason given', 2: 'application context name not supported', 3: 'calling AE title not recognized', 7: 'called AE title not recognized' }],
+    2: ['service provider (ACSE)', { 1: 'no reason given', 2: 'protocol version not supported' }],
+    3: ['service provider (presentation)', { 1: 'temporary congestion', 2: 'local limit exceeded' }],
+  };
+  const [source, byReason] = reasons[r?.source ?? 0] ?? ['unknown source', {}];
+  const reason = byReason[r?.reason ?? 0] ?? 'unknown reason';
+  return `${result}; ${source}: ${reason} (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`;
+}
+
 function clientOpts(timeoutMs: number) {
   return {
     connectTimeout: timeoutMs,
@@ -166,7 +182,7 @@ export async function sendFiles(dest: ScuDestination, files: string[], opts: Scu
   client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
     // result 1 = rejected-permanent, 2 = rejected-transient
     failure = {
-      error: `association rejected by ${dest.aeTitle}@${dest.host}:${dest.port} (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`,
+      error: `association rejected by ${dest.aeTitle}@${dest.host}:${dest.port}: ${describeReject(r)}`,
       retryable: r?.result !== 1,
     };
   });
@@ -218,7 +234,7 @@ export async function echo(dest: ScuDestination, opts: ScuOptions = {}): Promise
   });
   client.addRequest(req);
   client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
-    error = `association rejected (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`;
+    error = `association rejected: ${describeReject(r)}`;
   });
   await runAssociation(client, dest, timeoutMs, {
     onTimeout: () => {

@@ -142,7 +142,7 @@ describe('Deliverer over real associations (fake outbox clock)', () => {
     for (const id of ids) {
       const row = store.outbox.get(id)!;
       expect(row).toMatchObject({ state: 'dead-letter', attempts: 1 });
-      expect(row.last_error).toMatch(/association rejected by REFUSER@127\.0\.0\.1/);
+      expect(row.last_error).toBe(`association rejected by REFUSER@127.0.0.1:${refusing.port}: permanent; service user: called AE title not recognized (result 1, source 1, reason 7)`);
     }
     store.clock.advance(10 * HOUR);
     expect(await d.tick()).toBe(0);

@@ -27,7 +27,7 @@ let files: string[] = [];
 class TestScp extends (Scp as any) {
   associationRequested(association: any): void {
     if (mode === 'reject-association') return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
-    if (mode === 'reject-transient') return this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceUser, RejectReason.LocalLimitExceeded);
+    if (mode === 'reject-transient') return this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
     for (const pc of association.getPresentationContexts()) {
       const ctx = association.getPresentationContext(pc.id);
       if (mode === 'reject-contexts') ctx.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
@@ -90,6 +90,7 @@ describe('sendFiles against misbehaving peers', () => {
     mode = 'reject-transient';
     const res = await sendFiles(dest(), files, { timeoutMs: 5000 });
     expect(res.every((r) => !r.ok && r.retryable === true), JSON.stringify(res)).toBe(true);
+    expect(res[0]!.error).toMatch(/association rejected by PEER@127\.0\.0\.1:\d+: transient; service provider \(presentation\): local limit exceeded \(result 2, source 3, reason 2\)$/);
   });
 
   it('rejected presentation contexts: every file fails with a reason, no hang', async () => {
