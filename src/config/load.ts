@@ -69,8 +69,11 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, fromE
   return out;
 }
 
-/** Environment variables that are not read by anything (not a config key's variable, not one of the others). */
-export const OTHER_ENV_VARS = ['OSTEOSCREEN_CONFIG', 'OSTEOSCREEN_DEBUG', 'OSTEOSCREEN_SHARED_DIR'];
+/**
+ * OSTEOSCREEN_* variables read outside the config (not warned about as typos). The test-only hooks
+ * (src/common/test-pause.ts) are among them: the service logs its own warning when one is set.
+ */
+export const OTHER_ENV_VARS = ['OSTEOSCREEN_CONFIG', 'OSTEOSCREEN_DEBUG', 'OSTEOSCREEN_SHARED_DIR', 'OSTEOSCREEN_TEST_PAUSE_AT', 'OSTEOSCREEN_TEST_FAULT'];
 
 /** Every OSTEOSCREEN_* variable in `env` that matches no config key (a typo), with the closest real name. */
 export function unknownEnvVars(env: NodeJS.ProcessEnv): { name: string; suggestion?: string }[] {

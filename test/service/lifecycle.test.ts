@@ -94,6 +94,7 @@ describe.skipIf(!existsSync(MODEL) || !have('storescu'))('service lifecycle: SIG
     expect(d.jobs).toMatchObject([{ state: 'done', attempts: 3 }]);
     const logs = svc.logs();
     expect(logs).toMatch(/re-queued jobs interrupted by a restart jobs=1/);
+    expect(logs).not.toMatch(/OSTEOSCREEN_TEST_FAULT matches no config key/);
     expect(logs).toMatch(/TEST FAULT: crash here .*stage=segmentation attempt=2/);
     expect(logs).toMatch(/\[worker\] analysis worker crashed error="TEST FAULT \(OSTEOSCREEN_TEST_FAULT\): crash at segmentation"/);
     expect(logs).toMatch(/job failed, will retry .*attempt=2 error="analysis worker crashed: TEST FAULT/);
