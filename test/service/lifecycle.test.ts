@@ -145,6 +145,7 @@ describe.skipIf(!existsSync(MODEL) || !have('storescu'))('service lifecycle: SIG
 
   it('restart without C: C\'s queued outputs are dead-lettered at once with the reason; A\'s and B\'s stay sent; the service is healthy', async () => {
     await svc.stop();
+    const attemptsBefore = sqlite((db) => db.prepare('SELECT id, attempts FROM outbox WHERE destination = ? ORDER BY id').all(dest(c)));
     svc = await startLogged('lifecycle', { dataDir, env: env([a, b]) });
     const d = await waitFor(async () => {
       const x = await detail();
@@ -155,6 +156,8 @@ describe.skipIf(!existsSync(MODEL) || !have('storescu'))('service lifecycle: SIG
       else expect(o.state, o.destination).toBe('sent');
     }
     expect(d.outputCounts).toEqual({ pending: 0, sent: 6, deadLetter: 3 });
+    // Dead-lettered at start, not by one more (failed) attempt when next due: the attempt counts did not move.
+    expect(sqlite((db) => db.prepare('SELECT id, attempts FROM outbox WHERE destination = ? ORDER BY id').all(dest(c)))).toEqual(attemptsBefore);
     expect(svc.logs()).toMatch(new RegExp(`outputs for an unconfigured destination dead-lettered destination=${dest(c).replace(/[.]/g, '\\.')} count=3`));
     const dead = await svc.json<any[]>('/api/outbox?state=dead-letter');
     expect(dead.map((o) => o.destination)).toEqual([dest(c), dest(c), dest(c)]);
