@@ -199,6 +199,15 @@ describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acce
       300_000,
       500,
     );
+    // The back-off as scheduled (output.retryBaseSeconds 1): each next attempt min(1 s · 2^(n-1), 1 h) after the failure.
+    const db = new Database(path.join(dataDir, 'index.sqlite'), { readonly: true });
+    try {
+      const rows = db.prepare("SELECT attempts, next_attempt_at, updated_at FROM outbox WHERE state = 'pending'").all() as { attempts: number; next_attempt_at: number; updated_at: number }[];
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      for (const r of rows) expect(r.next_attempt_at - r.updated_at, `after attempt ${r.attempts}`).toBe(Math.min(1000 * 2 ** (r.attempts - 1), 3_600_000));
+    } finally {
+      db.close();
+    }
     timings = pending.job.timings;
     console.log('[acceptance:pipeline-faults] state', pending.state, 'timings', JSON.stringify(timings));
     expect(timings.segment).toBeGreaterThan(0);
