@@ -12,8 +12,8 @@ import { readSeriesHeader, selectSeries, type SeriesHeader } from './selection.j
 import { loadSeriesVolume } from '../dicom/volume.js';
 import { parseHeader } from '../dicom/tags.js';
 import { Segmenter, analyseSpine, type SpineResult } from '../segmentation/index.js';
-import { extractFeatures, settingsFromObject, type RImage, type RMask } from '../radiomics/index.js';
-import { scoreStudy, requiredFeatures, isNotAssessable, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
+import { extractFeatures, type RImage, type RMask } from '../radiomics/index.js';
+import { scoreStudy, requiredFeatures, isNotAssessable, radiomicsSettingsOf, roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
 import { outputUids, writeReportFiles, type PredecessorRef, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { readFileSync } from 'node:fs';
@@ -63,16 +63,6 @@ export interface AnalyseResult {
   reportFiles: { kind: string; path: string; sopInstanceUid: string; seriesInstanceUid?: string; sopClassUid?: string }[];
   summaryPng?: string;
   timings: Record<string, number>;
-}
-
-/** The model's extraction settings in PyRadiomics parameter-file form. */
-export function radiomicsSettingsOf(model: RadscoreModel) {
-  const ex = model.extraction;
-  return settingsFromObject({
-    imageType: ex.imageTypes,
-    featureClass: Object.fromEntries(ex.featureClasses.map((c) => [c, null])),
-    setting: ex.settings,
-  });
 }
 
 function toRImage(v: Volume): RImage {
@@ -163,7 +153,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
   if (!result.reason && t1 && t2) {
     // 3. segmentation + QA gate
     await pauseAt('segmentation', { studyUid: input.studyUid });
-    spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, erosionMm: config.segmentation.erosionMm }));
+    spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, roi: roiSpecOf(model, config.segmentation.erosionMm) }));
     result.segmentation = {
       ok: spine.ok,
       reason: spine.reason,
