@@ -12,10 +12,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { OsteoError } from '../common/errors.js';
-import type { PixelType, RImage, RMask } from '../radiomics/image.js';
+import type { PixelType, RImage, RMask } from './image.js';
 import type { Geometry, Mat3, Vec3 } from './types.js';
 
-export type { PixelType } from '../radiomics/image.js';
+export type { PixelType } from './image.js';
 
 export type NrrdTypedArray =
   | Uint8Array

@@ -9,16 +9,16 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Anatomy, drawAnatomy, type BoneState } from '../phantom/anatomy.js';
-import { renderFrames, tissueJitter, type Contrast, type FrameGeom } from '../phantom/render.js';
-import { Rng } from '../phantom/rng.js';
+import { Anatomy, drawAnatomy, type BoneState } from './anatomy.js';
+import { renderFrames, tissueJitter, type Contrast, type FrameGeom } from './render.js';
+import { Rng } from './rng.js';
 import type { LabelMap, Mat3, Vec3, Volume } from '../volume/types.js';
 import { indexToPoint } from '../volume/types.js';
-import { normStats, normalise } from './normalise.js';
-import { bodyShape } from './roi.js';
-import { MODEL_MULTIPLE, MODEL_SPACING, CLASS } from './segmenter.js';
-import { labelsToModelGrid, modelGrid, planeFrame, toModelGrid } from './slices.js';
-import type { BodyInfo } from './levels.js';
+import { normStats, normalise } from '../segmentation/normalise.js';
+import { bodyShape } from '../segmentation/roi.js';
+import { MODEL_MULTIPLE, MODEL_SPACING, CLASS } from '../segmentation/segmenter.js';
+import { labelsToModelGrid, modelGrid, planeFrame, toModelGrid } from '../segmentation/slices.js';
+import type { BodyInfo } from '../segmentation/levels.js';
 
 export const TISSUE_CSF = 4;
 export const TISSUE_SUBCUT_FAT = 8;
