@@ -7,6 +7,7 @@
  * (./slices.ts + ./normalise.ts). The Python trainer re-synthesises images from the tissue labels
  * (SynthSeg-style) and also uses the phantom renderings.
  */
+import { cross } from '../volume/geometry.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Anatomy, drawAnatomy, type BoneState } from './anatomy.js';
@@ -45,9 +46,6 @@ function rotate(v: Vec3, axis: 0 | 1 | 2, ang: number): Vec3 {
   return [c * x - s * y, s * x + c * y, z];
 }
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
 
 export interface SimStudy {
   id: string;

@@ -3,6 +3,7 @@
  * `analyseSpine(t1, t2)`. A study is not assessable (ok = false, with `reason`) whenever any check fails:
  * a wrong score is worse than no score.
  */
+import { direction as unit } from '../volume/geometry.js';
 import { NotAssessable } from '../common/errors.js';
 import type { Geometry, LabelMap, Vec3 } from '../volume/types.js';
 import { indexToPoint, pointToIndex, sameGeometry } from '../volume/types.js';
@@ -80,11 +81,6 @@ function touchesInPlaneBorder(g: Geometry, b: BodyInfo): boolean {
   return b.bbox.min[0] <= 0 || b.bbox.min[1] <= 0 || b.bbox.max[0] >= g.dims[0] - 1 || b.bbox.max[1] >= g.dims[1] - 1;
 }
 
-function unit(a: Vec3, b: Vec3): Vec3 {
-  const d: Vec3 = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-  const l = Math.hypot(...d) || 1;
-  return [d[0] / l, d[1] / l, d[2] / l];
-}
 
 /** Segments and checks one sagittal series. `sequence` enables the fat/water contrast check. */
 export async function analyseSeries(

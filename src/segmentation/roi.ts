@@ -4,6 +4,7 @@
  * The rule is a `RoiSpec`; a radscore model records the one its features were made with (model extraction.roi)
  * and the analysis measures with that one.
  */
+import { cross, dot } from '../volume/geometry.js';
 import type { LabelMap, Vec3 } from '../volume/types.js';
 import type { BodyInfo } from './levels.js';
 
@@ -127,13 +128,12 @@ export function bodyShape(levels: LabelMap, b: BodyInfo, axis: Vec3, indexToPoin
   // slice normal = direction column 2
   const d = levels.direction;
   const nrm: Vec3 = [d[2], d[5], d[8]];
-  const dot = (a: Vec3, c: Vec3) => a[0] * c[0] + a[1] * c[1] + a[2] * c[2];
   // project axis into the slice plane
   const pa = dot(axis, nrm);
   let u: Vec3 = [axis[0] - pa * nrm[0], axis[1] - pa * nrm[1], axis[2] - pa * nrm[2]];
   const ul = Math.hypot(...u) || 1;
   u = [u[0] / ul, u[1] / ul, u[2] / ul];
-  const w: Vec3 = [nrm[1] * u[2] - nrm[2] * u[1], nrm[2] * u[0] - nrm[0] * u[2], nrm[0] * u[1] - nrm[1] * u[0]];
+  const w: Vec3 = cross(nrm, u);
   let uMin = Infinity;
   let uMax = -Infinity;
   let wMin = Infinity;
