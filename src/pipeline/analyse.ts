@@ -4,6 +4,7 @@
  * Expected outcomes ("not assessable: no sagittal T2", "T1: fewer than four lumbar bodies") are results
  * with a reason, never exceptions; exceptions mean an unexpected failure (the job is retried).
  */
+import { cross, dot } from '../volume/geometry.js';
 import type { Config } from '../config/schema.js';
 import { NotAssessable, errorMessage } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -236,8 +237,8 @@ function segInputFor(files: string[], roi: LabelMap, seriesUid: string): SegInpu
     const h = headerOf(f);
     const iop = (h.ImageOrientationPatient as number[]).map(Number);
     const ipp = (h.ImagePositionPatient as number[]).map(Number);
-    const n = [iop[1]! * iop[5]! - iop[2]! * iop[4]!, iop[2]! * iop[3]! - iop[0]! * iop[5]!, iop[0]! * iop[4]! - iop[1]! * iop[3]!];
-    return { pos: n[0]! * ipp[0]! + n[1]! * ipp[1]! + n[2]! * ipp[2]!, sopClassUid: String(h.SOPClassUID), sopInstanceUid: String(h.SOPInstanceUID), frame: String(h.FrameOfReferenceUID ?? '') };
+    const n = cross(iop.slice(0, 3), iop.slice(3, 6));
+    return { pos: dot(n, ipp), sopClassUid: String(h.SOPClassUID), sopInstanceUid: String(h.SOPInstanceUID), frame: String(h.FrameOfReferenceUID ?? '') };
   });
   items.sort((a, b) => a.pos - b.pos);
   // The volume's k axis runs along the normal from the first to the last slice, like this sort.
