@@ -16,7 +16,7 @@ import { VERSION } from './common/version.js';
 import { adminRoutes, startHousekeeping, recordDrift } from './admin/index.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, resolveInstallPath } from './config/load.js';
-import { loadModel } from './model/index.js';
+import { loadModel, roiConfigConflict } from './model/index.js';
 import { errorMessage } from './common/errors.js';
 import { testPause, testFault, PAUSE_ENV, FAULT_ENV } from './common/test-pause.js';
 
@@ -50,6 +50,8 @@ export function checkModels(config: Config): void {
   } catch (e) {
     throw new ConfigError(`model.file (OSTEOSCREEN_MODEL_FILE): cannot load the radscore model: ${errorMessage(e)}`);
   }
+  const roiConflict = roiConfigConflict(m, config.segmentation.erosionMm);
+  if (roiConflict) throw new ConfigError(roiConflict);
   log.info('radscore model', { name: m.name, version: m.version, calibrated: m.calibrated, hash: m.hash.slice(0, 19), file });
   if (!m.calibrated) log.warn('the radscore model is uncalibrated: run osteoscreen calibrate on local labelled studies before trusting its flags');
   const seg = resolveInstallPath(config.segmentation.model);

@@ -4,7 +4,7 @@
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportGeneratorStudies } from '../../dist/segmentation/train-data.js';
+import { exportGeneratorStudies } from '../../dist/phantom/train-data.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, seed: { type: 'string', default: '424242' }, count: { type: 'string', default: '96' } } });
 if (!values.out) throw new Error('--out DIR is required');

@@ -5,7 +5,7 @@
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportStudies } from '../../dist/segmentation/train-data.js';
+import { exportStudies } from '../../dist/phantom/train-data.js';
 
 const { values } = parseArgs({
   options: { out: { type: 'string' }, train: { type: 'string', default: '160' }, val: { type: 'string', default: '8' }, part: { type: 'string', default: '0/1' } },

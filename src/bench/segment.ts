@@ -9,7 +9,7 @@ import { parseOptions, numberOption } from '../common/command.js';
 import { loadConfig, resolveInstallPath } from '../config/load.js';
 import { Segmenter } from '../segmentation/segmenter.js';
 import { analyseSeries } from '../segmentation/analyse.js';
-import { simulateStudy } from '../segmentation/train-data.js';
+import { simulateStudy } from '../phantom/train-data.js';
 import type { Volume } from '../volume/types.js';
 
 export async function benchSegment(args: string[]): Promise<void> {

@@ -11,9 +11,10 @@ export function configReference(): string {
   const rows = ['| key | env var | default | description |', '|---|---|---|---|'];
   for (const [section, keys] of Object.entries(defaults)) {
     const inner = shape[section]._zod.def.innerType.shape as Record<string, any>;
-    for (const [key, def] of Object.entries(keys)) {
+    for (const key of Object.keys(inner)) {
       const desc = (inner[key]?.description ?? '').replace(/\|/g, '\\|');
-      rows.push(`| \`${section}.${key}\` | \`${envVarName(section, key)}\` | \`${JSON.stringify(def)}\` | ${desc} |`);
+      const def = key in keys ? `\`${JSON.stringify(keys[key])}\`` : '(unset)';
+      rows.push(`| \`${section}.${key}\` | \`${envVarName(section, key)}\` | ${def} | ${desc} |`);
     }
   }
   return rows.join('\n');

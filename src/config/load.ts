@@ -49,22 +49,38 @@ function coerce(raw: string, like: unknown, name: string): unknown {
   return raw;
 }
 
+/** A value of the type of an optional key that has no default (what its env var is coerced like). */
+function sampleOf(t: any): unknown {
+  while (t?._zod?.def?.type === 'optional' || t?._zod?.def?.type === 'nullable') t = t._zod.def.innerType;
+  const type = t?._zod?.def?.type;
+  return type === 'number' ? 0 : type === 'boolean' ? false : type === 'array' ? [] : '';
+}
+
+/** Every config key as [section, key, its default (or, for an optional key without one, a value of its type)]. */
+function configKeys(): [string, string, unknown][] {
+  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
+  const shape = configSchema.shape as Record<string, any>;
+  const out: [string, string, unknown][] = [];
+  for (const [section, sec] of Object.entries(shape)) {
+    const inner = sec._zod.def.innerType.shape as Record<string, unknown>;
+    for (const key of Object.keys(inner)) out.push([section, key, key in defaults[section]! ? defaults[section]![key] : sampleOf(inner[key])]);
+  }
+  return out;
+}
+
 /** Apply OSTEOSCREEN_<SECTION>_<KEY> env vars over a raw (pre-validation) config object. */
 export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, fromEnv?: Map<string, string>): Record<string, any> {
-  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
   const out: Record<string, any> = structuredClone(raw);
-  for (const [section, keys] of Object.entries(defaults)) {
-    for (const [key, def] of Object.entries(keys)) {
-      const name = envVarName(section, key);
-      const v = env[name];
-      if (v === undefined) continue;
-      out[section] ??= {};
-      let value = coerce(v, def, name);
-      // Destination lists: "AET@host:port,AET2@host2:port" (README: lists are comma-separated).
-      if (section === 'output' && key === 'destinations' && Array.isArray(value)) value = value.map((d) => (typeof d === 'string' ? parseDestination(d, name) : d));
-      out[section][key] = value;
-      fromEnv?.set(`${section}.${key}`, name);
-    }
+  for (const [section, key, def] of configKeys()) {
+    const name = envVarName(section, key);
+    const v = env[name];
+    if (v === undefined) continue;
+    out[section] ??= {};
+    let value = coerce(v, def, name);
+    // Destination lists: "AET@host:port,AET2@host2:port" (README: lists are comma-separated).
+    if (section === 'output' && key === 'destinations' && Array.isArray(value)) value = value.map((d) => (typeof d === 'string' ? parseDestination(d, name) : d));
+    out[section][key] = value;
+    fromEnv?.set(`${section}.${key}`, name);
   }
   return out;
 }
@@ -77,8 +93,7 @@ export const OTHER_ENV_VARS = ['OSTEOSCREEN_CONFIG', 'OSTEOSCREEN_DEBUG', 'OSTEO
 
 /** Every OSTEOSCREEN_* variable in `env` that matches no config key (a typo), with the closest real name. */
 export function unknownEnvVars(env: NodeJS.ProcessEnv): { name: string; suggestion?: string }[] {
-  const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
-  const known = Object.entries(defaults).flatMap(([section, keys]) => Object.keys(keys).map((k) => envVarName(section, k)));
+  const known = configKeys().map(([section, key]) => envVarName(section, key));
   const all = new Set([...known, ...OTHER_ENV_VARS]);
   return Object.keys(env)
     .filter((n) => n.startsWith('OSTEOSCREEN_') && !all.has(n))

@@ -69,7 +69,11 @@ export const configSchema = z.object({
     .object({
       model: z.string().default('models/vertebrae-seg.onnx').describe('ONNX segmentation model (path relative to the install folder or absolute)'),
       threads: z.number().int().min(1).max(16).default(2).describe('onnxruntime intra-op threads'),
-      erosionMm: z.number().min(0).default(1.5).describe('Erosion of each body mask to exclude the cortical rim (mm)'),
+      erosionMm: z
+        .number()
+        .min(0)
+        .optional()
+        .describe("Erosion of each body mask to exclude the cortical rim (mm). Unset: the scoring model's extraction.roi.erosionMm (1.5 for the shipped model). Set and different from the model's: the service refuses to start"),
     })
     .prefault({}),
   model: z

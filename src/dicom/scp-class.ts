@@ -1,5 +1,7 @@
 /** The dcmjs-dimse SCP of the listener: association checks, C-ECHO, streamed C-STORE (see storeReceived). */
 import dimse from 'dcmjs-dimse';
+import type { association as assoc, requests, responses as resp, Dataset as DimseDataset } from 'dcmjs-dimse';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
@@ -9,7 +11,12 @@ import { OUR_MAX_PDU_LENGTH } from './pdu-guard.js';
 import type { Connections, Tracked } from './connections.js';
 import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, STATUS, TempInstanceWriter, freeBytes, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
 
-const { Scp, Dataset, constants, responses } = dimse as any;
+const { Scp, Dataset, constants, responses } = dimse;
+type Association = assoc.Association;
+type PresentationContext = assoc.PresentationContext;
+type ScpOptions = ConstructorParameters<typeof Scp>[1];
+/** dcmjs-dimse's command dispatcher: not in its typings, wrapped below to refuse commands we do not serve. */
+type WithPerformDimse = { _performDimse(pc: unknown, cmd: { getCommandFieldType?(): number } | undefined): void };
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass } = constants;
 dimse.log.setLevel('error');
 const log = logger('dicom');
@@ -25,11 +32,11 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
   return class OsteoScp extends Scp {
     private pending = new WeakMap<object, PendingStore>();
     private callingAe = '';
-    private readonly sock: any;
+    private readonly sock: Socket;
     private readonly conn: Tracked;
     private readonly tally: AssociationTally;
 
-    constructor(socket: any, opts: any, conn: Tracked) {
+    constructor(socket: Socket, opts: ScpOptions, conn: Tracked) {
       super(socket, opts);
       this.sock = socket;
       this.conn = conn;
@@ -42,7 +49,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       }
     }
 
-    associationRequested(association: any): void {
+    override associationRequested(association: Association): void {
       this.callingAe = String(association.getCallingAeTitle()).trim();
       this.conn.callingAe = this.callingAe;
       const called = String(association.getCalledAeTitle()).trim();
@@ -81,35 +88,35 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       this.sendAssociationAccept();
     }
 
-    abort(): void {
+    override abort(): void {
       log.warn('association aborted by the peer', { callingAe: this.callingAe, ip: this.conn.ip });
       // dcmjs-dimse leaves the TCP connection open after an A-ABORT: close it, so it stops counting against maxAssociations.
       this.tally.end(this.callingAe, 'aborted');
       this.sock.destroy();
     }
 
-    associationReleaseRequested(): void {
+    override associationReleaseRequested(): void {
       this.sendAssociationReleaseResponse();
     }
 
-    _performDimse(pc: any, cmd: any): void {
+    _performDimse(pc: unknown, cmd: { getCommandFieldType?(): number } | undefined): void {
       const field = Number(cmd?.getCommandFieldType?.());
       if (!SERVED_COMMANDS.has(field)) {
         this.conn.close(`unsupported DIMSE command 0x${field.toString(16).padStart(4, '0')}`, true);
         return;
       }
-      super._performDimse(pc, cmd);
+      (Scp.prototype as unknown as WithPerformDimse)._performDimse.call(this, pc, cmd);
     }
 
-    cEchoRequest(request: any, callback: (r: any) => void): void {
+    override cEchoRequest(request: requests.CEchoRequest, callback: (r: resp.CEchoResponse) => void): void {
       const resp = responses.CEchoResponse.fromRequest(request);
       resp.setStatus(STATUS.Success);
       this.tally.echo();
       callback(resp);
     }
 
-    createStoreWritableStream(pc: any, request: any): Writable {
-      const ts = pc.getAcceptedTransferSyntaxUid();
+    override createStoreWritableStream(pc: PresentationContext, request: requests.CStoreRequest): Writable {
+      const ts = pc.getAcceptedTransferSyntaxUid() ?? ''; // always set on a context that carried a C-STORE
       this.conn.busy++;
       const refuse = (status: number, reason: string) => {
         const w = new DiscardWriter();
@@ -142,8 +149,8 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       return w;
     }
 
-    createDatasetFromStoreWritableStream(ws: Writable, pc: any, callback: (ds: any) => void): void {
-      const ds = new Dataset({}, pc.getAcceptedTransferSyntaxUid());
+    override createDatasetFromStoreWritableStream(ws: Writable, pc: PresentationContext, callback: (ds: DimseDataset) => void): void {
+      const ds = new Dataset({}, pc.getAcceptedTransferSyntaxUid() ?? '');
       const pending = this.pending.get(ws);
       ws.end(() => {
         if (pending) this.pending.set(ds, pending);
@@ -151,7 +158,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       });
     }
 
-    cStoreRequest(request: any, callback: (r: any) => void): void {
+    override cStoreRequest(request: requests.CStoreRequest, callback: (r: resp.CStoreResponse) => void): void {
       const ds = request.getDataset();
       const pending = ds ? this.pending.get(ds) : undefined;
       const respond = (status: number, comment?: string) => {

@@ -18,7 +18,7 @@ import { datasetStructureProblem } from './elements.js';
 import { Connections } from './connections.js';
 import { scpClass } from './scp-class.js';
 
-const { constants } = dimse as any;
+const { constants } = dimse;
 const { TransferSyntax } = constants;
 dimse.log.setLevel('error');
 
@@ -50,8 +50,7 @@ export const ACCEPTED_TRANSFER_SYNTAXES: string[] = [
   '1.2.840.10008.1.2.2', // explicit VR big endian (retired, still sent by old modalities)
 ];
 
-export const MR_SOP_CLASSES = new Set(['1.2.840.10008.5.1.4.1.1.4', '1.2.840.10008.5.1.4.1.1.4.1']);
-
+/** Storage SOP classes (1.2.840.10008.5.1.4.1.1.x): anything a modality or PACS may C-STORE. */
 export function isStorageSopClass(uid: string): boolean {
   return uid.startsWith('1.2.840.10008.5.1.4.1.1.') || uid.startsWith('1.2.840.10008.5.1.4.1.1');
 }
@@ -199,8 +198,9 @@ export async function storeReceived(
     return { status: STATUS.Success, outcome };
   } catch (e) {
     const msg = errorMessage(e);
+    // Disk full or another write error: A700 either way, nothing was acknowledged and the sender may retry.
     const full = /ENOSPC|EDQUOT/.test(msg);
-    return reject(full ? STATUS.OutOfResources : STATUS.OutOfResources, `could not store instance: ${msg}`);
+    return reject(STATUS.OutOfResources, `${full ? 'disk full: ' : ''}could not store instance: ${msg}`);
   }
 }
 

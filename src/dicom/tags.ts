@@ -1,11 +1,42 @@
 import dcmjs from 'dcmjs';
-import type { InstanceMeta } from '../store/types.js';
 import { readDicomFile } from './charset.js';
 
 const { DicomMetaDictionary } = dcmjs.data;
 // dcmjs prints its validation warnings ("Invalid vr type ...", with bytes from the network) straight to stdout:
 // keep them out of our logs; what matters is reported by our own checks.
 (dcmjs as any).log?.getLogger?.('validation.dcmjs')?.setLevel?.('silent');
+
+/** The header fields of one received instance that the index keeps (identifiers too: never logged). */
+export interface InstanceMeta {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  transferSyntaxUid: string;
+  modality?: string;
+  seriesDescription?: string;
+  seriesNumber?: number;
+  bodyPartExamined?: string;
+  imageOrientationPatient?: number[];
+  imagePositionPatient?: number[];
+  repetitionTime?: number;
+  echoTime?: number;
+  inversionTime?: number;
+  imageType?: string[];
+  instanceNumber?: number;
+  manufacturer?: string;
+  manufacturerModelName?: string;
+  stationName?: string;
+  // Patient/study module: stored in the index, shown only behind the admin token, never logged.
+  patientName?: string;
+  patientId?: string;
+  patientBirthDate?: string;
+  patientSex?: string;
+  studyDate?: string;
+  studyTime?: string;
+  accessionNumber?: string;
+  studyDescription?: string;
+}
 
 /** Transfer syntaxes whose PixelData is stored uncompressed (native), so its length can be checked. */
 export const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);

@@ -8,6 +8,7 @@
  * duplicated positions, missing slices (gap = k × spacing) or irregular spacing, undecodable pixel data.
  * Real-world values: stored value (bits stored, signed or not) × RescaleSlope + RescaleIntercept.
  */
+import { dot, sliceNormal, unitOrNull } from '../volume/geometry.js';
 import { readFileSync } from 'node:fs';
 import { NotAssessable } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -90,16 +91,10 @@ function sopOf(ds: Record<string, any>): string {
   return String(ds.SOPInstanceUID ?? '?');
 }
 
-function cross(a: number[], b: number[]): Vec3 {
-  return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
-}
 function unit(v: number[]): Vec3 {
-  const n = Math.hypot(v[0]!, v[1]!, v[2]!);
-  if (!(n > 0)) throw new NotAssessable('degenerate ImageOrientationPatient');
-  return [v[0]! / n, v[1]! / n, v[2]! / n];
-}
-function dot(a: number[], b: number[]): number {
-  return a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
+  const u = unitOrNull(v);
+  if (!u) throw new NotAssessable('degenerate ImageOrientationPatient');
+  return u;
 }
 
 /** Stored value reader for one frame → real-world Float32 values written into `out` at `offset`. */
@@ -172,7 +167,8 @@ function assembleFrames(refs: FrameRef[], opts: VolumeOptions): Volume {
   const row = unit(ori0.slice(0, 3));
   const col = unit(ori0.slice(3, 6));
   if (Math.abs(dot(row, col)) > 1e-3) throw new NotAssessable('ImageOrientationPatient row and column are not orthogonal');
-  const nrm = unit(cross(row, col));
+  const nrm = sliceNormal(row, col);
+  if (!nrm) throw new NotAssessable('degenerate ImageOrientationPatient');
   const sorted = refs.map((r) => ({ r, s: dot(nrm, r.frame.position!) })).sort((a, b) => a.s - b.s);
   const n = sorted.length;
   if (n < 2) throw new NotAssessable('only one slice: a volume needs at least two');

@@ -1,38 +1,22 @@
-import type { Extraction } from './schema.js';
+import { DEFAULT_PARAMS_OBJECT, type FeatureClassName } from '../radiomics/settings.js';
+import { DEFAULT_ROI_SPEC } from '../segmentation/roi.js';
+import { extractionSchema, type Extraction } from './schema.js';
 
 /**
- * The product's feature-extraction settings (the same as the shipped paper model and the radiomics
- * reference parameters, shared/radiomics-baseline/reference/params.yaml). `osteoscreen train` writes these
- * into a new model unless `--extraction FILE.json` names others (the settings the feature table was made with).
+ * The product's feature-extraction settings in model-file form: the radiomics engine's DEFAULT_PARAMS_OBJECT (the
+ * reference parameters, shared/radiomics-baseline/reference/params.yaml) and the segmentation's DEFAULT_ROI_SPEC,
+ * so there is one source of each. `osteoscreen train` writes these into a new model unless `--extraction FILE.json`
+ * names others (the settings the feature table was made with).
  */
-export const DEFAULT_EXTRACTION: Extraction = {
-  imageTypes: {
-    Original: {},
-    LoG: { sigma: [1, 2, 3, 4, 5] },
-    Wavelet: { wavelet: 'coif1', start_level: 0, level: 1 },
-    BoxSigmaImage: { radius: 1 },
-    AdditiveGaussianNoise: { mean: 0, standardDeviation: 1, seed: 42, numberOfWorkUnits: 1 },
-  },
-  featureClasses: ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm'],
-  settings: {
-    binWidth: 25,
-    label: 1,
-    voxelArrayShift: 0,
-    padDistance: 5,
-    distances: [1],
-    symmetricalGLCM: true,
-    gldm_a: 0,
-    weightingNorm: null,
-    normalize: false,
-    resampledPixelSpacing: null,
-    force2D: false,
-  },
+export const DEFAULT_EXTRACTION: Extraction = extractionSchema.parse({
+  imageTypes: structuredClone(DEFAULT_PARAMS_OBJECT.imageType),
+  featureClasses: Object.keys(DEFAULT_PARAMS_OBJECT.featureClass) as FeatureClassName[],
+  settings: structuredClone(DEFAULT_PARAMS_OBJECT.setting),
   roi: {
-    vertebrae: ['L1', 'L2', 'L3', 'L4'],
-    slicesPerBody: 3,
-    erosionMm: 1.5,
+    vertebrae: [...DEFAULT_ROI_SPEC.vertebrae],
+    slicesPerBody: DEFAULT_ROI_SPEC.slicesPerBody,
+    erosionMm: DEFAULT_ROI_SPEC.erosionMm,
     combine: 'union',
-    description:
-      'L1-L4 vertebral bodies on both sequences; per body the mid-sagittal slice of the body and one slice on each side; each body mask eroded by 1.5 mm to exclude the cortical rim; the bodies form one ROI (label 1) per sequence.',
+    description: `L1-L4 vertebral bodies on both sequences; per body the mid-sagittal slice of the body and one slice on each side; each body mask eroded by ${DEFAULT_ROI_SPEC.erosionMm} mm to exclude the cortical rim; the bodies form one ROI (label 1) per sequence.`,
   },
-};
+});

@@ -4,6 +4,7 @@ export { loadModel, parseModel, saveModel, modelHash, finaliseModel, canonicalJs
 export { scoreStudy, requiredFeatures, isNotAssessable, uncalibratedNotice, linearScore } from './score.js';
 export type { ScoreResult, ScoreOutcome, NotAssessableScore, TermContribution, StudyFeatures, ScoreOptions, ModelRef } from './score.js';
 export { DEFAULT_EXTRACTION } from './defaults.js';
+export { radiomicsSettingsOf, roiSpecOf, roiConfigConflict } from './extraction.js';
 export { calibrateModel } from './calibrate.js';
 export { trainModel, stratifiedSplit, joinCohort } from './train.js';
 export { evaluateCohort, modelsOf, HOSMER_LEMESHOW_METHOD } from './evaluate.js';

@@ -1,4 +1,5 @@
 import type { LabelCounts } from './labels.js';
+import { radiomicsSettingsOf } from './extraction.js';
 import type { RadscoreModel } from './schema.js';
 import { uncalibratedNotice } from './score.js';
 import { HOSMER_LEMESHOW_METHOD, MODEL_KEYS, type CohortEvaluation, type ModelKey } from './evaluate.js';
@@ -205,7 +206,7 @@ ${esc(HOSMER_LEMESHOW_METHOD)} Decision curves use the same probabilities: net b
     }
   }
   if (r.warnings.length) sections.push(`<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
-  sections.push(`<h2>Model file</h2><p>Extraction settings travel with the model: bin width ${m.extraction.settings.binWidth}, image types ${Object.keys(m.extraction.imageTypes).join(', ')}, ROI: ${esc(m.extraction.roi.description)}</p>`);
+  sections.push(`<h2>Model file</h2><p>Extraction settings travel with the model: bin width ${radiomicsSettingsOf(m).setting.binWidth}, image types ${Object.keys(m.extraction.imageTypes).join(', ')}, ROI: ${esc(m.extraction.roi.description)}</p>`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(r.title)}</title>

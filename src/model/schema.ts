@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { featureNames } from '../radiomics/features/index.js';
+import { IMAGE_TYPE_OPTIONS, IMAGE_TYPE_REGISTRY } from '../radiomics/filters/registry.js';
+import { FEATURE_CLASS_NAMES, recordedSettingSchema, type FeatureClassName } from '../radiomics/settings.js';
+import { ROI_LEVELS } from '../segmentation/roi.js';
 
 /**
  * The radscore model file (`models/*.json`), format "osteoscreen-radscore" version 1.
@@ -20,11 +24,15 @@ import { z } from 'zod';
 export const SEQUENCES = ['T1', 'T2'] as const;
 export type Sequence = (typeof SEQUENCES)[number];
 
-export const FEATURE_CLASSES = ['shape', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm'] as const;
-export type FeatureClass = (typeof FEATURE_CLASSES)[number];
+/** Feature classes a model may use: the radiomics feature registry's. */
+export const FEATURE_CLASSES = FEATURE_CLASS_NAMES;
+export type FeatureClass = FeatureClassName;
 
-/** `<imagetype>_<class>_<Feature>` as PyRadiomics writes it, e.g. `wavelet-LLH_glszm_LargeAreaHighGrayLevelEmphasis`. */
-export const FEATURE_NAME_RE = /^([A-Za-z0-9.-]+)_(shape|firstorder|glcm|glrlm|glszm|gldm|ngtdm)_([A-Za-z0-9]+)$/;
+/**
+ * `<imagetype>_<class>_<Feature>` as PyRadiomics writes it, e.g. `wavelet-LLH_glszm_LargeAreaHighGrayLevelEmphasis`
+ * (class names from the feature registry).
+ */
+export const FEATURE_NAME_RE = new RegExp(`^([A-Za-z0-9.-]+)_(${FEATURE_CLASS_NAMES.join('|')})_([A-Za-z0-9]+)$`);
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const positive = finite.refine((v) => v > 0, 'must be > 0');
@@ -43,44 +51,28 @@ export const termSchema = z
   .strict();
 export type Term = z.infer<typeof termSchema>;
 
-export const imageTypesSchema = z
-  .object({
-    Original: z.object({}).strict().optional(),
-    LoG: z.object({ sigma: z.array(positive).min(1) }).strict().optional(),
-    Wavelet: z.object({ wavelet: z.string().min(1), start_level: int.min(0), level: int.min(1) }).strict().optional(),
-    BoxSigmaImage: z.object({ radius: int.min(1) }).strict().optional(),
-    AdditiveGaussianNoise: z
-      .object({ mean: finite, standardDeviation: positive, seed: int, numberOfWorkUnits: int.min(1) })
-      .strict()
-      .optional(),
-  })
-  .strict();
+/** Enabled image types and their options: the filter registry's option schemas (strict), each optional. */
+export const imageTypesSchema = z.object(optionalEach(IMAGE_TYPE_OPTIONS)).strict();
 export type ImageTypes = z.infer<typeof imageTypesSchema>;
 
+/**
+ * How a model's features are made, in one object: image types, feature classes and PyRadiomics settings (the
+ * radiomics engine's own schemas; a setting left out takes PyRadiomics' default), and the ROI rule the
+ * analysis measures with (`roi`, the segmentation's RoiSpec).
+ */
 export const extractionSchema = z
   .object({
     imageTypes: imageTypesSchema.describe('Enabled image types and their filter parameters (PyRadiomics parameter-file keys)'),
-    featureClasses: z.array(z.enum(FEATURE_CLASSES)).min(1),
-    settings: z
-      .object({
-        binWidth: positive,
-        label: int,
-        voxelArrayShift: finite,
-        padDistance: int.min(0),
-        distances: z.array(int.min(1)).min(1),
-        symmetricalGLCM: z.boolean(),
-        gldm_a: finite,
-        weightingNorm: z.string().nullable(),
-        normalize: z.boolean(),
-        resampledPixelSpacing: z.tuple([positive, positive, positive]).nullable(),
-        force2D: z.boolean(),
-      })
-      .strict(),
+    featureClasses: z.array(z.enum(FEATURE_CLASS_NAMES)).min(1),
+    settings: recordedSettingSchema,
     roi: z
       .object({
-        vertebrae: z.array(z.enum(['L1', 'L2', 'L3', 'L4', 'L5'])).min(1),
-        slicesPerBody: int.min(1).describe('Sagittal slices per body: the mid-sagittal slice of the body and (n-1)/2 on each side'),
-        erosionMm: finite.describe('Erosion of each body mask to exclude the cortical rim (mm)'),
+        vertebrae: z.array(z.enum(ROI_LEVELS)).min(1).describe('Bodies in the ROI (of the L1-L4 the QA gate checks)'),
+        slicesPerBody: int
+          .min(1)
+          .refine((n) => n % 2 === 1, 'must be odd (the mid-sagittal slice and as many on each side)')
+          .describe('Sagittal slices per body: the mid-sagittal slice of the body and (n-1)/2 on each side'),
+        erosionMm: finite.refine((v) => v >= 0, 'must be >= 0').describe('Erosion of each body mask to exclude the cortical rim (mm)'),
         combine: z.enum(['union']).describe('union: one ROI = all bodies together, features computed once per sequence'),
         description: z.string(),
       })
@@ -174,25 +166,40 @@ export type RadscoreModel = z.infer<typeof modelSchema>;
 /** A model before its hash is computed. */
 export type UnhashedModel = Omit<RadscoreModel, 'hash'>;
 
-/** Returns why `feature` cannot be produced by `extraction`, or null when it can. */
+/**
+ * Returns why `feature` cannot be produced by `extraction`, or null when it can: the class must be enabled and
+ * know the feature (feature registry), and an enabled image type must yield the image (filter registry).
+ */
 export function termExtractionProblem(feature: string, extraction: Extraction): string | null {
   const m = FEATURE_NAME_RE.exec(feature);
   if (!m) return `"${feature}" is not a PyRadiomics feature name`;
-  const [, imageType, cls] = m as unknown as [string, string, FeatureClass];
+  const [, imageType, cls, name] = m as unknown as [string, string, FeatureClass, string];
   if (!extraction.featureClasses.includes(cls)) return `feature class "${cls}" of ${feature} is not in extraction.featureClasses`;
-  const it = extraction.imageTypes;
-  if (cls === 'shape' && imageType !== 'original') return `shape features exist only for the original image (${feature})`;
-  if (imageType === 'original') return it.Original ? null : `${feature} needs imageTypes.Original`;
-  const log = /^log-sigma-(\d+)-(\d+)-mm-3D$/.exec(imageType);
-  if (log) {
-    const sigma = Number(`${log[1]}.${log[2]}`);
-    if (!it.LoG) return `${feature} needs imageTypes.LoG`;
-    return it.LoG.sigma.some((s) => Math.abs(s - sigma) < 1e-9) ? null : `${feature} needs LoG sigma ${sigma} in imageTypes.LoG.sigma`;
+  const known = featureNames(cls);
+  if (!known.includes(name)) {
+    const near = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    return `${cls} has no feature "${name}"${near ? ` (did you mean "${near}"?)` : ''}; known: ${known.join(', ')}`;
   }
-  if (/^wavelet-[LH]{3}$/.test(imageType)) return it.Wavelet ? null : `${feature} needs imageTypes.Wavelet`;
-  if (imageType === 'boxsigmaimage') return it.BoxSigmaImage ? null : `${feature} needs imageTypes.BoxSigmaImage`;
-  if (imageType === 'additivegaussiannoise') return it.AdditiveGaussianNoise ? null : `${feature} needs imageTypes.AdditiveGaussianNoise`;
-  return `unknown image type "${imageType}" in ${feature}`;
+  if ((cls === 'shape' || cls === 'shape2D') && imageType !== 'original') return `shape features exist only for the original image (${feature})`;
+  const enabled = Object.entries(extraction.imageTypes) as [string, Record<string, unknown> | undefined][];
+  for (const [key, opts] of enabled) {
+    const names = IMAGE_TYPE_REGISTRY[key]!.names({ ...extraction.settings, ...opts });
+    if (names.some((n) => n.toLowerCase() === imageType.toLowerCase())) return null;
+  }
+  const yielding = Object.values(IMAGE_TYPE_REGISTRY).find((e) => imageType.toLowerCase().startsWith(e.prefix));
+  if (!yielding) return `unknown image type "${imageType}" in ${feature}`;
+  const opts = extraction.imageTypes[yielding.key as keyof ImageTypes];
+  if (!opts) return `${feature} needs imageTypes.${yielding.key}`;
+  if (yielding.key === 'LoG') {
+    const sigma = /^log-sigma-(\d+)-(\d+)-mm-3D$/.exec(imageType);
+    if (sigma) return `${feature} needs LoG sigma ${Number(`${sigma[1]}.${sigma[2]}`)} in imageTypes.LoG.sigma`;
+  }
+  return `${feature}: imageTypes.${yielding.key} with these options does not yield "${imageType}" (it yields ${yielding.names({ ...extraction.settings, ...opts }).join(', ')})`;
+}
+
+/** `{ k: schema.optional() }` for every schema of a map (typed). */
+function optionalEach<T extends Record<string, z.ZodType>>(shape: T): { [K in keyof T]: z.ZodOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, v.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]> };
 }
 
 /** Column name of a term in a feature table: `T1_original_shape_VoxelVolume`. */

@@ -1,4 +1,5 @@
 import { randn, rng } from './stats/misc.js';
+import { featureNames } from '../radiomics/features/index.js';
 import type { FeatureTable } from './table.js';
 import type { LabelRow } from './labels.js';
 
@@ -34,6 +35,22 @@ export const SYNTHETIC_SIGNAL: { sequence: 'T1' | 'T2'; feature: string; directi
   { sequence: 'T2', feature: 'log-sigma-4-0-mm-3D_firstorder_Median', direction: -1, base: -5, scale: 15 },
 ];
 
+/** Derived images and classes whose features carry the synthetic noise columns (real names, so models load). */
+const NOISE_IMAGES = ['wavelet-HHH', 'wavelet-HHL', 'wavelet-HLH', 'wavelet-LHH', 'wavelet-HLL', 'wavelet-LHL', 'wavelet-LLH', 'wavelet-LLL'];
+const NOISE_CLASSES = ['firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm'] as const;
+let noiseNames: string[] | undefined;
+/** The k-th pure-noise feature: a real PyRadiomics feature name (of a wavelet image) that carries only noise here. */
+export function syntheticNoiseFeature(k: number): string {
+  noiseNames ??= NOISE_CLASSES.flatMap((c) => NOISE_IMAGES.flatMap((img) => featureNames(c).map((f) => `${img}_${c}_${f}`))).filter(
+    (f) => !SYNTHETIC_UNSTABLE.includes(f) && !SYNTHETIC_SIGNAL.some((s) => s.feature === f),
+  );
+  const name = noiseNames[k];
+  if (!name) throw new RangeError(`syntheticCohort: at most ${noiseNames.length} noise features`);
+  return name;
+}
+/** Features whose second-reader values disagree (low ICC): the ICC filter must drop them. */
+export const SYNTHETIC_UNSTABLE = ['wavelet-HHH_glcm_Idmn', 'wavelet-HHH_glcm_Idn'];
+
 export function syntheticCohort(opts: SyntheticOptions = {}): { features: FeatureTable; labels: LabelRow[]; reader2: FeatureTable } {
   const seed = opts.seed ?? 20240601;
   const n = opts.n ?? 160;
@@ -50,9 +67,10 @@ export function syntheticCohort(opts: SyntheticOptions = {}): { features: Featur
   const columns: string[] = [];
   for (const s of SYNTHETIC_SIGNAL) columns.push(`${s.sequence}_${s.feature}`);
   for (const seq of ['T1', 'T2'] as const) {
-    for (let k = 0; k < nNoise; k++) columns.push(`${seq}_original_firstorder_Noise${k}`);
-    columns.push(`${seq}_original_glcm_Unstable1`, `${seq}_original_glcm_Unstable2`);
+    for (let k = 0; k < nNoise; k++) columns.push(`${seq}_${syntheticNoiseFeature(k)}`);
+    columns.push(...SYNTHETIC_UNSTABLE.map((f) => `${seq}_${f}`));
   }
+  const unstableColumns = new Set(['T1', 'T2'].flatMap((seq) => SYNTHETIC_UNSTABLE.map((f) => `${seq}_${f}`)));
   const ids: string[] = [];
   const values: number[][] = [];
   const values2: number[][] = [];
@@ -73,7 +91,7 @@ export function syntheticCohort(opts: SyntheticOptions = {}): { features: Featur
     values.push(row);
     values2.push(
       row.map((v, j) => {
-        const unstable = columns[j]!.includes('Unstable');
+        const unstable = unstableColumns.has(columns[j]!);
         const spread = j < SYNTHETIC_SIGNAL.length ? SYNTHETIC_SIGNAL[j]!.scale : 3;
         return v + spread * (unstable ? 1.5 : 0.15) * randn(rand);
       }),

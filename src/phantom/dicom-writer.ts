@@ -1,9 +1,9 @@
 /** Writes phantom series as classic MR Image Storage instances or one Enhanced MR Image per series (dcmjs). */
+import { cross } from '../volume/geometry.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import type { PhantomSeries, PhantomStudy } from './generate.js';
-import type { Vec3 } from '../volume/types.js';
 
 const { DicomDict, DicomMetaDictionary } = dcmjs.data;
 
@@ -24,9 +24,6 @@ function dsv(v: readonly number[]): string[] {
   return v.map(ds);
 }
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
 
 function writePart10(path: string, ds0: Record<string, unknown>, sopClass: string, sopInstance: string): void {
   const meta = {

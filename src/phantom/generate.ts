@@ -2,6 +2,7 @@
  * Phantom study generation in memory: anatomy → series geometry → rendered images + ground-truth label maps.
  * Synthetic data for tests and model training; NOT a claim of realism.
  */
+import { cross, dot } from '../volume/geometry.js';
 import { Anatomy, drawAnatomy, LEVELS, LEVEL_LABEL, type AnatomyParams, type BoneState, type LevelName } from './anatomy.js';
 import { drawSequence, VENDOR_STYLE, VENDORS, type SeriesRole, type SequenceParams, type Vendor } from './protocol.js';
 import { renderFrames, tissueJitter, type FrameGeom } from './render.js';
@@ -94,12 +95,6 @@ function rotZ(a: number): M3 {
 }
 function mulMV(m: M3, v: Vec3): Vec3 {
   return [m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2], m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2], m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2]];
-}
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
-function dot(a: Vec3, b: Vec3): number {
-  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 const DEG = Math.PI / 180;
 

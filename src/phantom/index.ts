@@ -4,5 +4,4 @@ export { Anatomy, drawAnatomy, LEVELS, LEVEL_LABEL, TISSUE_CLASSES, type Anatomy
 export { renderFrames, type Contrast, type FrameGeom, type RenderOptions } from './render.js';
 export { VENDORS, VENDOR_STYLE, type SeriesRole, type Vendor } from './protocol.js';
 export { Rng, uidFrom } from './rng.js';
-export { phantomCommand } from './command.js';
 export { benchmarkPhantom, type PhantomBenchResult } from './bench.js';

@@ -4,6 +4,7 @@
  * Expected outcomes ("not assessable: no sagittal T2", "T1: fewer than four lumbar bodies") are results
  * with a reason, never exceptions; exceptions mean an unexpected failure (the job is retried).
  */
+import { cross, dot } from '../volume/geometry.js';
 import type { Config } from '../config/schema.js';
 import { NotAssessable, errorMessage } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -12,8 +13,8 @@ import { readSeriesHeader, selectSeries, type SeriesHeader } from './selection.j
 import { loadSeriesVolume } from '../dicom/volume.js';
 import { parseHeader } from '../dicom/tags.js';
 import { Segmenter, analyseSpine, type SpineResult } from '../segmentation/index.js';
-import { extractFeatures, settingsFromObject, type RImage, type RMask } from '../radiomics/index.js';
-import { scoreStudy, requiredFeatures, isNotAssessable, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
+import { extractFeatures, type RImage, type RMask } from '../radiomics/index.js';
+import { scoreStudy, requiredFeatures, isNotAssessable, radiomicsSettingsOf, roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
 import { outputUids, writeReportFiles, type PredecessorRef, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { readFileSync } from 'node:fs';
@@ -65,16 +66,6 @@ export interface AnalyseResult {
   reportFiles: { kind: string; path: string; sopInstanceUid: string; seriesInstanceUid?: string; sopClassUid?: string }[];
   summaryPng?: string;
   timings: Record<string, number>;
-}
-
-/** The model's extraction settings in PyRadiomics parameter-file form. */
-export function radiomicsSettingsOf(model: RadscoreModel) {
-  const ex = model.extraction;
-  return settingsFromObject({
-    imageType: ex.imageTypes,
-    featureClass: Object.fromEntries(ex.featureClasses.map((c) => [c, null])),
-    setting: ex.settings,
-  });
 }
 
 function toRImage(v: Volume): RImage {
@@ -166,7 +157,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
     // 3. segmentation + QA gate
     await pauseAt('segmentation', { studyUid: input.studyUid });
     await faultAt('segmentation', input.attempt, { studyUid: input.studyUid });
-    spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, erosionMm: config.segmentation.erosionMm }));
+    spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, roi: roiSpecOf(model, config.segmentation.erosionMm) }));
     result.segmentation = {
       ok: spine.ok,
       reason: spine.reason,
@@ -251,8 +242,8 @@ function segInputFor(files: string[], roi: LabelMap, seriesUid: string): SegInpu
     const h = headerOf(f);
     const iop = (h.ImageOrientationPatient as number[]).map(Number);
     const ipp = (h.ImagePositionPatient as number[]).map(Number);
-    const n = [iop[1]! * iop[5]! - iop[2]! * iop[4]!, iop[2]! * iop[3]! - iop[0]! * iop[5]!, iop[0]! * iop[4]! - iop[1]! * iop[3]!];
-    return { pos: n[0]! * ipp[0]! + n[1]! * ipp[1]! + n[2]! * ipp[2]!, sopClassUid: String(h.SOPClassUID), sopInstanceUid: String(h.SOPInstanceUID), frame: String(h.FrameOfReferenceUID ?? '') };
+    const n = cross(iop.slice(0, 3), iop.slice(3, 6));
+    return { pos: dot(n, ipp), sopClassUid: String(h.SOPClassUID), sopInstanceUid: String(h.SOPInstanceUID), frame: String(h.FrameOfReferenceUID ?? '') };
   });
   items.sort((a, b) => a.pos - b.pos);
   // The volume's k axis runs along the normal from the first to the last slice, like this sort.

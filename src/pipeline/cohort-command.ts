@@ -9,7 +9,7 @@ import { Progress } from '../common/progress.js';
 import { errorMessage } from '../common/errors.js';
 import { parseHeader } from '../dicom/tags.js';
 import { formatCsv } from '../common/csv.js';
-import { loadModel, modelHash } from '../model/index.js';
+import { loadModel, modelHash, roiConfigConflict } from '../model/index.js';
 import { AnalysisWorker } from './worker-client.js';
 import type { AnalyseResult, SeriesFiles } from './analyse.js';
 import { VERSION } from '../common/version.js';
@@ -103,6 +103,8 @@ Then: osteoscreen train --features features.csv --labels labels.csv --out model.
     const jobs = Math.max(1, Math.min(numberOption(values.jobs, '--jobs', 1), os.cpus().length * 2));
     const config = loadConfig({ file: values.config, overrides: values.model ? { model: { file: path.resolve(values.model) } } : {} });
     const model = loadModel(resolveInstallPath(config.model.file));
+    const roiConflict = roiConfigConflict(model, config.segmentation.erosionMm);
+    if (roiConflict) throw new UsageError(roiConflict);
     const cacheDir = values.cache ?? `${out}.cache`;
     mkdirSync(cacheDir, { recursive: true });
 

@@ -10,6 +10,7 @@
  * that covers the lumbar region best wins (lumbar hint in body part/description, then craniocaudal extent ≥ 200 mm),
  * then more slices, then the description regex (tie-breaker only), then the later series number.
  */
+import { sliceNormal } from '../volume/geometry.js';
 import type { Config } from '../config/schema.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { OsteoError } from '../common/errors.js';
@@ -131,10 +132,8 @@ export function summariseSeries(heads: InstanceHeader[]): SeriesHeader {
 
 /** Angle (degrees) between the slice normal of an orientation and the patient left-right axis. */
 export function angleToLeftRight(ori: number[]): number {
-  const [a, b, c, d, e, f] = ori as [number, number, number, number, number, number];
-  const n = [b * f - c * e, c * d - a * f, a * e - b * d];
-  const len = Math.hypot(n[0]!, n[1]!, n[2]!) || 1;
-  const cos = Math.min(1, Math.abs(n[0]!) / len);
+  const n = sliceNormal(ori.slice(0, 3), ori.slice(3, 6)) ?? [0, 0, 0];
+  const cos = Math.min(1, Math.abs(n[0]));
   return (Math.acos(cos) * 180) / Math.PI;
 }
 

@@ -30,4 +30,3 @@ export { FEATURE_CLASSES, IMAGE_CLASSES, featureNames, featureDocsMarkdown } fro
 export { discretize, binEdges, type Discretized } from './binning.js';
 export { RoiError } from './preprocess.js';
 export { createRadiomicsPool, extractFeaturesParallel, splitJobs, type RadiomicsPool } from './parallel.js';
-export { featuresCommand } from './command.js';

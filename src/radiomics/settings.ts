@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { OsteoError } from '../common/errors.js';
+import { featureNames } from './features/index.js';
+import { KNOWN_IMAGE_TYPES } from './filters/registry.js';
 
 export const FEATURE_CLASS_NAMES = ['shape', 'shape2D', 'firstorder', 'glcm', 'glrlm', 'glszm', 'gldm', 'ngtdm'] as const;
 export type FeatureClassName = (typeof FEATURE_CLASS_NAMES)[number];
@@ -56,6 +58,19 @@ export const settingSchema = z
 
 export type Setting = z.infer<typeof settingSchema>;
 
+/** The same keys and checks as `settingSchema` without its defaults. */
+function withoutDefaults<T extends z.ZodRawShape>(shape: T): { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> } {
+  return Object.fromEntries(
+    Object.entries(shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]),
+  ) as unknown as { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
+}
+
+/**
+ * The `setting` section as a model file records it: every key of `settingSchema` (same checks), none
+ * required, no others (a misspelt key is an error). A key left out takes PyRadiomics' default when run.
+ */
+export const recordedSettingSchema = z.object(withoutDefaults(settingSchema.shape)).strict();
+
 /** Per-image-type options (e.g. LoG sigma). Keys as in PyRadiomics; extra keys are kept. */
 export type ImageTypeOptions = Record<string, unknown>;
 
@@ -67,18 +82,7 @@ export interface RadiomicsSettings {
   setting: Setting;
 }
 
-export const KNOWN_IMAGE_TYPES = [
-  'Original',
-  'LoG',
-  'Wavelet',
-  'Square',
-  'SquareRoot',
-  'Logarithm',
-  'Exponential',
-  'Gradient',
-  'BoxSigmaImage',
-  'AdditiveGaussianNoise',
-] as const;
+export { KNOWN_IMAGE_TYPES };
 
 function normaliseImageTypeName(name: string): string {
   const hit = KNOWN_IMAGE_TYPES.find((k) => k.toLowerCase() === name.toLowerCase());
@@ -90,6 +94,23 @@ function normaliseClassName(name: string): FeatureClassName {
   const hit = FEATURE_CLASS_NAMES.find((k) => k.toLowerCase() === name.toLowerCase());
   if (!hit) throw new OsteoError('radiomics-params', `unknown feature class "${name}" (known: ${FEATURE_CLASS_NAMES.join(', ')})`, 400);
   return hit;
+}
+
+/**
+ * Feature names of a `featureClass` list must exist in the class (exact spelling, as PyRadiomics, which raises
+ * LookupError): a misspelt name would otherwise compute nothing without a word.
+ */
+function checkFeatureNames(cls: FeatureClassName, names: unknown[]): void {
+  const known = featureNames(cls);
+  for (const n of names) {
+    if (typeof n === 'string' && known.includes(n)) continue;
+    const near = typeof n === 'string' ? known.find((k) => k.toLowerCase() === n.toLowerCase()) : undefined;
+    throw new OsteoError(
+      'radiomics-params',
+      `unknown feature "${String(n)}" in featureClass.${cls}${near ? ` (did you mean "${near}"? names are case-sensitive)` : ''}; known ${cls} features: ${known.join(', ')}`,
+      400,
+    );
+  }
 }
 
 /**
@@ -122,7 +143,10 @@ export function settingsFromObject(obj: unknown): RadiomicsSettings {
   } else {
     for (const [k, v] of Object.entries(fc)) {
       if (v !== null && v !== undefined && !Array.isArray(v)) throw new OsteoError('radiomics-params', `featureClass.${k} must be a list or empty`, 400);
-      featureClass[normaliseClassName(k)] = (v as string[] | null | undefined) ?? null;
+      const cls = normaliseClassName(k);
+      const names = (v as unknown[] | null | undefined) ?? null;
+      if (names) checkFeatureNames(cls, names);
+      featureClass[cls] = names as string[] | null;
     }
   }
   return { imageType, featureClass, setting };
@@ -160,7 +184,20 @@ export const DEFAULT_PARAMS_OBJECT = {
     AdditiveGaussianNoise: { mean: 0.0, standardDeviation: 1.0, seed: 42, numberOfWorkUnits: 1 },
   },
   featureClass: { shape: null, firstorder: null, glcm: null, glrlm: null, glszm: null, gldm: null, ngtdm: null },
-  setting: { binWidth: 25, label: 1, voxelArrayShift: 0, padDistance: 5, distances: [1] },
+  // Recorded in full (all equal to PyRadiomics' defaults) so that a model file states them.
+  setting: {
+    binWidth: 25,
+    label: 1,
+    voxelArrayShift: 0,
+    padDistance: 5,
+    distances: [1],
+    symmetricalGLCM: true,
+    gldm_a: 0,
+    weightingNorm: null,
+    normalize: false,
+    resampledPixelSpacing: null,
+    force2D: false,
+  },
 } as const;
 
 export function defaultSettings(): RadiomicsSettings {

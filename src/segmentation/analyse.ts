@@ -3,19 +3,20 @@
  * `analyseSpine(t1, t2)`. A study is not assessable (ok = false, with `reason`) whenever any check fails:
  * a wrong score is worse than no score.
  */
+import { direction as unit } from '../volume/geometry.js';
 import { NotAssessable } from '../common/errors.js';
 import type { Geometry, LabelMap, Vec3 } from '../volume/types.js';
 import { indexToPoint, pointToIndex, sameGeometry } from '../volume/types.js';
 import { labelLevels, type BodyInfo, type LumbarLevel } from './levels.js';
-import { bodyShape, buildRoi, ROI_LEVELS, type BodyShape, type RoiLevel } from './roi.js';
+import { bodyShape, buildRoi, DEFAULT_ROI_SPEC, ROI_LEVELS, type BodyShape, type RoiLevel, type RoiSpec } from './roi.js';
 import { CLASS, type Segmenter } from './segmenter.js';
 import { PLAUSIBLE, CONTRAST } from './qa-limits.js';
 
 export type Sequence = 'T1' | 'T2';
 
 export interface AnalyseOptions {
-  /** erosion of each body (mm) before ROI extraction; default 1.5 */
-  erosionMm?: number;
+  /** the ROI rule (the scoring model's extraction.roi); default DEFAULT_ROI_SPEC (L1-L4, 3 slices, 1.5 mm) */
+  roi?: RoiSpec;
   /** minimal Dice between the T1 and T2 masks of each level (default 0.7) */
   minAgreementDice?: number;
   /** maximal distance between T1 and T2 centroids of the same level (mm, default 12) */
@@ -80,11 +81,6 @@ function touchesInPlaneBorder(g: Geometry, b: BodyInfo): boolean {
   return b.bbox.min[0] <= 0 || b.bbox.min[1] <= 0 || b.bbox.max[0] >= g.dims[0] - 1 || b.bbox.max[1] >= g.dims[1] - 1;
 }
 
-function unit(a: Vec3, b: Vec3): Vec3 {
-  const d: Vec3 = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-  const l = Math.hypot(...d) || 1;
-  return [d[0] / l, d[1] / l, d[2] / l];
-}
 
 /** Segments and checks one sagittal series. `sequence` enables the fat/water contrast check. */
 export async function analyseSeries(
@@ -93,7 +89,6 @@ export async function analyseSeries(
   sequence: Sequence | undefined,
   opts: AnalyseOptions = {},
 ): Promise<SeriesAnalysis> {
-  const erosionMm = opts.erosionMm ?? 1.5;
   let classes: LabelMap;
   try {
     classes = await segmenter.segment(vol);
@@ -145,7 +140,7 @@ export async function analyseSeries(
     // The fat/body ratio is reported only: with coil bias fields and fatty marrow it does not separate
     // fat-suppressed from plain series reliably (measured on the phantom: STIR 0.34-0.83, T1/T2 0.71-1.17).
   }
-  const roi = buildRoi(lv.levels, lv.bodies, erosionMm);
+  const roi = buildRoi(lv.levels, lv.bodies, opts.roi ?? DEFAULT_ROI_SPEC);
   res.roi = roi.roi;
   res.roiVoxels = roi.voxels;
   if (roi.problems.length) return { ...res, ok: false, reason: `ROI: ${roi.problems.join('; ')}` };

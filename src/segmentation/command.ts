@@ -1,4 +1,5 @@
 import type { Command } from '../common/command.js';
+import { DEFAULT_ROI_SPEC } from './roi.js';
 import { numberOption, parseOptions, requireOption, UsageError } from '../common/command.js';
 import { loadConfig, resolveInstallPath } from '../config/load.js';
 import { writeNifti } from '../volume/nifti.js';
@@ -19,7 +20,8 @@ and applies the QA gate (body count, level identification, size/shape plausibili
   --roi F          ROI mask (1..4 = L1..L4: mid-sagittal slice +-1, eroded by --erosion-mm)
   --json           print levels, per-body volume and the QA verdict as JSON on stdout
   --sequence S     T1 or T2: also check the fat/water contrast for that sequence
-  --erosion-mm X   in-plane erosion of each body for the ROI (default: segmentation.erosionMm, 1.5)
+  --erosion-mm X   in-plane erosion of each body for the ROI (default: segmentation.erosionMm if set, else 1.5 as the
+                   shipped model's extraction.roi)
   --model F        ONNX model (default: segmentation.model)
   --threads N      onnxruntime threads (default: segmentation.threads)
   --config F       config file
@@ -45,13 +47,13 @@ Exit code: 0 assessable, 4 not assessable (reason on stderr / in the JSON), 1 er
       sequence = s;
     }
     const cfg = loadConfig({ file: values.config });
-    const erosionMm = numberOption(values['erosion-mm'], '--erosion-mm', cfg.segmentation.erosionMm);
+    const erosionMm = numberOption(values['erosion-mm'], '--erosion-mm', cfg.segmentation.erosionMm ?? DEFAULT_ROI_SPEC.erosionMm);
     const threads = numberOption(values.threads, '--threads', cfg.segmentation.threads);
     const model = values.model ?? resolveInstallPath(cfg.segmentation.model);
     const vol = await loadSeries(series);
     const seg = await Segmenter.load(model, { threads });
     const t0 = performance.now();
-    const res = await analyseSeries(vol, seg, sequence, { erosionMm });
+    const res = await analyseSeries(vol, seg, sequence, { roi: { ...DEFAULT_ROI_SPEC, erosionMm } });
     const seconds = (performance.now() - t0) / 1000;
     const empty = new Uint8Array(vol.data.length);
     const geom = { dims: vol.dims, spacing: vol.spacing, origin: vol.origin, direction: vol.direction };

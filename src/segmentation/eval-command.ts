@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { DEFAULT_ROI_SPEC } from './roi.js';
 import path from 'node:path';
 import type { Command } from '../common/command.js';
 import { numberOption, parseOptions, UsageError } from '../common/command.js';
@@ -50,11 +51,11 @@ Exit code: 0 done (whatever the figures), 1 error, 2 usage.`,
     const threads = numberOption(values.threads, '--threads', cfg.segmentation.threads);
     const model = values.model ?? resolveInstallPath(cfg.segmentation.model);
     const seg = await Segmenter.load(model, { threads });
-    const erosionMm = cfg.segmentation.erosionMm;
+    const roi = { ...DEFAULT_ROI_SPEC, erosionMm: cfg.segmentation.erosionMm ?? DEFAULT_ROI_SPEC.erosionMm };
     if (values.phantom) {
       const count = numberOption(values.phantom, '--phantom', 0);
       if (!(count >= 1)) throw new UsageError('--phantom expects a count >= 1');
-      const r = await evaluateHeldOut(seg, { seed: numberOption(values.seed, '--seed', 20261126), count, erosionMm, log: (s) => process.stderr.write(s + '\n') });
+      const r = await evaluateHeldOut(seg, { seed: numberOption(values.seed, '--seed', 20261126), count, roi, log: (s) => process.stderr.write(s + '\n') });
       process.stdout.write(reportTable(r) + '\n');
       return 0;
     }
@@ -72,7 +73,7 @@ Exit code: 0 done (whatever the figures), 1 error, 2 usage.`,
     process.stderr.write(`segment-eval: ${cases.length} cases, model ${model}\n`);
     for (const [n, c] of cases.entries()) {
       process.stderr.write(`[${n + 1}/${cases.length}] ${c.name} ...\n`);
-      const e = await evaluateCase(c, seg, { sequence, erosionMm });
+      const e = await evaluateCase(c, seg, { sequence, roi });
       results.push(e.result);
       process.stdout.write(formatRow(e.result) + '\n');
       if (values.debug) for (const l of e.analysis.debug ?? []) process.stdout.write(`    ${l}\n`);

@@ -3,6 +3,7 @@
  * accuracy, and the deliberately bad inputs of the QA gate (truncated field of view without the sacrum,
  * blank series).
  */
+import type { RoiSpec } from './roi.js';
 import type { LabelMap, Volume } from '../volume/types.js';
 import { indexToPoint } from '../volume/types.js';
 import { planeFrame } from './slices.js';
@@ -110,7 +111,8 @@ export interface HeldOutOptions {
   count: number;
   /** also run the deliberately bad inputs on every `badEvery`-th study (default 1 = all; 0 = none) */
   badEvery?: number;
-  erosionMm?: number;
+  /** ROI rule (default DEFAULT_ROI_SPEC) */
+  roi?: RoiSpec;
   log?: (s: string) => void;
 }
 
@@ -152,7 +154,7 @@ export async function evaluateHeldOut(segmenter: import('./segmenter.js').Segmen
     };
     const t1 = ser('t1');
     const t2 = ser('t2');
-    const res = await analyseSpine(t1.vol, t2.vol, { segmenter, erosionMm: o.erosionMm });
+    const res = await analyseSpine(t1.vol, t2.vol, { segmenter, roi: o.roi });
     good.total++;
     const id = `seed ${o.seed} #${n} ${st.vendor} ${st.bone}`;
     for (const [a, t] of [
@@ -182,18 +184,18 @@ export async function evaluateHeldOut(segmenter: import('./segmenter.js').Segmen
       const tr1 = truncateAboveSacrum(t1.vol, t1.truth);
       const tr2 = truncateAboveSacrum(t2.vol, t2.truth);
       if (tr1 && tr2) {
-        const r = await analyseSpine(tr1.vol, tr2.vol, { segmenter, erosionMm: o.erosionMm });
+        const r = await analyseSpine(tr1.vol, tr2.vol, { segmenter, roi: o.roi });
         bad.truncated.total++;
         if (!r.ok) bad.truncated.rejected++;
         else bad.truncated.accepted.push(id);
         log(`${id} truncated: ${r.ok ? 'ACCEPTED' : r.reason}`);
       }
-      const r2 = await analyseSpine(t2.vol, t2.vol, { segmenter, erosionMm: o.erosionMm });
+      const r2 = await analyseSpine(t2.vol, t2.vol, { segmenter, roi: o.roi });
       bad.t2AsT1.total++;
       if (!r2.ok) bad.t2AsT1.rejected++;
       else bad.t2AsT1.accepted.push(id);
       log(`${id} T2 as T1: ${r2.ok ? 'ACCEPTED' : r2.reason}`);
-      const r3 = await analyseSpine(blankLike(t1.vol), t2.vol, { segmenter, erosionMm: o.erosionMm });
+      const r3 = await analyseSpine(blankLike(t1.vol), t2.vol, { segmenter, roi: o.roi });
       bad.blank.total++;
       if (!r3.ok) bad.blank.rejected++;
       else bad.blank.accepted.push(id);

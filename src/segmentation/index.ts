@@ -21,4 +21,3 @@ export { roiMask, buildRoi, erodeSlice, bodyShape, ROI_LEVELS, type RoiLevel, ty
 export { connectedComponents, type Component, type Components } from './components.js';
 export { PLAUSIBLE, CONTRAST } from './qa-limits.js';
 export { loadSeries } from './io.js';
-export { segmentCommand } from './command.js';

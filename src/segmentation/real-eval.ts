@@ -4,6 +4,7 @@
  * labels L1..L5 = 1..5, T12 = 12, T11 = 11) is run through `analyseSeries` (segmentation, level labelling, QA
  * gate, ROI) and compared with the expert mask: verdict, reason, Dice per level, and whether each level is right.
  */
+import type { RoiSpec } from './roi.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LabelMap, Volume } from '../volume/types.js';
@@ -105,7 +106,7 @@ export interface EvaluatedCase {
 }
 
 /** Loads one case, runs the single-series analysis and scores it. */
-export async function evaluateCase(c: RealCase, segmenter: Segmenter, opts: { sequence?: Sequence; erosionMm?: number } = {}): Promise<EvaluatedCase> {
+export async function evaluateCase(c: RealCase, segmenter: Segmenter, opts: { sequence?: Sequence; roi?: RoiSpec } = {}): Promise<EvaluatedCase> {
   const vol = await loadSeries(c.series);
   const mask = readNiftiLabelMap(c.mask);
   if (mask.dims.join('x') !== vol.dims.join('x')) {
@@ -114,7 +115,7 @@ export async function evaluateCase(c: RealCase, segmenter: Segmenter, opts: { se
   // The masks are on the series' voxel grid (same voxel order); their header geometry is not trusted.
   const truth: LabelMap = { dims: [...vol.dims], spacing: [...vol.spacing], origin: [...vol.origin], direction: [...vol.direction], data: mask.data };
   const t0 = performance.now();
-  const analysis = await analyseSeries(vol, segmenter, opts.sequence, { erosionMm: opts.erosionMm });
+  const analysis = await analyseSeries(vol, segmenter, opts.sequence, { roi: opts.roi });
   const seconds = (performance.now() - t0) / 1000;
   return { result: scoreCase(c.name, analysis, truth, seconds), analysis, vol, truth };
 }

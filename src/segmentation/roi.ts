@@ -1,12 +1,28 @@
 /**
  * ROI as in the reference study: for each of L1-L4 the mid-sagittal slice of the body and the slice on each
  * side, eroded in-plane by `erosionMm` to exclude the cortical rim. ROI label values 1..4 = L1..L4.
+ * The rule is a `RoiSpec`; a radscore model records the one its features were made with (model extraction.roi)
+ * and the analysis measures with that one.
  */
+import { cross, dot } from '../volume/geometry.js';
 import type { LabelMap, Vec3 } from '../volume/types.js';
 import type { BodyInfo } from './levels.js';
 
-export type RoiLevel = 'L1' | 'L2' | 'L3' | 'L4';
-export const ROI_LEVELS: RoiLevel[] = ['L1', 'L2', 'L3', 'L4'];
+export const ROI_LEVELS = ['L1', 'L2', 'L3', 'L4'] as const;
+export type RoiLevel = (typeof ROI_LEVELS)[number];
+
+/** Which bodies, how many sagittal slices per body, and how far each is eroded. */
+export interface RoiSpec {
+  /** Bodies in the ROI (a subset of L1-L4, the levels the QA gate checks). */
+  vertebrae: readonly RoiLevel[];
+  /** Sagittal slices per body: the body's mid-sagittal slice and (n-1)/2 on each side (odd). */
+  slicesPerBody: number;
+  /** In-plane erosion of each body mask (mm), to exclude the cortical rim. */
+  erosionMm: number;
+}
+
+/** The reference study's ROI (and the shipped model's): L1-L4, three slices per body, 1.5 mm erosion. */
+export const DEFAULT_ROI_SPEC: RoiSpec = { vertebrae: ROI_LEVELS, slicesPerBody: 3, erosionMm: 1.5 };
 
 function emptyLike(g: LabelMap): LabelMap {
   return { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction], data: new Uint8Array(g.data.length) };
@@ -52,24 +68,27 @@ export interface RoiResult {
 }
 
 /** Builds the ROI label map (1..4 = L1..L4) from a level label map and the body infos of `labelLevels`. */
-export function buildRoi(levels: LabelMap, bodies: BodyInfo[], erosionMm: number): RoiResult {
+export function buildRoi(levels: LabelMap, bodies: BodyInfo[], spec: RoiSpec): RoiResult {
+  if (!(spec.slicesPerBody >= 1 && spec.slicesPerBody % 2 === 1)) throw new RangeError(`ROI slicesPerBody must be odd and >= 1 (got ${spec.slicesPerBody})`);
+  const half = (spec.slicesPerBody - 1) / 2;
   const roi = emptyLike(levels);
   const nz = levels.dims[2];
   const voxels = { L1: 0, L2: 0, L3: 0, L4: 0 } as Record<RoiLevel, number>;
   const problems: string[] = [];
   ROI_LEVELS.forEach((lv, idx) => {
+    if (!spec.vertebrae.includes(lv)) return;
     const b = bodies.find((x) => x.level === lv);
     if (!b) {
       problems.push(`${lv} not found`);
       return;
     }
-    for (let dk = -1; dk <= 1; dk++) {
+    for (let dk = -half; dk <= half; dk++) {
       const k = b.midSlice + dk;
       if (k < 0 || k >= nz) {
-        problems.push(`${lv}: slice ${k} of the mid-sagittal triplet is outside the series`);
+        problems.push(`${lv}: slice ${k} of the ${spec.slicesPerBody} mid-sagittal slices is outside the series`);
         continue;
       }
-      const n = erodeSlice(levels, b.label, k, erosionMm, roi.data, idx + 1);
+      const n = erodeSlice(levels, b.label, k, spec.erosionMm, roi.data, idx + 1);
       if (n === 0) problems.push(`${lv}: no ROI voxels on slice ${k} after erosion`);
       voxels[lv] += n;
     }
@@ -109,13 +128,12 @@ export function bodyShape(levels: LabelMap, b: BodyInfo, axis: Vec3, indexToPoin
   // slice normal = direction column 2
   const d = levels.direction;
   const nrm: Vec3 = [d[2], d[5], d[8]];
-  const dot = (a: Vec3, c: Vec3) => a[0] * c[0] + a[1] * c[1] + a[2] * c[2];
   // project axis into the slice plane
   const pa = dot(axis, nrm);
   let u: Vec3 = [axis[0] - pa * nrm[0], axis[1] - pa * nrm[1], axis[2] - pa * nrm[2]];
   const ul = Math.hypot(...u) || 1;
   u = [u[0] / ul, u[1] / ul, u[2] / ul];
-  const w: Vec3 = [nrm[1] * u[2] - nrm[2] * u[1], nrm[2] * u[0] - nrm[0] * u[2], nrm[0] * u[1] - nrm[1] * u[0]];
+  const w: Vec3 = cross(nrm, u);
   let uMin = Infinity;
   let uMax = -Infinity;
   let wMin = Infinity;

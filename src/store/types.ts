@@ -18,37 +18,8 @@ export const JOB_TRANSITIONS: Record<JobState, JobState[]> = {
   'not-assessable': [],
 };
 
-/** Tags of one received instance that the index keeps (later stages read the files themselves). */
-export interface InstanceMeta {
-  sopClassUid: string;
-  sopInstanceUid: string;
-  studyInstanceUid: string;
-  seriesInstanceUid: string;
-  transferSyntaxUid: string;
-  modality?: string;
-  seriesDescription?: string;
-  seriesNumber?: number;
-  bodyPartExamined?: string;
-  imageOrientationPatient?: number[];
-  imagePositionPatient?: number[];
-  repetitionTime?: number;
-  echoTime?: number;
-  inversionTime?: number;
-  imageType?: string[];
-  instanceNumber?: number;
-  manufacturer?: string;
-  manufacturerModelName?: string;
-  stationName?: string;
-  // Patient/study module: stored in the index, shown only behind the admin token, never logged.
-  patientName?: string;
-  patientId?: string;
-  patientBirthDate?: string;
-  patientSex?: string;
-  studyDate?: string;
-  studyTime?: string;
-  accessionNumber?: string;
-  studyDescription?: string;
-}
+/** Tags of one received instance that the index keeps (defined with the tag reader; later stages read the files). */
+export type { InstanceMeta } from '../dicom/tags.js';
 
 export interface SeriesRow {
   series_uid: string;

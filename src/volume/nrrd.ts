@@ -9,13 +9,14 @@
  * Geometry follows src/volume/types.ts: spacing[c] = norm of space direction c, direction column c = that vector
  * normalised, origin = `space origin` (all in LPS).
  */
+import { cross } from './geometry.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { OsteoError } from '../common/errors.js';
-import type { PixelType, RImage, RMask } from '../radiomics/image.js';
+import type { PixelType, RImage, RMask } from './image.js';
 import type { Geometry, Mat3, Vec3 } from './types.js';
 
-export type { PixelType } from '../radiomics/image.js';
+export type { PixelType } from './image.js';
 
 export type NrrdTypedArray =
   | Uint8Array
@@ -261,9 +262,7 @@ export function parseNrrd(buf: Buffer): NrrdVolume {
       // Third axis: right-handed normal, unit spacing.
       const a = [direction[0], direction[3], direction[6]];
       const b = [direction[1], direction[4], direction[7]];
-      direction[2] = a[1] * b[2] - a[2] * b[1];
-      direction[5] = a[2] * b[0] - a[0] * b[2];
-      direction[8] = a[0] * b[1] - a[1] * b[0];
+      [direction[2], direction[5], direction[8]] = cross(a, b);
     }
     const so = get('space origin');
     if (so !== undefined) {

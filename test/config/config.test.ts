@@ -92,4 +92,13 @@ describe('models checked at start', () => {
     expect(() => checkModels(loadConfig({ env: { OSTEOSCREEN_MODEL_FILE: tampered } }))).toThrow(/model\.file .*hash/i);
     expect(() => checkModels(loadConfig({ env: {} }))).not.toThrow();
   });
+
+  it('a segmentation.erosionMm that disagrees with the model\'s ROI stops the start with both values', async () => {
+    const { checkModels } = await import('../../src/service.js');
+    const bad = loadConfig({ env: { OSTEOSCREEN_SEGMENTATION_EROSION_MM: '2' } });
+    expect(() => checkModels(bad)).toThrow(ConfigError);
+    expect(() => checkModels(bad)).toThrow(/segmentation\.erosionMm is 2 mm but the radscore model paper-t1t2-radscore [\d.]+ was made with extraction\.roi\.erosionMm 1\.5 mm/);
+    expect(() => checkModels(loadConfig({ env: { OSTEOSCREEN_SEGMENTATION_EROSION_MM: '1.5' } }))).not.toThrow();
+    expect(loadConfig({ env: {} }).segmentation.erosionMm).toBeUndefined();
+  });
 });

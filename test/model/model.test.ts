@@ -14,7 +14,7 @@ import {
   type StudyFeatures,
   DEFAULT_EXTRACTION,
 } from '../../src/model/index.js';
-import { radiomicsSettingsOf } from '../../src/pipeline/analyse.js';
+import { radiomicsSettingsOf, roiConfigConflict, roiSpecOf } from '../../src/model/extraction.js';
 import { defaultSettings } from '../../src/radiomics/settings.js';
 
 const PAPER = join(import.meta.dirname, '../../models/paper-t1t2.json');
@@ -158,6 +158,24 @@ describe('radscore model file', () => {
     const badSigma = structuredClone(json);
     badSigma.extraction.imageTypes.LoG.sigma = [1, 2, 3];
     expect(() => loadModel(write(rehash(badSigma)))).toThrow(/terms\.8\.feature: .*needs LoG sigma 4/);
+    const misspelt = structuredClone(json);
+    misspelt.terms[2].feature = 'original_glcm_JointEnergyy';
+    expect(() => loadModel(write(rehash(misspelt)))).toThrow(/terms\.2\.feature: glcm has no feature "JointEnergyy"; known: .*JointEnergy/);
+    const level2 = structuredClone(json);
+    level2.terms[2].feature = 'wavelet2-LLH_glcm_Idmn';
+    expect(() => loadModel(write(rehash(level2)))).toThrow(/imageTypes\.Wavelet with these options does not yield "wavelet2-LLH"/);
+    const badOption = structuredClone(json);
+    badOption.extraction.imageTypes.LoG.sigmaa = [1];
+    expect(() => loadModel(write(rehash(badOption)))).toThrow(/imageTypes\.LoG: .*sigmaa/);
+    const badSetting = structuredClone(json);
+    badSetting.extraction.settings.binwidth = 25;
+    expect(() => loadModel(write(rehash(badSetting)))).toThrow(/settings: .*binwidth/);
+    const l5 = structuredClone(json);
+    l5.extraction.roi.vertebrae.push('L5');
+    expect(() => loadModel(write(rehash(l5)))).toThrow(/roi\.vertebrae\.4/);
+    const even = structuredClone(json);
+    even.extraction.roi.slicesPerBody = 2;
+    expect(() => loadModel(write(rehash(even)))).toThrow(/slicesPerBody: must be odd/);
     const noWavelet = structuredClone(json);
     delete noWavelet.extraction.imageTypes.Wavelet;
     expect(() => loadModel(write(rehash(noWavelet)))).toThrow(/imageTypes\.Wavelet/);
@@ -191,5 +209,16 @@ describe('default extraction settings', () => {
     expect(radiomicsSettingsOf({ extraction: DEFAULT_EXTRACTION } as RadscoreModel)).toEqual(defaultSettings());
     const shipped = loadModel(PAPER).extraction;
     expect({ ...shipped, roi: { ...shipped.roi, description: '' } }).toEqual({ ...DEFAULT_EXTRACTION, roi: { ...DEFAULT_EXTRACTION.roi, description: '' } });
+  });
+
+  it('the ROI the analysis measures is the model\'s; a config that disagrees is refused with both values', () => {
+    const m = loadModel(PAPER);
+    expect(roiSpecOf(m)).toEqual({ vertebrae: ['L1', 'L2', 'L3', 'L4'], slicesPerBody: 3, erosionMm: 1.5 });
+    expect(roiSpecOf(m, 1.5)).toEqual(roiSpecOf(m));
+    const other = { ...m, extraction: { ...m.extraction, roi: { ...m.extraction.roi, erosionMm: 1, slicesPerBody: 5 } } };
+    expect(roiSpecOf(other)).toEqual({ vertebrae: ['L1', 'L2', 'L3', 'L4'], slicesPerBody: 5, erosionMm: 1 });
+    expect(roiConfigConflict(m, undefined)).toBeNull();
+    expect(roiConfigConflict(m, 2)).toMatch(/segmentation\.erosionMm is 2 mm but the radscore model paper-t1t2-radscore .* extraction\.roi\.erosionMm 1\.5 mm/);
+    expect(() => roiSpecOf(m, 2)).toThrow(/erosionMm is 2 mm/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/common/csv.js';
+import { syntheticNoiseFeature } from '../../src/model/synthetic.js';
 import { DEFAULT_EXTRACTION, parseFeatureTable, parseLabels, labelsCsv, syntheticCohort, trainModel } from '../../src/model/index.js';
 
 describe('feature tables', () => {
@@ -33,15 +34,15 @@ describe('training with missing values', () => {
     const first = trainModel(c.features, labels, opts);
     const trainId = Object.entries(first.split).find(([, v]) => v === 'training')![0];
     const valId = Object.entries(first.split).find(([, v]) => v === 'validation')![0];
-    const holeCol = c.features.columns.indexOf('T1_original_firstorder_Noise3');
+    const holeCol = c.features.columns.indexOf(`T1_${syntheticNoiseFeature(3)}`);
     const term = first.model.terms[0]!;
     const termCol = c.features.columns.indexOf(`${term.sequence}_${term.feature}`);
     const values = c.features.values.map((r) => [...r]);
     values[c.features.ids.indexOf(trainId)]![holeCol] = null;
     values[c.features.ids.indexOf(valId)]![termCol] = null;
     const res = trainModel({ ...c.features, values }, labels, opts);
-    expect(res.filter.missingInTraining).toEqual(['T1_original_firstorder_Noise3']);
-    expect(res.model.terms.some((t) => t.feature === 'original_firstorder_Noise3' && t.sequence === 'T1')).toBe(false);
+    expect(res.filter.missingInTraining).toEqual([`T1_${syntheticNoiseFeature(3)}`]);
+    expect(res.model.terms.some((t) => t.feature === syntheticNoiseFeature(3) && t.sequence === 'T1')).toBe(false);
     const val = res.cohorts.find((x) => x.name === 'validation')!;
     expect(res.model.terms.some((t) => `${t.sequence}_${t.feature}` === `${term.sequence}_${term.feature}`)).toBe(true);
     expect(val.notAssessable.map((n) => n.id)).toEqual([valId]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HAVE_R, maxAbsDiff, runR } from './rscript.js';
+import { SYNTHETIC_UNSTABLE } from '../../src/model/synthetic.js';
 import { DEFAULT_EXTRACTION, deriveLabel, labelCounts, parseLabels, syntheticCohort, labelsCsv, trainModel, scoreStudy, isNotAssessable, rowFeatures, parseModel } from '../../src/model/index.js';
 import { stratifiedSplit } from '../../src/model/train.js';
 import { icc21, mean, sd } from '../../src/model/stats/misc.js';
@@ -98,7 +99,7 @@ describe('training pipeline on the synthetic cohort', () => {
       expect(t.mean).toBeCloseTo(mean(v), 9);
       expect(t.sd).toBeCloseTo(sd(v), 9);
     }
-    expect(res.filter.lowIcc.map((x) => x.column).sort()).toEqual(['T1_original_glcm_Unstable1', 'T1_original_glcm_Unstable2', 'T2_original_glcm_Unstable1', 'T2_original_glcm_Unstable2']);
+    expect(res.filter.lowIcc.map((x) => x.column).sort()).toEqual(['T1', 'T2'].flatMap((q) => SYNTHETIC_UNSTABLE.map((f) => `${q}_${f}`)).sort());
     expect(res.filter.kept).toHaveLength(c.features.columns.length - 4);
     // cohorts and the contract's metric keys
     expect(res.cohorts.map((x) => x.name)).toEqual(['training', 'validation']);

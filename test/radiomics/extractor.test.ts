@@ -212,6 +212,13 @@ describe('settings', () => {
     expect(() => settingsFromObject({ setting: { binWidth: -1 } })).toThrow(/binWidth/);
     expect(settingsFromObject({ setting: { interpolator: 'sitkLinear' } }).setting.interpolator).toBe('Linear');
   });
+  it('rejects unknown feature names in featureClass lists with the known ones (PyRadiomics: LookupError)', () => {
+    // Before: the misspelt name was dropped and the class gave 0 features without a word.
+    expect(() => settingsFromObject({ featureClass: { glcm: ['JointEnergyy'] } })).toThrow(/unknown feature "JointEnergyy" in featureClass\.glcm; known glcm features: .*JointEnergy/);
+    expect(() => settingsFromObject({ featureClass: { glcm: ['jointenergy'] } })).toThrow(/did you mean "JointEnergy"\?/);
+    expect(() => settingsFromObject({ featureClass: { firstorder: [42] } })).toThrow(/unknown feature "42"/);
+    expect(settingsFromObject({ featureClass: { glcm: ['JointEnergy', 'Idmn'] } }).featureClass.glcm).toEqual(['JointEnergy', 'Idmn']);
+  });
   it('every class has its PyRadiomics feature count', () => {
     expect(featureNames('firstorder')).toHaveLength(18);
     expect(featureNames('glcm')).toHaveLength(24);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Segmenter, N_CLASSES } from '../../src/segmentation/segmenter.js';
-import { simulateStudy } from '../../src/segmentation/train-data.js';
+import { simulateStudy } from '../../src/phantom/train-data.js';
 
 const MODEL = path.resolve('models/vertebrae-seg.onnx');
 const FIXTURE = path.resolve('test/fixtures/segmentation/equivalence.bin');

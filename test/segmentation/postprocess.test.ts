@@ -4,7 +4,7 @@ import { planeFrame, modelGrid, toModelGrid, argmaxToNative, labelsToModelGrid }
 import { normStats, normalise } from '../../src/segmentation/normalise.js';
 import { connectedComponents, splitComponents } from '../../src/segmentation/components.js';
 import { labelLevels } from '../../src/segmentation/levels.js';
-import { buildRoi, erodeSlice, roiMask } from '../../src/segmentation/roi.js';
+import { buildRoi, DEFAULT_ROI_SPEC, erodeSlice, roiMask } from '../../src/segmentation/roi.js';
 import { crossGridDice } from '../../src/segmentation/analyse.js';
 import { CLASS } from '../../src/segmentation/segmenter.js';
 import { cropInPlane, diceByLabel, labelAgreement } from '../../src/segmentation/evaluate.js';
@@ -211,7 +211,7 @@ describe('level labelling', () => {
 describe('ROI', () => {
   it('takes the mid-sagittal slice +-1 of L1-L4, eroded in-plane', () => {
     const r = labelLevels(spine(6));
-    const roi = buildRoi(r.levels, r.bodies, 1.5);
+    const roi = buildRoi(r.levels, r.bodies, DEFAULT_ROI_SPEC);
     expect(roi.problems).toEqual([]);
     // 30 x 25 body, 3x3 structuring element (1 mm pixels, r = 1.5 mm) -> 28 x 23, on 3 slices
     for (const l of ['L1', 'L2', 'L3', 'L4'] as const) expect(roi.voxels[l]).toBe(3 * 28 * 23);
@@ -226,6 +226,19 @@ describe('ROI', () => {
     const l2 = roiMask(roi.roi, 'L2');
     expect(l2.data.reduce((a, b) => a + b, 0)).toBe(3 * 28 * 23);
     expect(all.data.reduce((a, b) => Math.max(a, b), 0)).toBe(1);
+  });
+
+  it('follows the RoiSpec: slices per body, the bodies chosen and the erosion', () => {
+    const r = labelLevels(spine(6));
+    // bodies lie on slices 1-5, mid slice 3: five slices fit, seven do not
+    const five = buildRoi(r.levels, r.bodies, { vertebrae: ['L2', 'L4'], slicesPerBody: 5, erosionMm: 0 });
+    expect(five.problems).toEqual([]);
+    expect(five.voxels).toEqual({ L1: 0, L2: 5 * 30 * 25, L3: 0, L4: 5 * 30 * 25 });
+    expect(roiMask(five.roi, 'L1').data.some((v) => v)).toBe(false);
+    expect(roiMask(five.roi, 'L4').data.reduce((a, b) => a + b, 0)).toBe(5 * 30 * 25);
+    const seven = buildRoi(r.levels, r.bodies, { ...DEFAULT_ROI_SPEC, slicesPerBody: 7 });
+    expect(seven.problems).toContain('L1: no ROI voxels on slice 0 after erosion');
+    expect(() => buildRoi(r.levels, r.bodies, { ...DEFAULT_ROI_SPEC, slicesPerBody: 2 })).toThrow(/odd/);
   });
 
   it('erosion radius follows the pixel spacing', () => {

@@ -3,13 +3,8 @@
  * arrays plus a generator yielding `{ image, name, kwargs }` with PyRadiomics' image type names.
  */
 import type { RImage } from '../image.js';
-import { boxSigmaImages } from './boxsigma.js';
-import { gradientImages } from './gradient.js';
-import { logImages } from './log.js';
-import { additiveGaussianNoiseImages } from './noise.js';
-import { exponentialImages, logarithmImages, squareImages, squareRootImages } from './pointwise.js';
+import { IMAGE_TYPE_REGISTRY } from './registry.js';
 import type { DerivedImage } from './types.js';
-import { waveletImages } from './wavelet.js';
 
 export * from './types.js';
 export { boxSigma, boxSigmaFloat, boxSigmaImages, type BoxSigmaOptions } from './boxsigma.js';
@@ -25,6 +20,7 @@ export {
   laplacianRecursiveGaussian,
   logImageName,
   logImages,
+  logImagesWith,
   recursiveGaussianCoefficients,
   filterDataArray,
   recursivePass,
@@ -46,27 +42,22 @@ export {
 export { gradientMagnitudeData, gradientImages, type GradientOptions } from './gradient.js';
 export { cropToMask, maskBoundingBox, type BoundingBox } from './crop.js';
 
+export {
+  IMAGE_TYPE_OPTIONS,
+  IMAGE_TYPE_REGISTRY,
+  IMAGE_TYPES,
+  KNOWN_IMAGE_TYPES,
+  filteredImages,
+  imageTypeEntry,
+  selectOptions,
+  type FilteredImages,
+  type ImageTypeEntry,
+  type ImageTypeName,
+  type RoiBox,
+} from './registry.js';
+export { filterWindow, type FilterSupport, type FilterWindow } from './window.js';
+
 /** PyRadiomics getOriginalImage: yields the input unchanged as `original`. */
-export function* originalImages(img: RImage, opts: Record<string, unknown> = {}): Generator<DerivedImage> {
-  yield { image: img, name: 'original', kwargs: { ...opts } };
+export function originalImages(img: RImage, opts: Record<string, unknown> = {}): Generator<DerivedImage> {
+  return IMAGE_TYPE_REGISTRY.Original!.generator(img, opts);
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyGenerator = (img: RImage, opts: any) => Generator<DerivedImage>;
-
-/**
- * Image types by their PyRadiomics parameter-file key (`imageType:` section of params.yaml), including the two
- * additions of the reference study (BoxSigmaImage, AdditiveGaussianNoise).
- */
-export const IMAGE_TYPES: Readonly<Record<string, AnyGenerator>> = {
-  Original: originalImages,
-  LoG: logImages,
-  Wavelet: waveletImages,
-  Square: squareImages,
-  SquareRoot: squareRootImages,
-  Logarithm: logarithmImages,
-  Exponential: exponentialImages,
-  Gradient: gradientImages,
-  BoxSigmaImage: boxSigmaImages,
-  AdditiveGaussianNoise: additiveGaussianNoiseImages,
-};

@@ -415,8 +415,11 @@ export function logImageName(sigma: number): string {
   return `log-sigma-${s.replace(/\./g, '-')}-mm-3D`;
 }
 
-/** PyRadiomics getLoGImage: one image per sigma, with its size checks and warnings. */
-export function* logImages(img: RImage, opts: LoGOptions = {}): Generator<DerivedImage> {
+/**
+ * PyRadiomics getLoGImage's size checks, warnings and names, one image per sigma; `compute(sigma)` gives the
+ * filtered image (the whole image here, or only the ROI box: see the filter registry).
+ */
+export function* logImagesWith(img: RImage, opts: LoGOptions, compute: (sigma: number) => RImage): Generator<DerivedImage> {
   const size = img.dims;
   const spacing = img.spacing;
   if (Math.min(...size) < 4) {
@@ -424,20 +427,19 @@ export function* logImages(img: RImage, opts: LoGOptions = {}): Generator<Derive
     return;
   }
   for (const sigma of opts.sigma ?? []) {
-    if (sigma > 0.0) {
-      const fits = [0, 1, 2].every((d) => size[d]! >= Math.ceil(sigma / spacing[d]!) + 1);
-      if (fits) {
-        const data = laplacianRecursiveGaussian(img.data, img.dims, img.spacing, sigma, true);
-        yield { image: withData(img, data, 'float32'), name: logImageName(sigma), kwargs: { ...opts } };
-      } else {
-        log.warn('applyLoG: sigma/spacing + 1 must be greater than the size of the inputImage', {
-          sigma,
-          spacing,
-          size,
-        });
-      }
-    } else {
+    if (!(sigma > 0.0)) {
       log.warn('applyLoG: sigma must be greater than 0.0', { sigma });
+      continue;
     }
+    if (![0, 1, 2].every((d) => size[d]! >= Math.ceil(sigma / spacing[d]!) + 1)) {
+      log.warn('applyLoG: sigma/spacing + 1 must be greater than the size of the inputImage', { sigma, spacing, size });
+      continue;
+    }
+    yield { image: compute(sigma), name: logImageName(sigma), kwargs: { ...opts } };
   }
+}
+
+/** PyRadiomics getLoGImage on the whole image. */
+export function logImages(img: RImage, opts: LoGOptions = {}): Generator<DerivedImage> {
+  return logImagesWith(img, opts, (sigma) => withData(img, laplacianRecursiveGaussian(img.data, img.dims, img.spacing, sigma, true), 'float32'));
 }

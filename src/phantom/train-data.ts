@@ -7,18 +7,19 @@
  * (./slices.ts + ./normalise.ts). The Python trainer re-synthesises images from the tissue labels
  * (SynthSeg-style) and also uses the phantom renderings.
  */
+import { cross } from '../volume/geometry.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Anatomy, drawAnatomy, type BoneState } from '../phantom/anatomy.js';
-import { renderFrames, tissueJitter, type Contrast, type FrameGeom } from '../phantom/render.js';
-import { Rng } from '../phantom/rng.js';
+import { Anatomy, drawAnatomy, type BoneState } from './anatomy.js';
+import { renderFrames, tissueJitter, type Contrast, type FrameGeom } from './render.js';
+import { Rng } from './rng.js';
 import type { LabelMap, Mat3, Vec3, Volume } from '../volume/types.js';
 import { indexToPoint } from '../volume/types.js';
-import { normStats, normalise } from './normalise.js';
-import { bodyShape } from './roi.js';
-import { MODEL_MULTIPLE, MODEL_SPACING, CLASS } from './segmenter.js';
-import { labelsToModelGrid, modelGrid, planeFrame, toModelGrid } from './slices.js';
-import type { BodyInfo } from './levels.js';
+import { normStats, normalise } from '../segmentation/normalise.js';
+import { bodyShape } from '../segmentation/roi.js';
+import { MODEL_MULTIPLE, MODEL_SPACING, CLASS } from '../segmentation/segmenter.js';
+import { labelsToModelGrid, modelGrid, planeFrame, toModelGrid } from '../segmentation/slices.js';
+import type { BodyInfo } from '../segmentation/levels.js';
 
 export const TISSUE_CSF = 4;
 export const TISSUE_SUBCUT_FAT = 8;
@@ -45,9 +46,6 @@ function rotate(v: Vec3, axis: 0 | 1 | 2, ang: number): Vec3 {
   return [c * x - s * y, s * x + c * y, z];
 }
 
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
 
 export interface SimStudy {
   id: string;
