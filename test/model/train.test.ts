@@ -166,7 +166,9 @@ describe('training pipeline on the synthetic cohort', () => {
     let worst = Math.abs(loose.model.intercept - tight.model.intercept);
     for (const k of new Set([...a.keys(), ...b.keys()])) worst = Math.max(worst, Math.abs((a.get(k) ?? 0) - (b.get(k) ?? 0)));
     process.stdout.write(`thresh 1e-7 vs 1e-12: ${a.size} vs ${b.size} terms, max |coefficient difference| ${worst.toExponential(2)}\n`);
-    expect(worst).toBeLessThan(1e-3);
+    // The same terms, and about 100x the largest coefficient change measured on 2026-12-01 (6.98e-6, seed 4).
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    expect(worst).toBeLessThan(7e-4);
   });
 
   it('too large a λ selects nothing: a clear error', () => {
