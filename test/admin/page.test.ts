@@ -1,5 +1,6 @@
 import { scoreVsCutoff } from '../../src/report/numbers.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithout } from '../helpers/tools.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,7 +41,7 @@ function phantomStudy(): { files: string[]; source: string } {
   return { files: [...t1.files, ...t2.files], source: 'mr-helper' };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('admin page in headless Chromium', () => {
+describe.skipIf(skipWithout(existsSync(CHROMIUM), CHROMIUM, 'Debian package chromium'))('admin page in headless Chromium', () => {
   let svc: RunningService;
   let browser: Browser;
   beforeAll(async () => {

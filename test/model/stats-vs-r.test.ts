@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from 'ml-matrix';
 import { HAVE_R, maxAbsDiff, runR } from './rscript.js';
+import { skipWithout } from '../helpers/tools.js';
 import { syntheticCohort } from '../../src/model/synthetic.js';
 import { cvLasso, lambdaPath, lassoPath, stratifiedFolds } from '../../src/model/stats/lasso.js';
 import { aucDelong, delongPairedTest, youdenCutoff } from '../../src/model/stats/roc.js';
@@ -24,7 +25,7 @@ function data(opts: { seed?: number; noise?: number; rows?: number } = {}) {
   return { X, y, rowsArr: X.to2DArray() };
 }
 
-const R = HAVE_R ? describe : describe.skip;
+const R = describe.skipIf(skipWithout(HAVE_R, 'Rscript with glmnet + pROC', 'Debian packages r-base-core r-cran-glmnet r-cran-proc'));
 const report: Record<string, number> = {};
 
 R('statistics against R reference implementations (live Rscript)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HAVE_R, maxAbsDiff, runR } from './rscript.js';
+import { skipWithout } from '../helpers/tools.js';
 import { DEFAULT_EXTRACTION, deriveLabel, labelCounts, parseLabels, syntheticCohort, labelsCsv, trainModel, scoreStudy, isNotAssessable, rowFeatures, parseModel } from '../../src/model/index.js';
 import { stratifiedSplit } from '../../src/model/train.js';
 import { icc21, mean, sd } from '../../src/model/stats/misc.js';
@@ -176,7 +177,7 @@ describe('training pipeline on the synthetic cohort', () => {
   });
 });
 
-(HAVE_R ? describe : describe.skip)('training pipeline against R (live Rscript)', () => {
+describe.skipIf(skipWithout(HAVE_R, 'Rscript with glmnet + pROC', 'Debian packages r-base-core r-cran-glmnet r-cran-proc'))('training pipeline against R (live Rscript)', () => {
   it('the trained model at λ = 0.13 equals glmnet on the same z-scored training matrix; validation AUC/CI and HL match pROC / the HL formula', () => {
     const c = syntheticCohort({ seed: 5, effect: 0.9 });
     const labels = parseLabels(labelsCsv(c.labels));
