@@ -76,7 +76,7 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, fromE
     const v = env[name];
     if (v === undefined) continue;
     out[section] ??= {};
-    let value = coerce(v, def, name);
+    let value = coerce(v, def, `${name} (${section}.${key})`); // errors name the variable and the key, as the schema's do
     // Destination lists: "AET@host:port,AET2@host2:port" (README: lists are comma-separated).
     if (section === 'output' && key === 'destinations' && Array.isArray(value)) value = value.map((d) => (typeof d === 'string' ? parseDestination(d, name) : d));
     out[section][key] = value;
@@ -187,7 +187,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     try {
       new RegExp(cfg.selection[key], 'i');
     } catch (e) {
-      throw new ConfigError(`${source}: selection.${key}: invalid regular expression: ${(e as Error).message}`);
+      // Named like the schema's errors: by the variable when the value came from one, else by the file / defaults.
+      const envName = fromEnv.get(`selection.${key}`);
+      const where = envName ? `${envName} (selection.${key})` : `${source}: selection.${key}`;
+      throw new ConfigError(`${where}: invalid regular expression: ${(e as Error).message}`);
     }
   }
   return cfg;

@@ -10,6 +10,7 @@
  * in the PACS exactly once.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithout, skipWithoutCommands } from '../helpers/tools.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { writeMrSeries } from '../helpers/mr.js';
-import { storescu, storescuAsync, echoscu, have } from '../helpers/dcmtk.js';
+import { storescu, storescuAsync, echoscu } from '../helpers/dcmtk.js';
 import { waitFor } from '../helpers/ports.js';
 import { startLogged, stopAll, offendingLogLines, metric, metricsText, waitStudiesTerminal, storescuOutcomes, patientIdentifiers, recordIdentifiers, sleep, apiFresh, TERMINAL, type LoggedService } from './harness.js';
 
@@ -52,7 +53,7 @@ afterAll(async () => {
   recordIdentifiers('faults', ids);
 });
 
-describe.skipIf(!have('storescu'))('acceptance: faults without the analysis model', () => {
+describe.skipIf(skipWithoutCommands('storescu'))('acceptance: faults without the analysis model', () => {
   it('kill -9 during receive on three concurrent associations: every acknowledged instance is on disk and indexed; after re-send each study is processed exactly once', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-kill-recv-'));
     const env = { OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '6', OSTEOSCREEN_PIPELINE_MAX_ATTEMPTS: '1' };
@@ -147,7 +148,7 @@ describe.skipIf(!have('storescu'))('acceptance: faults without the analysis mode
 
   const free = statfsSync(os.tmpdir());
   const freeMb = Math.floor((Number(free.bavail) * Number(free.bsize)) / 1048576);
-  it.skipIf(freeMb < 6000 || !have('fallocate'))('refuses with A700 while free disk is below storage.minFreeMb, stores nothing, and recovers when space is back', async () => {
+  it.skipIf(skipWithout(freeMb >= 6000, `6000 MB free in ${os.tmpdir()} (${freeMb} MB free)`, 'more free disk') || skipWithoutCommands('fallocate'))('refuses with A700 while free disk is below storage.minFreeMb, stores nothing, and recovers when space is back', async () => {
     const nowFree = Math.floor((Number(statfsSync(os.tmpdir()).bavail) * Number(statfsSync(os.tmpdir()).bsize)) / 1048576);
     const threshold = nowFree - 1500;
     const svc = await startLogged('faults-disk', { env: { OSTEOSCREEN_STORAGE_MIN_FREE_MB: String(threshold), OSTEOSCREEN_PIPELINE_MAX_ATTEMPTS: '1' } });
@@ -181,7 +182,7 @@ describe.skipIf(!have('storescu'))('acceptance: faults without the analysis mode
   }, 120_000);
 });
 
-describe.skipIf(!have('storescu') || !FAKETIME_LIB)('acceptance: wall-clock jumps (libfaketime on the service process)', () => {
+describe.skipIf(skipWithoutCommands('storescu') || skipWithout(FAKETIME_LIB !== undefined, 'libfaketimeMT.so.1', 'Debian package faketime'))('acceptance: wall-clock jumps (libfaketime on the service process)', () => {
   let svc: LoggedService;
   const clock = path.join(tmp, 'faketime');
   const STABLE_S = 6;

@@ -7,12 +7,13 @@
  * every good study processed. The research CLI (`cohort`) runs over the same bad files without crashing.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithoutCommands } from '../helpers/tools.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeMrSeries, uid } from '../helpers/mr.js';
-import { storescu, echoscu, have } from '../helpers/dcmtk.js';
+import { storescu, echoscu } from '../helpers/dcmtk.js';
 import { sendRawDataset } from '../helpers/rawscu.js';
 import { CLI, ROOT } from '../helpers/service.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
@@ -49,7 +50,7 @@ function sopOf(file: string, fallback: string): string {
   }
 }
 
-describe.skipIf(!have('zzuf') || !have('storescu'))('acceptance: fuzzed and malformed DICOM never crash or hang the service', () => {
+describe.skipIf(skipWithoutCommands('zzuf', 'storescu'))('acceptance: fuzzed and malformed DICOM never crash or hang the service', () => {
   let svc: LoggedService;
   const fuzz: Sample[] = [];
   const targeted: Sample[] = [];

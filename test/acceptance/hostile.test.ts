@@ -7,12 +7,13 @@
  * half-open and idle connections cannot lock out an allowlisted sender; dicom.host is honoured.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithoutCommands } from '../helpers/tools.js';
 import net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../helpers/ports.js';
-import { have, echoscu, storescu } from '../helpers/dcmtk.js';
+import { echoscu, storescu } from '../helpers/dcmtk.js';
 import { sendRawDataset } from '../helpers/rawscu.js';
 import { writeMrSeries } from '../helpers/mr.js';
 import { RawPeer, pdata, commandSet, dimseStatus, VERIFICATION, MR_STORAGE, CT_STORAGE, EXPLICIT_LE } from '../helpers/rawpdu.js';
@@ -59,7 +60,7 @@ export function rawExchange(port: number, bytes: Buffer | string, timeoutMs = 10
   });
 }
 
-describe.skipIf(!have('storescu'))('acceptance: hostile input (issue 14)', () => {
+describe.skipIf(skipWithoutCommands('storescu'))('acceptance: hostile input (issue 14)', () => {
   let svc: LoggedService;
   beforeAll(async () => {
     svc = await startLogged('hostile');
@@ -86,7 +87,7 @@ describe.skipIf(!have('storescu'))('acceptance: hostile input (issue 14)', () =>
   });
 });
 
-describe.skipIf(!have('storescu'))('acceptance: hostile DICOM peers (issue 14)', () => {
+describe.skipIf(skipWithoutCommands('storescu'))('acceptance: hostile DICOM peers (issue 14)', () => {
   let svc: LoggedService;
   beforeAll(async () => {
     svc = await startLogged('hostile-dicom');
@@ -257,7 +258,7 @@ describe.skipIf(!have('storescu'))('acceptance: hostile DICOM peers (issue 14)',
   });
 });
 
-describe.skipIf(!have('echoscu'))('acceptance: connection limits and dicom.host (issue 14)', () => {
+describe.skipIf(skipWithoutCommands('echoscu'))('acceptance: connection limits and dicom.host (issue 14)', () => {
   let svc: LoggedService;
   beforeAll(async () => {
     svc = await startLogged('hostile-limits', {

@@ -11,11 +11,12 @@
  * not the bottleneck; the cost of the full analysis per study is measured by `npm run bench -- e2e`.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithoutCommands } from '../helpers/tools.js';
 import { mkdtempSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeMrSeries } from '../helpers/mr.js';
-import { storescuAsync, have } from '../helpers/dcmtk.js';
+import { storescuAsync } from '../helpers/dcmtk.js';
 import { ROOT } from '../helpers/service.js';
 import { startLogged, stopAll, offendingLogLines, metric, metricsText, waitStudiesTerminal, peakRss, patientIdentifiers, sleep, type LoggedService } from './harness.js';
 
@@ -35,7 +36,7 @@ function runStorescu(port: number, files: string[], aet: string): Promise<{ code
   });
 }
 
-describe.skipIf(!have('storescu'))('acceptance: load — 50 studies from 4 concurrent senders', () => {
+describe.skipIf(skipWithoutCommands('storescu'))('acceptance: load — 50 studies from 4 concurrent senders', () => {
   let svc: LoggedService;
   const studies: ReturnType<typeof writeMrSeries>[] = [];
 

@@ -15,12 +15,13 @@
  * and Orthanc holds exactly one SR and one summary per revision.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithout, skipWithoutCommands } from '../helpers/tools.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { storescu, have } from '../helpers/dcmtk.js';
+import { storescu } from '../helpers/dcmtk.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { ROOT } from '../helpers/service.js';
 import { haveOrthanc, startOrthanc, type OrthancHandle } from '../helpers/orthanc.js';
@@ -77,7 +78,7 @@ class Proxy {
   }
 }
 
-describe.skipIf(!existsSync(MODEL) || !haveOrthanc() || !have('storescu'))('acceptance: kill -9 in the analysis and delivery path, destination down', () => {
+describe.skipIf(!existsSync(MODEL) || skipWithout(haveOrthanc(), 'Orthanc', 'Debian package orthanc') || skipWithoutCommands('storescu'))('acceptance: kill -9 in the analysis and delivery path, destination down', () => {
   let orthanc: OrthancHandle | undefined;
   let orthancPorts: { dicomPort: number; httpPort: number };
   let proxy: Proxy;

@@ -5,11 +5,12 @@
  * suite contains a patient's name, ID or birth date.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { skipWithoutCommands } from '../helpers/tools.js';
 import { existsSync, mkdtempSync, readdirSync, statSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeMrSeries } from '../helpers/mr.js';
-import { storescu, echoscu, have } from '../helpers/dcmtk.js';
+import { storescu, echoscu } from '../helpers/dcmtk.js';
 import { sendRawDataset } from '../helpers/rawscu.js';
 import { waitFor } from '../helpers/ports.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
@@ -56,7 +57,7 @@ function assertDataFolderClean(dataDir: string): void {
   expect(readdirSync(path.join(dataDir, 'tmp'))).toEqual([]);
 }
 
-describe.skipIf(!have('storescu'))('acceptance: security', () => {
+describe.skipIf(skipWithoutCommands('storescu'))('acceptance: security', () => {
   let svc: LoggedService;
   let ids: string[] = [];
   let phantomStudy = '';

@@ -180,9 +180,10 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     expect((await svc.api('/api/jobs?flagged=maybe')).status).toBe(400);
     expect((await svc.api('/api/jobs?since=yesterday')).status).toBe(400);
     const detail = await study(s2.studyUid);
-    expect(detail.selection === null || typeof detail.selection === 'object').toBe(true);
-    expect(detail).toHaveProperty('state');
-    expect(detail).toHaveProperty('reason');
+    // s2 is one 2-slice MR series: the selection records why it was skipped and picks neither sequence.
+    expect(detail.selection).toEqual({ t1: null, t2: null, skipped: [{ series: s2.seriesUid, reason: 'only 2 slice(s) (< 5)' }] });
+    expect(detail.state).toBe('not-assessable');
+    expect(detail.reason).toBe('no sagittal T1 and no sagittal T2');
   });
 
   it('deletes a study\'s instance files (rows kept; it can no longer be re-run), then the whole study', async () => {

@@ -59,7 +59,7 @@ describe('config', () => {
     expect(() => loadConfig({ file: f, env: {} })).toThrow(/dicom\.port/);
     const g = write('bad2.yaml', 'dicom:\n  prot: 11112\n');
     expect(() => loadConfig({ file: g, env: {} })).toThrow(/unknown key\(s\): dicom\.prot/);
-    expect(() => loadConfig({ env: { OSTEOSCREEN_DICOM_PORT: 'abc' } })).toThrow(/OSTEOSCREEN_DICOM_PORT: expected a number/);
+    expect(() => loadConfig({ env: { OSTEOSCREEN_DICOM_PORT: 'abc' } })).toThrow(/^OSTEOSCREEN_DICOM_PORT \(dicom\.port\): expected a number/);
     expect(() => loadConfig({ env: { OSTEOSCREEN_DICOM_PORT: '70000' } })).toThrow(/dicom\.port/);
   });
 

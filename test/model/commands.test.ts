@@ -7,6 +7,7 @@ import { calibrateCommand, cohortCommand, evaluateCommand, scoreCommand, trainCo
 import { formatFeatureTable, labelsCsv, loadModel, parseCsvForTest, syntheticCohort } from './helpers.js';
 import { mean, sd } from '../../src/model/stats/misc.js';
 import { UsageError } from '../../src/common/command.js';
+import { skipWithout } from '../helpers/tools.js';
 
 const PAPER = join(import.meta.dirname, '../../models/paper-t1t2.json');
 
@@ -149,12 +150,8 @@ describe('osteoscreen train / evaluate / calibrate / score (commands run in-proc
     expect(cohortCommand.name).toBe('cohort');
   });
 
-  it('the report renders in headless Chromium', () => {
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((b) => existsSync(b));
-    if (!chromium) {
-      process.stderr.write('!!! chromium not found: report rendering check skipped !!!\n');
-      return;
-    }
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((b) => existsSync(b)) ?? '';
+  it.skipIf(skipWithout(chromium !== '', 'chromium', 'Debian package chromium'))('the report renders in headless Chromium', () => {
     const png = p('report.png');
     const r = spawnSync(
       chromium,

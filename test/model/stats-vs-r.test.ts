@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from 'ml-matrix';
 import { HAVE_R, maxAbsDiff, runR } from './rscript.js';
+import { skipWithout } from '../helpers/tools.js';
 import { syntheticCohort } from '../../src/model/synthetic.js';
 import { lambdaPath, lassoPath } from '../../src/model/stats/lasso.js';
 import { cvLasso, stratifiedFolds } from '../../src/model/stats/lasso-cv.js';
@@ -25,7 +26,7 @@ function data(opts: { seed?: number; noise?: number; rows?: number } = {}) {
   return { X, y, rowsArr: X.to2DArray() };
 }
 
-const R = HAVE_R ? describe : describe.skip;
+const R = describe.skipIf(skipWithout(HAVE_R, 'Rscript with glmnet + pROC', 'Debian packages r-base-core r-cran-glmnet r-cran-proc'));
 const report: Record<string, number> = {};
 
 R('statistics against R reference implementations (live Rscript)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HAVE_R, maxAbsDiff, runR } from './rscript.js';
 import { SYNTHETIC_UNSTABLE } from '../../src/model/synthetic.js';
+import { skipWithout } from '../helpers/tools.js';
 import { DEFAULT_EXTRACTION, deriveLabel, labelCounts, parseLabels, syntheticCohort, labelsCsv, trainModel, scoreStudy, isNotAssessable, rowFeatures, parseModel } from '../../src/model/index.js';
 import { stratifiedSplit } from '../../src/model/train.js';
 import { icc21, mean, sd } from '../../src/model/stats/misc.js';
@@ -167,7 +168,9 @@ describe('training pipeline on the synthetic cohort', () => {
     let worst = Math.abs(loose.model.intercept - tight.model.intercept);
     for (const k of new Set([...a.keys(), ...b.keys()])) worst = Math.max(worst, Math.abs((a.get(k) ?? 0) - (b.get(k) ?? 0)));
     process.stdout.write(`thresh 1e-7 vs 1e-12: ${a.size} vs ${b.size} terms, max |coefficient difference| ${worst.toExponential(2)}\n`);
-    expect(worst).toBeLessThan(1e-3);
+    // The same terms, and about 100x the largest coefficient change measured on 2026-12-01 (6.98e-6, seed 4).
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    expect(worst).toBeLessThan(7e-4);
   });
 
   it('too large a λ selects nothing: a clear error', () => {
@@ -175,7 +178,7 @@ describe('training pipeline on the synthetic cohort', () => {
   });
 });
 
-(HAVE_R ? describe : describe.skip)('training pipeline against R (live Rscript)', () => {
+describe.skipIf(skipWithout(HAVE_R, 'Rscript with glmnet + pROC', 'Debian packages r-base-core r-cran-glmnet r-cran-proc'))('training pipeline against R (live Rscript)', () => {
   it('the trained model at λ = 0.13 equals glmnet on the same z-scored training matrix; validation AUC/CI and HL match pROC / the HL formula', () => {
     const c = syntheticCohort({ seed: 5, effect: 0.9 });
     const labels = parseLabels(labelsCsv(c.labels));

@@ -9,6 +9,7 @@ import { phantomCommand } from '../../src/phantom/command.js';
 import { readNiftiLabelMap } from '../../src/volume/nifti.js';
 import { loadSeriesVolume } from '../../src/dicom/volume.js';
 import { sameGeometry, indexToPoint } from '../../src/volume/types.js';
+import { skipWithout } from '../helpers/tools.js';
 
 function hashSeries(s: PhantomSeries): string {
   const h = createHash('sha1');
@@ -201,12 +202,8 @@ describe('phantom written to disk', () => {
     }
   });
 
-  it('classic MR instances validate with dciodvfy (no errors)', () => {
-    const probe = spawnSync('dciodvfy', ['-h'], { encoding: 'utf8' });
-    if (probe.error) {
-      console.warn('dciodvfy not installed: skipping IOD validation');
-      return;
-    }
+  const noDciodvfy = skipWithout(!spawnSync('dciodvfy', ['-h'], { encoding: 'utf8' }).error, 'dciodvfy', 'Debian package dicom3tools');
+  it.skipIf(noDciodvfy)('classic MR instances validate with dciodvfy (no errors)', () => {
     const m = manifests[0]!;
     for (const s of m.series) {
       const r = spawnSync('dciodvfy', [join(dir, s.files[0]!)], { encoding: 'utf8' });
@@ -215,9 +212,7 @@ describe('phantom written to disk', () => {
     }
   });
 
-  it('Enhanced MR instances validate with dciodvfy (no errors)', () => {
-    const probe = spawnSync('dciodvfy', ['-h'], { encoding: 'utf8' });
-    if (probe.error) return;
+  it.skipIf(noDciodvfy)('Enhanced MR instances validate with dciodvfy (no errors)', () => {
     const edir = mkdtempSync(join(tmpdir(), 'phantom-enh-'));
     try {
       const [m] = writePhantomStudies({ out: edir, seed: 78, count: 1, subSamples: 1, enhanced: true });

@@ -36,7 +36,8 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = d;
+    if (Number.isNaN(d)) return NaN; // a NaN on either side fails every check (no later voxel may overwrite it)
+    if (d > m) m = d;
   }
   return m;
 }
@@ -77,13 +78,15 @@ describe('voxel-by-voxel against filtered/*.nrrd (breast1)', () => {
     expect(e64).toBeLessThanOrEqual(1e-9);
   });
 
-  it('log-sigma-4-0-mm-3D within 1e-4 of the value range', () => {
+  it('log-sigma-4-0-mm-3D within 1e-7 of the value range', () => {
     const r = ref('log-sigma-4-0-mm-3d.nrrd');
     const out = laplacianRecursiveGaussian(breast.data, breast.dims, breast.spacing, 4);
     const err = maxAbsDiff(out, r.data);
     const rng = range(r.data);
     report('log-sigma-4-0-mm-3D', err, rng);
-    expect(err).toBeLessThanOrEqual(1e-4 * rng);
+    // Measured 2026-12-01: 0 (bit-identical float32; range 88.0). 100x of 0 is 0; 1e-7 x range (about one float32
+    // rounding step at the largest values) tolerates a harmless change of summation order, nothing more.
+    expect(err).toBeLessThanOrEqual(1e-7 * rng);
     // the generator gives the same image under PyRadiomics' name
     const gen = [...logImages(breast, { sigma: [4] })];
     expect(gen.map((g) => g.name)).toEqual(['log-sigma-4-0-mm-3D']);
@@ -172,7 +175,8 @@ describe.each(['brain1', 'brain2', 'breast1'])('ROI first-order statistics vs re
         relErr(st.min, features[key('Minimum')]!),
       );
       worst = Math.max(worst, e);
-      expect(e, d.name).toBeLessThan(1e-9);
+      // About 100x the worst measured on 2026-12-01: 1.4e-14 (breast1), 4.1e-15 (brain1), 1.1e-15 (brain2).
+      expect(e, d.name).toBeLessThan(2e-12);
     }
     console.log(`[filters] ${cas}: worst relative error of ROI Mean/Max/Min over 16 image types ${worst.toExponential(3)}`);
   });

@@ -1,7 +1,7 @@
 /**
  * Every feature of reference/<case>.json (1502 per case: Original, LoG 1–5 mm, 8 wavelet bands, box-sigma,
  * additive Gaussian noise × 7 classes) against our extractor run with reference/params.yaml.
- * Tolerances: original 1e-6 relative (absolute floor 1e-9), filtered images 1e-4 relative.
+ * Tolerances (relative, absolute floor 1e-9): about 100x the worst measured, see TOL.
  * Prints the worst mismatch per class and per image type.
  */
 import { join } from 'node:path';
@@ -21,6 +21,15 @@ function errOf(ours: number | null | undefined, ref: number | null, tol: number)
   return { rel, pass: d <= 1e-9 || rel <= tol };
 }
 
+/**
+ * Relative tolerances, about 100x the worst error measured on 2026-12-01 over brain1, brain2, breast1
+ * (the test prints them as "worst measured"). glcm_MCC (square root of the second eigenvalue of Q) is the
+ * least stable feature by two orders of magnitude, so it has its own bound:
+ *   original  MCC 3.0e-12 -> 3e-10;  other features 2.5e-14 -> 3e-12
+ *   filtered  MCC 1.7e-10 -> 2e-8;   other features 2.1e-13 -> 2e-11
+ */
+const TOL = { original: { mcc: 3e-10, other: 3e-12 }, filtered: { mcc: 2e-8, other: 2e-11 } } as const;
+
 interface Worst {
   err: number;
   name: string;
@@ -29,7 +38,7 @@ interface Worst {
 }
 
 describe.each(availableCases())('reference/%s.json', (cs) => {
-  it('reproduces all features (original 1e-6, filtered 1e-4 relative)', () => {
+  it('reproduces all features (within about 100x the measured worst relative error)', () => {
     const ref = referenceJson(cs);
     const img = readNrrdImage(join(BASE, 'data', `${cs}_image.nrrd`));
     const mask = readNrrdMask(join(BASE, 'data', `${cs}_label.nrrd`));
@@ -38,14 +47,19 @@ describe.each(availableCases())('reference/%s.json', (cs) => {
     const byImage = new Map<string, Worst>();
     const failures: string[] = [];
     let compared = 0;
+    const worstMeasured = new Map<string, number>();
     for (const [name, r] of Object.entries(ref)) {
       const parts = name.split('_');
       const feature = parts.pop()!;
       const cls = parts.pop()!;
       const image = parts.join('_');
       const ours = features[name];
-      const tol = image === 'original' ? 1e-6 : 1e-4;
+      const group = TOL[image === 'original' ? 'original' : 'filtered'];
+      const isMcc = cls === 'glcm' && feature === 'MCC';
+      const tol = isMcc ? group.mcc : group.other;
       const { rel: e, pass } = errOf(ours, r, tol);
+      const wk = `${image === 'original' ? 'original' : 'filtered'} ${isMcc ? 'MCC' : 'other'}`;
+      worstMeasured.set(wk, Math.max(worstMeasured.get(wk) ?? 0, e));
       compared++;
       if (!pass) failures.push(`${name}: ours=${ours} ref=${r} rel=${e.toExponential(2)}`);
       for (const [map, key] of [[byClass, `${cls}${image === 'original' ? ' (original)' : ''}`], [byImage, image]] as const) {
@@ -56,6 +70,7 @@ describe.each(availableCases())('reference/%s.json', (cs) => {
     const fmt = (m: Map<string, Worst>) =>
       [...m.entries()].map(([k, w]) => `  ${k.padEnd(30)} ${w.err.toExponential(2).padStart(9)}  ${w.name}`).join('\n');
     console.log(`${cs}: ${compared} features compared, ${Object.keys(features).length} computed\nworst per class:\n${fmt(byClass)}\nworst per image type:\n${fmt(byImage)}`);
+    console.log(`${cs}: worst measured relative error: ${[...worstMeasured].map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
     expect(compared).toBe(1502);
     expect(Object.keys(features).length).toBe(1502);
     expect(failures).toEqual([]);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dimse from 'dcmjs-dimse';
+import type { association as dimseAssociation, requests as dimseRequests, responses as dimseResponses } from 'dcmjs-dimse';
 import { echo, sendFiles } from '../../src/dicom/scu.js';
 import { writePart10 } from '../../src/dicom/write.js';
 import { buildSr, buildSummaryImage } from '../../src/report/index.js';
@@ -19,13 +20,13 @@ const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = 
 type Mode = 'reject-association' | 'reject-transient' | 'reject-contexts' | 'status-a700' | 'status-c000' | 'silent';
 
 let mode: Mode = 'silent';
-let server: any;
+let server: InstanceType<typeof Server> | undefined;
 let port = 0;
 const dir = mkdtempSync(join(tmpdir(), 'scu-peers-'));
 let files: string[] = [];
 
-class TestScp extends (Scp as any) {
-  associationRequested(association: any): void {
+class TestScp extends Scp {
+  override associationRequested(association: dimseAssociation.Association): void {
     if (mode === 'reject-association') return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
     if (mode === 'reject-transient') return this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
     for (const pc of association.getPresentationContexts()) {
@@ -35,19 +36,19 @@ class TestScp extends (Scp as any) {
     }
     this.sendAssociationAccept();
   }
-  associationReleaseRequested(): void {
+  override associationReleaseRequested(): void {
     this.sendAssociationReleaseResponse();
   }
-  abort(): void {
+  override abort(): void {
     /* the SCU aborted (timeout test) */
   }
-  cEchoRequest(request: any, callback: (r: any) => void): void {
+  override cEchoRequest(request: dimseRequests.CEchoRequest, callback: (r: dimseResponses.CEchoResponse) => void): void {
     if (mode === 'silent') return;
     const r = responses.CEchoResponse.fromRequest(request);
     r.setStatus(0);
     callback(r);
   }
-  cStoreRequest(request: any, callback: (r: any) => void): void {
+  override cStoreRequest(request: dimseRequests.CStoreRequest, callback: (r: dimseResponses.CStoreResponse) => void): void {
     if (mode === 'silent') return; // never answer
     const r = responses.CStoreResponse.fromRequest(request);
     r.setStatus(mode === 'status-a700' ? 0xa700 : 0xc000);
@@ -57,10 +58,10 @@ class TestScp extends (Scp as any) {
 
 beforeAll(async () => {
   port = await freePort();
-  server = new Server(TestScp);
+  const s = (server = new Server(TestScp));
   await new Promise((r) => {
-    server.on('listening', r);
-    server.listen(port);
+    s.on('listening', r);
+    s.listen(port);
   });
   const input = makeInput('scored');
   files = [writePart10(buildSr(input), join(dir, 'sr.dcm')), writePart10(buildSummaryImage(input), join(dir, 'sc.dcm'))];
@@ -76,6 +77,7 @@ describe('sendFiles against misbehaving peers', () => {
   it('permanent association rejection: clear error, not retryable', async () => {
     mode = 'reject-association';
     const res = await sendFiles(dest(), files, { timeoutMs: 5000 });
+    expect(res).toHaveLength(2);
     for (const r of res) {
       expect(r.ok).toBe(false);
       expect(r.error).toMatch(/association rejected by PEER@127\.0\.0\.1/);
@@ -89,6 +91,7 @@ describe('sendFiles against misbehaving peers', () => {
   it('transient association rejection is retryable', async () => {
     mode = 'reject-transient';
     const res = await sendFiles(dest(), files, { timeoutMs: 5000 });
+    expect(res).toHaveLength(2);
     expect(res.every((r) => !r.ok && r.retryable === true), JSON.stringify(res)).toBe(true);
     expect(res[0]!.error).toMatch(/association rejected by PEER@127\.0\.0\.1:\d+: transient; service provider \(presentation\): local limit exceeded \(result 2, source 3, reason 2\)$/);
   });
@@ -98,6 +101,7 @@ describe('sendFiles against misbehaving peers', () => {
     const t0 = Date.now();
     const res = await sendFiles(dest(), files, { timeoutMs: 5000 });
     expect(Date.now() - t0).toBeLessThan(5000);
+    expect(res).toHaveLength(2);
     for (const r of res) {
       expect(r.ok).toBe(false);
       expect(r.error, JSON.stringify(r)).toBeTruthy();
@@ -126,6 +130,7 @@ describe('sendFiles against misbehaving peers', () => {
     const res = await sendFiles(dest(), files, { timeoutMs: 1500 });
     const ms = Date.now() - t0;
     expect(ms).toBeLessThan(4000);
+    expect(res).toHaveLength(2);
     for (const r of res) {
       expect(r.ok).toBe(false);
       expect(r.retryable).toBe(true);

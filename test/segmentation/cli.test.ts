@@ -79,7 +79,7 @@ describe('osteoscreen segment', () => {
     expect(readNiftiLabelMap(out).data.every((v) => v === 0)).toBe(true);
   });
 
-  it('reads a DICOM series folder and lands exactly on the ground truth of the series', { timeout: 120_000 }, async () => {
+  it('reads a DICOM series folder: the mask is on the grid of the ground truth (dims, origin, direction) and each level L1-S1 has Dice > 0.85', { timeout: 120_000 }, async () => {
     const root = path.join(dir, 'dicom');
     const [m] = writePhantomStudies({ out: root, seed: 777003, count: 1, vendor: 'philips', bone: 'normal', roles: ['t1'] });
     const s = m.series.find((x) => x.role === 't1')!;
@@ -92,7 +92,8 @@ describe('osteoscreen segment', () => {
     for (let n = 0; n < 3; n++) expect(mask.origin[n]).toBeCloseTo(truth.origin[n], 3);
     for (let n = 0; n < 9; n++) expect(mask.direction[n]).toBeCloseTo(truth.direction[n], 4);
     const d = diceByLabel(mask, truth, [1, 2, 3, 4, 5, 20]);
-    for (const l of [1, 2, 3, 4]) expect(d[l]).toBeGreaterThan(0.85);
+    // Measured 2026-12-01 (shipped model): L1 0.900, L2 0.924, L3 0.879, L4 0.885, L5 0.933, S1 0.897.
+    for (const l of [1, 2, 3, 4, 5, 20]) expect(d[l], `Dice of label ${l}`).toBeGreaterThan(0.85);
   });
 
   it('usage errors', async () => {

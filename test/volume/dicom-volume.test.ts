@@ -3,6 +3,7 @@
  * (made with dcmtk's dcmcjpls/dcmcrle/dcmcjpeg in the test; JPEG 2000 made with dcmjs-codecs' encoder).
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { skipWithoutCommands } from '../helpers/tools.js';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
@@ -16,12 +17,6 @@ import { NotAssessable } from '../../src/common/errors.js';
 import { sameGeometry } from '../../src/volume/types.js';
 
 const { DicomDict, DicomMetaDictionary } = dcmjs.data;
-
-function hasTool(t: string): boolean {
-  const r = spawnSync(t, ['--version'], { encoding: 'utf8' });
-  return !r.error;
-}
-const DCMTK = hasTool('dcmcjpls') && hasTool('dcmcrle') && hasTool('dcmcjpeg');
 
 /** Rewrite a Part-10 file with dcmjs after mutating its naturalized dataset. */
 function rewrite(src: string, dst: string, mutate: (ds: Record<string, any>, meta: Record<string, any>) => void): void {
@@ -141,7 +136,7 @@ describe('loadSeriesVolume', () => {
     await expectNotAssessable(loadSeriesVolume(filesOf(classic, 'localizer')), /orientation/);
   });
 
-  it.skipIf(!DCMTK)('decodes JPEG-LS, RLE, JPEG lossless (SV1 and process 14) made by dcmtk, identical to the original', async () => {
+  it.skipIf(skipWithoutCommands('dcmcjpls', 'dcmcrle', 'dcmcjpeg'))('decodes JPEG-LS, RLE, JPEG lossless (SV1 and process 14) made by dcmtk, identical to the original', async () => {
     const files = filesOf(classic, 't2');
     const ref = await loadSeriesVolume(files);
     const cases: { name: string; tool: string; args: string[]; ts: string }[] = [
@@ -166,7 +161,7 @@ describe('loadSeriesVolume', () => {
     }
   });
 
-  it.skipIf(!hasTool('dcmconv'))('reads implicit VR, deflated and explicit big-endian files identically', async () => {
+  it.skipIf(skipWithoutCommands('dcmconv'))('reads implicit VR, deflated and explicit big-endian files identically', async () => {
     const files = filesOf(classic, 't2').slice(0, 4);
     const ref = await loadSeriesVolume(files);
     for (const [name, opt, ts] of [['implicit', '+ti', TS.implicitLE], ['deflated', '+td', TS.deflatedLE], ['big-endian', '+tb', TS.explicitBE]] as const) {
@@ -204,7 +199,7 @@ describe('loadSeriesVolume', () => {
     expect(Buffer.compare(Buffer.from(v.data.buffer), Buffer.from(ref.data.buffer))).toBe(0);
   });
 
-  it.skipIf(!DCMTK)('an undecodable syntax (JPEG extended 12-bit) is not assessable with the syntax name', async () => {
+  it.skipIf(skipWithoutCommands('dcmcjpls', 'dcmcrle', 'dcmcjpeg'))('an undecodable syntax (JPEG extended 12-bit) is not assessable with the syntax name', async () => {
     const files = filesOf(classic, 't1').slice(0, 3);
     const dir = join(root, 'ext');
     mkdirSync(dir, { recursive: true });
