@@ -136,8 +136,8 @@ describe.skipIf(skipWithoutCommands('storescu'))('acceptance: load — 50 studie
     const max = metric(m, 'osteoscreen_event_loop_delay_max_seconds');
     console.log('[acceptance:load] stall probe: max event-loop delay after a 400 ms SIGSTOP', max);
     expect(max).toBeGreaterThan(0.3);
-    // The window was reset by that scrape.
-    expect(metric(await metricsText(svc), 'osteoscreen_event_loop_delay_max_seconds')).toBeLessThan(0.3);
+    // The window was reset by that scrape: the next one no longer holds the 400 ms stall.
+    expect(metric(await metricsText(svc), 'osteoscreen_event_loop_delay_max_seconds')).toBeLessThan(max);
   });
 
   it('never logs the load patients\' identifiers', () => {

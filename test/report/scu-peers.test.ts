@@ -129,7 +129,8 @@ describe('sendFiles against misbehaving peers', () => {
     const t0 = Date.now();
     const res = await sendFiles(dest(), files, { timeoutMs: 1500 });
     const ms = Date.now() - t0;
-    expect(ms).toBeLessThan(4000);
+    // Bounded by the timeout (not by the peer, which never answers); generous for a loaded CI machine.
+    expect(ms).toBeLessThan(15_000);
     expect(res).toHaveLength(2);
     for (const r of res) {
       expect(r.ok).toBe(false);
