@@ -10,17 +10,7 @@ import type { Store } from '../store/index.js';
  * distribution has moved away from what the model's Z-scoring assumes (new scanner, protocol change, upgrade).
  */
 
-export interface ScannerInfo {
-  manufacturer?: string | null;
-  model?: string | null;
-  station?: string | null;
-}
-
-/** Stable key of a scanner: "Manufacturer / Model / Station" ('?' for a missing part). */
-export function scannerKey(s: ScannerInfo | null | undefined): string {
-  const part = (v: string | null | undefined) => (v && v.trim() ? v.trim() : '?');
-  return `${part(s?.manufacturer)} / ${part(s?.model)} / ${part(s?.station)}`;
-}
+export { scannerKey, type ScannerInfo } from '../common/scanner.js';
 
 export interface DriftTermValue {
   sequence: string;
@@ -53,19 +43,6 @@ export function recordDrift(store: Pick<Store, 'db'>, scanner: string, terms: Dr
     }
   })();
   return recorded;
-}
-
-/** A scored job result as the pipeline writes it (only the fields drift needs). */
-export interface ResultForDrift {
-  kind?: string;
-  scanner?: ScannerInfo | null;
-  terms?: Array<{ sequence: string; feature: string; value: number }>;
-}
-
-/** Convenience for the pipeline: record a scored result's term values under its scanner. Returns values recorded. */
-export function recordDriftFromResult(store: Pick<Store, 'db'>, result: ResultForDrift): number {
-  if (!result || result.kind !== 'scored' || !Array.isArray(result.terms)) return 0;
-  return recordDrift(store, scannerKey(result.scanner), result.terms);
 }
 
 export interface DriftTerm {

@@ -1,8 +1,8 @@
 /** Public surface of the radscore model module. */
 export * from './schema.js';
 export { loadModel, parseModel, saveModel, modelHash, finaliseModel, canonicalJson } from './load.js';
-export { scoreStudy, requiredFeatures, isNotAssessable, uncalibratedNotice, linearScore } from './score.js';
-export type { ScoreResult, ScoreOutcome, NotAssessableScore, TermContribution, StudyFeatures, ScoreOptions, ModelRef } from './score.js';
+export { scoreStudy, requiredFeatures, isNotAssessable, uncalibratedNotice, linearScore, outOfRangeTerms, formatZ, NOT_INTERPRETABLE_TEXT, DEFAULT_MAX_ABS_Z, DEFAULT_RANGE_MARGIN_SD } from './score.js';
+export type { ScoreResult, ScoreOutcome, NotAssessableScore, TermContribution, StudyFeatures, ScoreOptions, ModelRef, OutOfRangeTerm } from './score.js';
 export { DEFAULT_EXTRACTION } from './defaults.js';
 export { calibrateModel } from './calibrate.js';
 export { trainModel, stratifiedSplit, joinCohort } from './train.js';

@@ -38,6 +38,11 @@ export const termSchema = z
     mean: finite.describe('Normalisation mean (see normalisation.source)'),
     sd: positive.describe('Normalisation SD (sample SD, n-1)'),
     basis: z.string().optional().describe('How the placeholder mean/SD was guessed (placeholder normalisation only)'),
+    observed: z
+      .object({ min: finite, max: finite })
+      .strict()
+      .optional()
+      .describe('Observed range of the feature in the cohort the mean/SD were learned from (out-of-range guard)'),
     note: z.string().optional(),
   })
   .strict();

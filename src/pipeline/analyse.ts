@@ -65,6 +65,11 @@ export interface AnalyseResult {
   timings: Record<string, number>;
 }
 
+/** The scoring options of the config (model.requireCalibrated, the out-of-range guard). */
+export function scoreOptionsOf(config: Config) {
+  return { requireCalibrated: config.model.requireCalibrated, maxAbsZ: config.model.maxAbsZ, rangeMarginSd: config.model.rangeMarginSd };
+}
+
 /** The model's extraction settings in PyRadiomics parameter-file form. */
 export function radiomicsSettingsOf(model: RadscoreModel) {
   const ex = model.extraction;
@@ -183,7 +188,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
     }));
     result.features = feats;
     // 5. radscore
-    const score = await time('score', () => scoreStudy(model, feats, { requireCalibrated: config.model.requireCalibrated }));
+    const score = await time('score', () => scoreStudy(model, feats, scoreOptionsOf(config)));
     result.score = score;
     if (isNotAssessable(score)) result.reason = score.notAssessable;
     else result.state = 'done';
@@ -200,6 +205,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
               score: result.score.score,
               cutoff: result.score.cutoff,
               flag: result.score.flag,
+              noFlag: result.score.noFlag,
               calibrated: result.score.calibrated,
               intercept: result.score.intercept,
               terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value, z: t.z, coefficient: t.coefficient, contribution: t.contribution })),

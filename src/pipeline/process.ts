@@ -9,6 +9,7 @@ import type { AnalyseInput, AnalyseResult } from './analyse.js';
 import { destinationKey } from './deliver.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
+import { scannerKey } from '../common/scanner.js';
 
 const log = logger('process');
 
@@ -20,7 +21,7 @@ export interface ProcessorDeps {
   analyse: (input: AnalyseInput) => Promise<AnalyseResult>;
   version: string;
   /** Called after a scored study (drift statistics). */
-  onScored?: (info: { scanner: string; terms: { sequence: string; feature: string; value: number }[] }) => void;
+  onScored?: (info: { scanner: string; jobId: number; studyUid: string; terms: { sequence: string; feature: string; value: number }[] }) => void;
 }
 
 /** Folder of a study's outputs in the data folder. */
@@ -37,6 +38,10 @@ export function jobResultView(r: AnalyseResult) {
     score: s?.score ?? null,
     cutoff: s?.cutoff ?? null,
     flag: s ? s.flag : null,
+    /** Why there is no flag, in words (uncalibrated model / out-of-range terms); null with a flag. */
+    flagSuppressed: s?.flagSuppressed ?? null,
+    noFlag: s?.noFlag ?? [],
+    outOfRange: s?.outOfRange ?? [],
     calibrated: s?.calibrated ?? null,
     model: r.score?.model ?? null,
     terms: s?.terms ?? [],
@@ -73,8 +78,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     }
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
-      const scanner = [result.scanner.manufacturer, result.scanner.model, result.scanner.station].map((s) => s || '?').join(' / ');
-      deps.onScored?.({ scanner, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
+      deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
     }
     const view = jobResultView(result);
     const pair = view.score !== null && view.cutoff !== null ? scoreVsCutoff(view.score, view.cutoff) : undefined;
@@ -82,7 +86,14 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
       studyUid: job.study_uid,
       state: result.state,
       // The result, no identifiers: flag, score vs cut-off as the report shows them, or why not assessable.
-      result: result.state !== 'done' ? 'not assessable' : view.flag === true ? 'abnormal bone mass suspected' : view.flag === false ? 'not suspected' : 'no flag (model not calibrated)',
+      result:
+        result.state !== 'done'
+          ? 'not assessable'
+          : view.flag === true
+            ? 'abnormal bone mass suspected'
+            : view.flag === false
+              ? 'not suspected'
+              : `no flag (${[...new Set(view.noFlag.map((n) => n.kind))].join(', ') || 'suppressed'})`,
       score: pair?.score,
       cutoff: pair?.cutoff,
       near: pair?.nearness,
