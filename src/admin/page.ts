@@ -5,7 +5,7 @@
  * card too: the server parses its Markdown into plain blocks, src/admin/markdown.ts).
  */
 import { PAGE_FORMAT_JS } from './page-format.js';
-import { PAGE_CALIBRATION_JS, PAGE_CALIBRATION_CSS } from './page-calibration.js';
+import { PAGE_CALIBRATION_JS, PAGE_CALIBRATION_CSS, PAGE_CALIBRATION_TAB, PAGE_CALIBRATION_SECTION } from './page-calibration.js';
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -34,6 +34,7 @@ export const PAGE_HTML = `<!doctype html>
   <nav>
     <button class="tab active" data-tab="jobs">Jobs</button>
     <button class="tab" data-tab="drift">Drift <span id="drift-count" class="badge warn" hidden></span></button>
+    ${PAGE_CALIBRATION_TAB}
     <button class="tab" data-tab="model">Model &amp; config</button>
     <button class="tab" data-tab="outbox">Outbox</button>
     <button class="tab" data-tab="audit">Audit log</button>
@@ -62,6 +63,8 @@ export const PAGE_HTML = `<!doctype html>
     <p class="muted" id="drift-help"></p>
     <div id="drift"></div>
   </section>
+
+${PAGE_CALIBRATION_SECTION}
 
   <section id="tab-model" class="tab-body" hidden>
     <div id="model"></div>
@@ -442,6 +445,7 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n'
   // ------------------------------------------------------------------ other tabs
   function refreshTab(tab) {
     if (tab === 'drift') return refreshDrift();
+    if (tab === 'calibration') return refreshCalibration();
     if (tab === 'outbox') return refreshOutbox();
     if (tab === 'audit') return refreshAudit();
     return Promise.resolve();

@@ -108,6 +108,16 @@ export const configSchema = z.object({
       minStudies: z.number().int().min(1).default(10).describe('Studies per scanner before drift is judged'),
     })
     .prefault({}),
+  calibration: z
+    .object({
+      minStudies: z
+        .number()
+        .int()
+        .min(2)
+        .default(50)
+        .describe('Assessable studies from one scanner (manufacturer / model / station) before the page proposes a calibration for it (admin approval)'),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level'),

@@ -273,6 +273,12 @@ Marks the model calibrated: true with provenance (normalisation.source = calibra
 Options:
   --placeholder      fill means/SDs from a non-site cohort (e.g. phantoms) but keep calibrated: false
                      (normalisation.source = placeholder)
+  --robust           median and MAD x 1.4826 instead of mean and SD (robust to a few wild studies; the
+                     statistics of the service's per-scanner calibration proposals, which this reproduces
+                     on the proposal's features CSV: GET /api/calibration/<id>/features.csv)
+  --scanner KEY      record the scanner key the calibration is for (normalisation.scanner)
+  --date ISO         date of the calibration (default now); with the proposal's date, name, version,
+                     scanner and features CSV file name the model (and its hash) equals the proposal's
   --name NAME        new model name;  --version X.Y.Z  new version
   --rehash           only re-compute the content hash of a hand-edited model (no --features needed)`,
   async run(argv) {
@@ -285,6 +291,9 @@ Options:
       name: { type: 'string' },
       version: { type: 'string' },
       rehash: { type: 'boolean' },
+      robust: { type: 'boolean' },
+      scanner: { type: 'string' },
+      date: { type: 'string' },
     });
     const modelPath = requireOption(values.model, '--model');
     const outPath = requireOption(values.out, '--out');
@@ -304,6 +313,9 @@ Options:
       featuresHash: sha256File(readFileSync(featuresPath)),
       name: values.name,
       version: values.version,
+      statistics: values.robust ? 'median-mad' : 'mean-sd',
+      scanner: values.scanner,
+      date: values.date,
     });
     const saved = saveModel(outPath, res.model);
     process.stderr.write(`${values.placeholder ? 'placeholder means/SDs from' : 'calibrated on'} ${res.n} studies (${res.excluded.length} excluded for missing terms) -> ${resolve(outPath)} ${saved.hash}\n`);

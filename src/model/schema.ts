@@ -130,6 +130,8 @@ export const modelSchema = z
         n: int.min(2).optional(),
         date: z.string().optional(),
         data: z.string().optional().describe('sha256 of the feature table the means/SDs were learned from'),
+        statistics: z.enum(['mean-sd', 'median-mad']).optional().describe('mean-sd: mean and sample SD; median-mad: median and MAD x 1.4826 (robust)'),
+        scanner: z.string().optional().describe('Scanner key (manufacturer / model / station) a per-scanner calibration applies to'),
       })
       .strict(),
     extraction: extractionSchema,

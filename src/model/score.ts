@@ -78,6 +78,11 @@ export interface ScoreOptions {
   rangeMarginSd?: number;
 }
 
+/** The scoring options of the config section `model` (requireCalibrated, maxAbsZ, rangeMarginSd). */
+export function scoreOptionsFrom(m: { requireCalibrated: boolean; maxAbsZ: number; rangeMarginSd: number }): ScoreOptions {
+  return { requireCalibrated: m.requireCalibrated, maxAbsZ: m.maxAbsZ, rangeMarginSd: m.rangeMarginSd };
+}
+
 export const DEFAULT_MAX_ABS_Z = 4;
 export const DEFAULT_RANGE_MARGIN_SD = 1;
 /** What every report says about a radscore from an uncalibrated model when the site requires calibration. */

@@ -10,6 +10,7 @@ import { destinationKey } from './deliver.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
 import { scannerKey } from '../common/scanner.js';
+import type { ScannerModelRef } from './model-choice.js';
 
 const log = logger('process');
 
@@ -20,7 +21,9 @@ export interface ProcessorDeps {
   /** Runs the analysis (a worker thread in the service; in-process in tests/CLI). */
   analyse: (input: AnalyseInput) => Promise<AnalyseResult>;
   version: string;
-  /** Called after a scored study (drift statistics). */
+  /** The approved per-scanner models, read for each job (an approval applies from the next study on). */
+  scannerModels?: () => ScannerModelRef[];
+  /** Called after a scored study (drift statistics, per-scanner calibration data). */
   onScored?: (info: { scanner: string; jobId: number; studyUid: string; terms: { sequence: string; feature: string; value: number }[] }) => void;
 }
 
@@ -44,6 +47,8 @@ export function jobResultView(r: AnalyseResult) {
     outOfRange: s?.outOfRange ?? [],
     calibrated: s?.calibrated ?? null,
     model: r.score?.model ?? null,
+    /** Which model was used and why (default, or the approved calibration of the study's scanner). */
+    modelChoice: r.modelChoice ?? null,
     terms: s?.terms ?? [],
     levels: r.segmentation?.levels ?? [],
     scanner: r.scanner,
@@ -62,7 +67,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     const previous = store.index.jobsOfStudy(job.study_uid).filter((j) => j.id !== job.id && j.result !== null).length;
     const reportDir = path.join(outputsDir(store, job.study_uid), `job-${job.id}`);
     const earlier = earlierSrs(store, job.study_uid, job.id);
-    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version });
+    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version, scannerModels: deps.scannerModels?.() });
     for (const [stage, seconds] of Object.entries(result.timings)) metrics.stageSeconds.observe({ stage }, seconds);
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
