@@ -128,7 +128,7 @@ function modelRef(m: RadscoreModel) {
 }
 
 /** Everything `GET /api/calibration` (and `osteoscreen calibration status`) shows. */
-export function calibrationReport(deps: CalibrationDeps, opts: { histograms?: boolean } = {}) {
+export function calibrationReport(deps: CalibrationDeps, opts: { histograms?: boolean; /** false: states only (no proposal computed) */ proposals?: boolean } = {}) {
   const { store, config } = deps;
   const min = config.calibration.minStudies;
   const scanners = store.calibration.scanners().map((s) => {
@@ -162,7 +162,7 @@ export function calibrationReport(deps: CalibrationDeps, opts: { histograms?: bo
       decisions: decisions.map((d) => ({ id: d.id, state: d.state, n: d.n, at: new Date(d.at).toISOString(), actor: d.actor, version: d.modelVersion, hash: d.modelHash })),
       proposal: null as ReturnType<typeof proposalView> | { error: string } | null,
     };
-    if (state === 'proposal' && deps.model) {
+    if (state === 'proposal' && deps.model && opts.proposals !== false) {
       try {
         entry.proposal = proposalView(deps, s.scanner, activeModel ?? deps.model, !!opts.histograms);
       } catch (e) {

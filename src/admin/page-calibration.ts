@@ -22,20 +22,24 @@ export const PAGE_CALIBRATION_CSS = `
 `;
 
 export const PAGE_CALIBRATION_JS = String.raw`
+  /** Overview: the Calibration tab's badge and a chip per scanner with a proposal waiting. */
+  function showCalibrationProposals(o, box) {
+    var list = o.calibrationProposals || [];
+    var cc = $('calibration-count');
+    cc.hidden = !list.length;
+    cc.textContent = String(list.length);
+    if (list.length) box.appendChild(el('span', { class: 'chip warn', text: 'calibration proposal to review: ' + list.join(', ') }));
+  }
   function pct(x) { return x === null || x === undefined ? '—' : (100 * x).toFixed(0) + ' %'; }
   function refreshCalibration() {
     return api('/api/calibration').then(function (r) {
       var dm = r.defaultModel;
       $('calibration-help').textContent = 'Per scanner (manufacturer / model / station): after ' + r.minStudies +
         ' assessable studies the default model' + (dm ? ' (' + dm.name + ' ' + dm.version + ', ' + dm.normalisation + ' normalisation)' : '') +
-        ' is re-normalised on that scanner's own studies with ' + r.statisticsText + '; coefficients, intercept and cut-off are kept. ' +
-        'Approve to score that scanner's studies with it from the next study on (new model version and hash, new output series), or dismiss. ' +
-        'The histograms show the site's values (bars) against the model's mean ± 1 SD (shaded, dashed line) and the proposed median (green line).';
+        ' is re-normalised on the own studies of that scanner with ' + r.statisticsText + '; coefficients, intercept and cut-off are kept. ' +
+        'Approve to score the studies of that scanner with it from the next study on (new model version and hash, new output series), or dismiss. ' +
+        'Histograms: the site values (bars), the model mean ± 1 SD (shaded, dashed line), the proposed median (green line).';
       var box = clear($('calibration'));
-      var open = r.scanners.filter(function (s) { return s.state === 'proposal'; }).length;
-      var cc = $('calibration-count');
-      cc.hidden = !open;
-      cc.textContent = String(open);
       if (!r.scanners.length) box.appendChild(el('p', { class: 'muted', text: 'No assessable studies yet.' }));
       r.scanners.forEach(function (s) { box.appendChild(calibrationCard(s)); });
     });

@@ -254,6 +254,7 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n'
       dc.hidden = !o.driftWarnings.length;
       dc.textContent = String(o.driftWarnings.length);
       if (o.driftWarnings.length) box.appendChild(el('span', { class: 'chip warn', text: 'drift warning: ' + o.driftWarnings.join(', ') }));
+      showCalibrationProposals(o, box);
     });
   }
 

@@ -19,6 +19,7 @@ import { PAGE_HTML, PAGE_CSS, PAGE_JS } from './page.js';
 import { HOUSEKEEPING_TASKS, type Housekeeping, type HousekeepingTask } from './housekeeping.js';
 import { registerModelReadyMetric, segmentationReadiness } from './readiness.js';
 import { calibrationRoutes } from './calibration-routes.js';
+import { calibrationReport } from './calibration.js';
 
 const log = logger('admin');
 
@@ -207,6 +208,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
             modelError: model().error ?? segmentationReadiness(config).reason ?? null,
             segmentationModel: segmentationReadiness(config),
             driftWarnings: driftNow.scanners.filter((s) => s.warn).map((s) => s.scanner),
+            calibrationProposals: calibrationReport({ config, store, model: m }, { histograms: false, proposals: false }).scanners.filter((s) => s.state === 'proposal').map((s) => s.scanner),
             housekeeping: getHousekeeping()?.status() ?? null,
           },
         };

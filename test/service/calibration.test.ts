@@ -32,6 +32,9 @@ import { readPart10 } from '../../src/dicom/write.js';
 import { outputUids } from '../../src/report/index.js';
 import { scannerKey } from '../../src/common/scanner.js';
 import { rng, randn } from '../../src/model/stats/misc.js';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-calibration-'));
 const PAPER = path.join(ROOT, 'models', 'paper-t1t2.json');
@@ -239,13 +242,47 @@ describe('per-scanner calibration through the service', () => {
     // Approve (with the study count the admin reviewed); a stale count is refused.
     const stale = await svc.api(`/api/calibration/${sa.scannerId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expectStudies: 59 }) });
     expect(stale.status).toBe(409);
-    const res = await svc.api(`/api/calibration/${sa.scannerId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expectStudies: 60 }) });
-    expect(res.status, await res.clone().text()).toBe(200);
-    approved = await res.json();
+    // The admin approves on the page (headless Chromium): proposal card with 9 histograms, Approve, confirm.
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('dialog', (d) => void d.accept());
+      await page.goto(`http://127.0.0.1:${svc.httpPort}/`);
+      await page.fill('#token', svc.token);
+      await page.click('#login-form button[type=submit]');
+      // The jobs list says why there is no flag, without a verdict.
+      const row = page.locator(`tr[data-study="${b[0]!.studyUid}"]`);
+      await row.waitFor();
+      expect(await row.locator('[data-flag]').getAttribute('data-flag')).toBe('none');
+      expect(await row.textContent()).toContain('not interpretable until calibrated for this site');
+      expect(await row.textContent()).not.toMatch(/FLAGGED|not flagged/);
+      await expect.poll(() => page.textContent('#calibration-count'), { timeout: 15_000 }).toBe('1');
+      expect(await page.textContent('#overview')).toContain(`calibration proposal to review: ${A}`);
+      await page.click('button[data-tab=calibration]');
+      const card = page.locator(`.cal-card[data-scanner-id="${sa.scannerId}"]`);
+      await card.locator('img.hist').nth(paper.terms.length - 1).waitFor();
+      expect(await card.locator('img.hist').count()).toBe(paper.terms.length);
+      expect(await card.getAttribute('data-state')).toBe('proposal');
+      expect(await card.textContent()).toContain(p.model.version);
+      expect(await page.locator(`.cal-card[data-scanner-id="${sb.scannerId}"]`).textContent()).toContain('49 more before a proposal');
+      await page.screenshot({ path: path.join(os.tmpdir(), 'osteoscreen-calibration-page.png'), fullPage: true });
+      await card.locator('button[data-action=calibration-approve]').click();
+      await page.waitForSelector('#message:text("Calibration approved")');
+      await expect.poll(() => card.getAttribute('data-state'), { timeout: 15_000 }).toBe('approved');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    const after0 = await svc.json<any>('/api/calibration');
+    const act = after0.scanners.find((s: any) => s.scanner === A).active;
+    approved = { model: { version: act.version, hash: act.hash, file: act.file } };
     expect(approved.model).toMatchObject({ version: p.model.version, hash: p.model.hash });
     expect((await svc.api(`/api/calibration/${sa.scannerId}/approve`, { method: 'POST' })).status).toBe(409); // no proposal any more
     const audit = await svc.json<any[]>('/api/audit');
     const entry = audit.find((e) => e.action === 'calibration-approve');
+    expect(audit.filter((e) => e.action === 'calibration-approve')).toHaveLength(1);
     expect(entry).toMatchObject({ target: A, ip: '127.0.0.1', detail: { studies: 60, model: { hash: p.model.hash, version: p.model.version } } });
     expect(entry.actor).toMatch(/^tok-[0-9a-f]{8}$/);
 
