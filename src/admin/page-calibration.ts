@@ -88,7 +88,18 @@ export const PAGE_CALIBRATION_JS = String.raw`
     return card;
   }
 
-  /** The words for a scored study without a flag (never red/green). */
+  /** The jobs table's result cell: the flag (red/green), or for a scored study without one, why (never red/green). */
+  function resultCell(s) {
+    if (s.flag === true || s.flag === false) {
+      return el('td', {}, [
+        el('span', { class: 'flag ' + (s.flag ? 'yes' : 'no'), 'data-flag': String(s.flag), text: s.flag ? 'FLAGGED' : 'not flagged' }),
+        el('div', { class: 'muted', text: 'score ' + fmtScore(s.score, s.cutoff) + (s.calibrated === false ? ', uncalibrated' : '') }),
+      ]);
+    }
+    if (s.score !== null && s.score !== undefined) return noFlagCell(s);
+    return el('td', { class: 'muted', text: '—' });
+  }
+  /** The words for a scored study without a flag. */
   function noFlagTitle(s) {
     var k = s.noFlagKinds || [];
     if (k.indexOf('uncalibrated') >= 0) return 'not interpretable until calibrated for this site';

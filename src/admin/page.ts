@@ -275,17 +275,6 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n'
     });
   }
 
-  function resultCell(s) {
-    if (s.flag === true || s.flag === false) {
-      return el('td', {}, [
-        el('span', { class: 'flag ' + (s.flag ? 'yes' : 'no'), 'data-flag': String(s.flag), text: s.flag ? 'FLAGGED' : 'not flagged' }),
-        el('div', { class: 'muted', text: 'score ' + fmtScore(s.score, s.cutoff) + (s.calibrated === false ? ', uncalibrated' : '') }),
-      ]);
-    }
-    if (s.score !== null && s.score !== undefined) return noFlagCell(s);
-    return el('td', { class: 'muted', text: '—' });
-  }
-
   function jobRow(s) {
     var tr = el('tr', { 'data-study': s.studyInstanceUid, class: s.studyInstanceUid === selected ? 'selected' : '' });
     tr.addEventListener('click', function (ev) { if (ev.target.closest('button') || ev.target.tagName === 'IMG') return; showDetail(s.studyInstanceUid); });

@@ -140,6 +140,31 @@ describe('out-of-range guard through the service', () => {
   }, 400_000);
 });
 
+describe('model.requireCalibrated false through the service (explicit opt-in, phantoms only)', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService({ env: { OSTEOSCREEN_MODEL_REQUIRE_CALIBRATED: 'false' } });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  it('the placeholder model then gives a flag, with the uncalibrated warning on the reports', async () => {
+    const [study] = phantoms('optin', 'siemens', 1831, 1);
+    expect(storescu(svc.dicomPort, study!.files).status).toBe(0);
+    const st = await scored(svc, study!.studyUid);
+    expect(st.calibrated).toBe(false);
+    expect(typeof st.flag, st.flagSuppressed).toBe('boolean');
+    expect(st.flagSuppressed).toBeNull();
+    expect(st.noFlagKinds).toEqual([]);
+    const { sr, sc } = outputsOf(svc, st);
+    const texts = srTexts(sr);
+    expect(texts).toContain(st.flag ? 'Finding: Abnormal bone mass suspected' : 'Finding: Abnormal bone mass not suspected');
+    expect(texts.some((t) => t.includes('Warning: the model is not calibrated for this site'))).toBe(true);
+    expect(sc.ImageComments).toMatch(/^Abnormal bone mass (not )?suspected/);
+  }, 400_000);
+});
+
 describe('per-scanner calibration through the service', () => {
   let svc: RunningService;
   let a: { studyUid: string; files: string[] }[];
