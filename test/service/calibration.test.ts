@@ -283,6 +283,10 @@ describe('per-scanner calibration through the service', () => {
       expect(await row.locator('[data-flag]').getAttribute('data-flag')).toBe('none');
       expect(await row.textContent()).toContain('not interpretable until calibrated for this site');
       expect(await row.textContent()).not.toMatch(/FLAGGED|not flagged/);
+      // The detail panel says which model was used and why.
+      await row.locator('td').nth(1).click();
+      await page.waitForSelector('#detail:not([hidden]) h3');
+      expect(await page.textContent('#detail')).toContain(`Model choiceModel: default paper-t1t2-radscore 1.1.0 (no approved calibration for scanner ${B})`);
       await expect.poll(() => page.textContent('#calibration-count'), { timeout: 15_000 }).toBe('1');
       expect(await page.textContent('#overview')).toContain(`calibration proposal to review: ${A}`);
       await page.click('button[data-tab=calibration]');
@@ -362,5 +366,13 @@ describe('per-scanner calibration through the service', () => {
     // The calibration data counts real studies once (the re-run replaced A's first study).
     const cal = await svc.json<any>('/api/calibration');
     expect(cal.scanners.map((s: any) => [s.scanner, s.studies])).toEqual([[B, 2], [A, 61]]);
+    // The CLI refuses to approve what is not proposed (exit 1, the reason), and B still needs 48 studies.
+    const idA = cal.scanners.find((s: any) => s.scanner === A).scannerId;
+    const idB = cal.scanners.find((s: any) => s.scanner === B).scannerId;
+    for (const [id, why] of [[idA, /has no calibration proposal \(approved; 49 more studies needed\)/], [idB, /has no calibration proposal \(collecting; 48 more studies needed\)/]] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'calibration', 'approve', id, '--data', svc.dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(why);
+    }
   }, 900_000);
 });
