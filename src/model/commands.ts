@@ -12,7 +12,7 @@ import { loadModel, parseModel, saveModel } from './load.js';
 import { metricsJson } from './metrics.js';
 import { renderReport } from './report.js';
 import { extractionSchema, type Extraction } from './schema.js';
-import { isNotAssessable, scoreStudy, uncalibratedNotice } from './score.js';
+import { DEFAULT_MAX_ABS_Z, isNotAssessable, scoreStudy, uncalibratedNotice } from './score.js';
 import { formatCsv } from '../common/csv.js';
 import { readFeatureTable, rowFeatures } from './table.js';
 import { DEFAULT_THRESH, joinCohort, sha256File, trainModel, type SplitSpec } from './train.js';
@@ -46,17 +46,21 @@ Options:
   --features F.csv        feature table
   --out scores.csv        write the scores here (default: stdout)
   --require-calibrated    as config model.requireCalibrated: no flag from an uncalibrated model
+  --max-abs-z N           out-of-range guard as config model.maxAbsZ (default 4): a term with |z| > N, or
+                          outside the model's recorded calibration range + 1 SD, gives no flag ("suppressed",
+                          the reason names the term and its z)
   --terms                 add each term's z-score and contribution (z_<T1|T2>_<feature>, c_<...>)
 
 Output columns: id, assessable, radscore, cutoff, flag, calibrated, reason, model, model_hash.`,
   async run(argv) {
-    const { values } = parseOptions(argv, { model: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'require-calibrated': { type: 'boolean' }, terms: { type: 'boolean' } });
+    const { values } = parseOptions(argv, { model: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'require-calibrated': { type: 'boolean' }, terms: { type: 'boolean' }, 'max-abs-z': { type: 'string' } });
+    const maxAbsZ = numberOption(values['max-abs-z'], '--max-abs-z', DEFAULT_MAX_ABS_Z);
     const model = loadModel(requireOption(values.model, '--model'));
     const table = readFeatureTable(requireOption(values.features, '--features'));
     const rows: (string | number | boolean | null)[][] = [];
     let na = 0;
     table.ids.forEach((id, r) => {
-      const s = scoreStudy(model, rowFeatures(table, r), { requireCalibrated: values['require-calibrated'] });
+      const s = scoreStudy(model, rowFeatures(table, r), { requireCalibrated: values['require-calibrated'], maxAbsZ });
       const detail = (v: (t: { z: number; contribution: number }) => number[]) =>
         values.terms ? (isNotAssessable(s) ? model.terms.flatMap(() => [null, null]) : s.terms.flatMap(v)) : [];
       if (isNotAssessable(s)) {

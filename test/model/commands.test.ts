@@ -148,6 +148,19 @@ describe('osteoscreen train / evaluate / calibrate / score (commands run in-proc
     // Same input and date: the same model, hash included.
     expect(await calibrateCommand.run(['--model', PAPER, '--features', p('wild.csv'), '--robust', '--scanner', 'ACME / M1 / S1', '--date', '2026-12-01T00:00:00.000Z', '--out', p('robust2.json')])).toBe(0);
     expect(loadModel(p('robust2.json')).hash).toBe(robust.hash);
+    // Scoring the cohort with it: the wild study gets no flag, with the term and its z; the others are scored.
+    expect(await scoreCommand.run(['--model', p('robust.json'), '--features', p('wild.csv'), '--out', p('wild-scores.csv')])).toBe(0);
+    const out = parseCsvForTest(readFileSync(p('wild-scores.csv'), 'utf8'));
+    const [h, ...rows] = out;
+    const flag = h!.indexOf('flag');
+    const reason = h!.indexOf('reason');
+    expect(rows[0]![flag]).toBe('suppressed');
+    expect(rows[0]![reason]).toMatch(/z = 4\d: outside the model's calibrated range \(\|z\| > 4\)/);
+    expect(rows.slice(1).filter((r) => r[flag] === 'true' || r[flag] === 'false').length).toBeGreaterThan(150);
+    // A stricter limit suppresses more.
+    expect(await scoreCommand.run(['--model', p('robust.json'), '--features', p('wild.csv'), '--max-abs-z', '1', '--out', p('wild-strict.csv')])).toBe(0);
+    const strict = parseCsvForTest(readFileSync(p('wild-strict.csv'), 'utf8')).slice(1);
+    expect(strict.filter((r) => r[flag] === 'suppressed').length).toBeGreaterThan(rows.filter((r) => r[flag] === 'suppressed').length);
   });
 
   it('score writes one row per study: flag = radscore > cutoff; a missing term -> not assessable with reason', async () => {
