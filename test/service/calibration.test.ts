@@ -14,8 +14,9 @@
  * minutes. Of scanner A's 60 studies, 2 are real studies through the service; the other 58 are recorded by a
  * TEST-ONLY FAST PATH: the test writes term values into the service's SQLite with the same store function the
  * pipeline calls (store.calibration.recordStudy), drawn around the real studies' values with the model's SD as
- * spread. calibration.minStudies stays at its default (50). The proposal, the approval and all later scoring go
- * through the real service and model code.
+ * spread (the dismissal check does the same for scanner B: 2 real + 48 recorded). calibration.minStudies stays
+ * at its default (50). The proposal, the approval / dismissal and all later scoring go through the real service
+ * and model code.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -374,5 +375,27 @@ describe('per-scanner calibration through the service', () => {
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toMatch(why);
     }
+    // Dismissal: 48 more studies of scanner B (fast path, as above) make 50: a proposal; dismissed, it is gone
+    // (audit-logged) until another 50 studies, and B keeps the default model.
+    const store = openStore(svc.dataDir);
+    try {
+      const realB = store.calibration.studies(B);
+      const rand = rng(19);
+      for (let i = 0; i < 48; i++) {
+        const terms = realB[i % 2]!.terms.map((t) => ({ ...t, value: t.value + 0.7 * paper.terms.find((m) => m.sequence === t.sequence && m.feature === t.feature)!.sd * randn(rand) }));
+        store.calibration.recordStudy({ scanner: B, studyUid: `fast-path-b-${i}`, jobId: 200_000 + i, terms });
+      }
+    } finally {
+      store.close();
+    }
+    const withB = await svc.json<any>('/api/calibration');
+    expect(withB.scanners.find((s: any) => s.scanner === B)).toMatchObject({ state: 'proposal', studies: 50 });
+    const dis = await svc.api(`/api/calibration/${idB}/dismiss`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expectStudies: 50 }) });
+    expect(dis.status, await dis.clone().text()).toBe(200);
+    expect(await dis.json()).toMatchObject({ scanner: B, n: 50, proposalAgainAfter: 100 });
+    const afterDis = (await svc.json<any>('/api/calibration')).scanners.find((s: any) => s.scanner === B);
+    expect(afterDis).toMatchObject({ state: 'dismissed', studiesNeeded: 50, proposal: null, active: { source: 'default', hash: paper.hash } });
+    const audit = await svc.json<any[]>('/api/audit');
+    expect(audit.find((e) => e.action === 'calibration-dismiss')).toMatchObject({ target: B, detail: { studies: 50 } });
   }, 900_000);
 });
