@@ -13,7 +13,7 @@ import { createHttpServer, listen, type Route } from './admin/http.js';
 import { coreRoutes } from './admin/api.js';
 import { resolveAdminToken } from './admin/auth.js';
 import { VERSION } from './common/version.js';
-import { adminRoutes, startHousekeeping, recordDrift } from './admin/index.js';
+import { adminRoutes, startHousekeeping, recordDrift, scannerModelRefs } from './admin/index.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, resolveInstallPath } from './config/load.js';
 import { loadModel, roiConfigConflict } from './model/index.js';
@@ -99,7 +99,11 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   const worker = new AnalysisWorker(config);
   const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics, analyse: (input) => worker.run(input),
     version: VERSION,
-    onScored: ({ scanner, terms }) => recordDrift(store, scanner, terms),
+    scannerModels: () => scannerModelRefs(store),
+    onScored: ({ scanner, jobId, studyUid, terms }) => {
+      recordDrift(store, scanner, terms);
+      store.calibration.recordStudy({ scanner, studyUid, jobId, terms });
+    },
   }));
   const deliverer = new Deliverer(config, store, metrics);
   let dicom: DicomServer | undefined;

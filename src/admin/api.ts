@@ -73,7 +73,17 @@ export function outputView(o: OutboxRow) {
 export function studyView(store: Store, st: StudyRow, detail: boolean) {
   const job = store.index.latestJob(st.study_uid);
   const jv = jobView(job);
-  const result = (jv?.result ?? null) as { flag?: boolean | null; score?: number; cutoff?: number; kind?: string; calibrated?: boolean } | null;
+  const result = (jv?.result ?? null) as {
+    flag?: boolean | null;
+    score?: number;
+    cutoff?: number;
+    kind?: string;
+    calibrated?: boolean;
+    flagSuppressed?: string | null;
+    noFlag?: { kind: string; message: string }[];
+    model?: { name: string; version: string; hash: string } | null;
+    modelChoice?: { reason: string } | null;
+  } | null;
   const counts = store.db
     .prepare(
       `SELECT (SELECT COUNT(*) FROM series WHERE study_uid = @u) AS series,
@@ -94,8 +104,13 @@ export function studyView(store: Store, st: StudyRow, detail: boolean) {
     patientId: st.patient_id,
     updatedAt: new Date(st.updated_at).toISOString(),
     flag: result?.flag ?? null,
+    /** Why a scored study has no flag (uncalibrated model / out-of-range terms), in words. */
+    flagSuppressed: result?.flagSuppressed ?? null,
+    noFlagKinds: [...new Set((result?.noFlag ?? []).map((n) => n.kind))],
     score: result?.score ?? null,
     cutoff: result?.cutoff ?? null,
+    model: result?.model ?? null,
+    modelChoice: result?.modelChoice?.reason ?? null,
     job: detail ? jv : jv ? { id: jv.id, state: jv.state, reason: jv.reason, attempts: jv.attempts } : null,
     selection: jv?.selection ?? null,
     kind: result?.kind ?? null,

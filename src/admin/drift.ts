@@ -10,17 +10,7 @@ import type { Store } from '../store/index.js';
  * distribution has moved away from what the model's Z-scoring assumes (new scanner, protocol change, upgrade).
  */
 
-export interface ScannerInfo {
-  manufacturer?: string | null;
-  model?: string | null;
-  station?: string | null;
-}
-
-/** Stable key of a scanner: "Manufacturer / Model / Station" ('?' for a missing part). */
-export function scannerKey(s: ScannerInfo | null | undefined): string {
-  const part = (v: string | null | undefined) => (v && v.trim() ? v.trim() : '?');
-  return `${part(s?.manufacturer)} / ${part(s?.model)} / ${part(s?.station)}`;
-}
+export { scannerKey, type ScannerInfo } from '../common/scanner.js';
 
 export interface DriftTermValue {
   sequence: string;
@@ -55,19 +45,6 @@ export function recordDrift(store: Pick<Store, 'db'>, scanner: string, terms: Dr
   return recorded;
 }
 
-/** A scored job result as the pipeline writes it (only the fields drift needs). */
-export interface ResultForDrift {
-  kind?: string;
-  scanner?: ScannerInfo | null;
-  terms?: Array<{ sequence: string; feature: string; value: number }>;
-}
-
-/** Convenience for the pipeline: record a scored result's term values under its scanner. Returns values recorded. */
-export function recordDriftFromResult(store: Pick<Store, 'db'>, result: ResultForDrift): number {
-  if (!result || result.kind !== 'scored' || !Array.isArray(result.terms)) return 0;
-  return recordDrift(store, scannerKey(result.scanner), result.terms);
-}
-
 export interface DriftTerm {
   sequence: string;
   feature: string;
@@ -93,6 +70,8 @@ export interface DriftScanner {
   maxAbsZ: number | null;
   terms: DriftTerm[];
   updatedAt: string;
+  /** The model this scanner is compared with (its approved calibration, else the default). */
+  model: { name: string; version: string } | null;
 }
 
 export interface DriftReport {
@@ -110,7 +89,13 @@ export interface DriftModel {
 }
 
 /** Compare every scanner's running term statistics with the model's normalisation. */
-export function driftReport(store: Pick<Store, 'db'>, model: DriftModel | null, cfg: { maxZ: number; minStudies: number }): DriftReport {
+export function driftReport(
+  store: Pick<Store, 'db'>,
+  model: DriftModel | null,
+  cfg: { maxZ: number; minStudies: number },
+  /** A scanner's own model (its approved calibration), compared instead of the default; null/undefined = default. */
+  modelFor?: (scanner: string) => DriftModel | null | undefined,
+): DriftReport {
   const rows = store.db.prepare('SELECT * FROM drift ORDER BY scanner, sequence, feature').all() as Array<{
     scanner: string;
     sequence: string;
@@ -120,13 +105,20 @@ export function driftReport(store: Pick<Store, 'db'>, model: DriftModel | null, 
     m2: number;
     updated_at: number;
   }>;
-  const norm = new Map((model?.terms ?? []).map((t) => [`${t.sequence}:${t.feature}`, t]));
+  const normOf = (m: DriftModel | null) => new Map((m?.terms ?? []).map((t) => [`${t.sequence}:${t.feature}`, t]));
+  const norms = new Map<string, { model: DriftModel | null; norm: ReturnType<typeof normOf> }>();
   const by = new Map<string, DriftScanner>();
   for (const r of rows) {
     let s = by.get(r.scanner);
-    if (!s) by.set(r.scanner, (s = { scanner: r.scanner, studies: 0, judged: false, warn: false, maxAbsZ: null, terms: [], updatedAt: '' }));
-    const m = norm.get(`${r.sequence}:${r.feature}`);
-    if (model && !m) continue; // a term of an older model: not comparable with the loaded one
+    if (!s) by.set(r.scanner, (s = { scanner: r.scanner, studies: 0, judged: false, warn: false, maxAbsZ: null, terms: [], updatedAt: '', model: null }));
+    let nm = norms.get(r.scanner);
+    if (!nm) {
+      const own = modelFor?.(r.scanner) ?? model;
+      norms.set(r.scanner, (nm = { model: own, norm: normOf(own) }));
+      s.model = own ? { name: own.name, version: own.version } : null;
+    }
+    const m = nm.norm.get(`${r.sequence}:${r.feature}`);
+    if (nm.model && !m) continue; // a term of an older model: not comparable with the loaded one
     const z = m ? (r.mean - m.mean) / m.sd : null;
     const judged = r.n >= cfg.minStudies;
     const term: DriftTerm = {

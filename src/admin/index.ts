@@ -8,9 +8,10 @@ import { startHousekeeping as startHk, type Housekeeping, type HousekeepingDeps 
 
 export { listJobs, type AdminDeps } from './routes.js';
 export { HOUSEKEEPING_TASKS, outboxSweep, vacuumDb, dailySummary, type Housekeeping, type HousekeepingTask, type HousekeepingDeps } from './housekeeping.js';
-export { recordDrift, recordDriftFromResult, driftReport, scannerKey, type DriftReport, type DriftScanner, type DriftTerm, type DriftTermValue, type ScannerInfo } from './drift.js';
+export { recordDrift, driftReport, scannerKey, type DriftReport, type DriftScanner, type DriftTerm, type DriftTermValue, type ScannerInfo } from './drift.js';
 export { runRetention, retentionCandidates, deleteStudyFiles, deleteStudyCompletely, outputsDir, studyIsIdle, type FileDeletion } from './retention.js';
 export { findSummaryPng } from './summary-image.js';
+export { calibrationReport, approveCalibration, dismissCalibration, scannerCsv, scannerId, scannerModelRefs, proposeModel, type CalibrationDeps } from './calibration.js';
 export { modelCard, loadConfiguredModel } from './model-card.js';
 
 /**

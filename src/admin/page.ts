@@ -5,6 +5,7 @@
  * card too: the server parses its Markdown into plain blocks, src/admin/markdown.ts).
  */
 import { PAGE_FORMAT_JS } from './page-format.js';
+import { PAGE_CALIBRATION_JS, PAGE_CALIBRATION_CSS, PAGE_CALIBRATION_TAB, PAGE_CALIBRATION_SECTION } from './page-calibration.js';
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -33,6 +34,7 @@ export const PAGE_HTML = `<!doctype html>
   <nav>
     <button class="tab active" data-tab="jobs">Jobs</button>
     <button class="tab" data-tab="drift">Drift <span id="drift-count" class="badge warn" hidden></span></button>
+    ${PAGE_CALIBRATION_TAB}
     <button class="tab" data-tab="model">Model &amp; config</button>
     <button class="tab" data-tab="outbox">Outbox</button>
     <button class="tab" data-tab="audit">Audit log</button>
@@ -61,6 +63,8 @@ export const PAGE_HTML = `<!doctype html>
     <p class="muted" id="drift-help"></p>
     <div id="drift"></div>
   </section>
+
+${PAGE_CALIBRATION_SECTION}
 
   <section id="tab-model" class="tab-body" hidden>
     <div id="model"></div>
@@ -148,11 +152,10 @@ td.feature { word-break: break-all; }
 .model-card table { border-collapse: collapse; margin: 6px 0; } .model-card th, .model-card td { border: 1px solid var(--line); padding: 2px 6px; text-align: left; }
 .model-card pre { background:#f4f6f8; padding:6px; overflow:auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.z-warn { color: var(--warn); font-weight: bold; }
-`;
+td.z-warn, span.z-warn { color: var(--warn); font-weight: bold; }
+` + PAGE_CALIBRATION_CSS;
 
-export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
-(function () {
+export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n' + PAGE_CALIBRATION_JS + String.raw`
   var TOKEN_KEY = 'osteoscreen-admin-token';
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
   var selected = null;          // study UID shown in the detail panel
@@ -251,6 +254,7 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
       dc.hidden = !o.driftWarnings.length;
       dc.textContent = String(o.driftWarnings.length);
       if (o.driftWarnings.length) box.appendChild(el('span', { class: 'chip warn', text: 'drift warning: ' + o.driftWarnings.join(', ') }));
+      showCalibrationProposals(o, box);
     });
   }
 
@@ -269,17 +273,6 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
       rows.forEach(function (s) { tb.appendChild(jobRow(s)); });
       if (selected) return showDetail(selected, true);
     });
-  }
-
-  function resultCell(s) {
-    if (s.flag === true || s.flag === false) {
-      return el('td', {}, [
-        el('span', { class: 'flag ' + (s.flag ? 'yes' : 'no'), 'data-flag': String(s.flag), text: s.flag ? 'FLAGGED' : 'not flagged' }),
-        el('div', { class: 'muted', text: 'score ' + fmtScore(s.score, s.cutoff) + (s.calibrated === false ? ', uncalibrated' : '') }),
-      ]);
-    }
-    if (s.score !== null && s.score !== undefined) return el('td', { text: 'score ' + fmtScore(s.score, s.cutoff) + ' (no flag: not calibrated)' });
-    return el('td', { class: 'muted', text: '—' });
   }
 
   function jobRow(s) {
@@ -386,9 +379,10 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
       ['Study date', d.studyDate],
       ['State', badge(d.state)],
       ['Reason', d.reason],
-      ['Flag', d.flag === true ? 'FLAGGED (abnormal bone mass suspected)' : d.flag === false ? 'not flagged' : '—'],
+      ['Flag', d.flag === true ? 'FLAGGED (abnormal bone mass suspected)' : d.flag === false ? 'not flagged' : d.flagSuppressed ? noFlagTitle(d) + ': ' + d.flagSuppressed : '—'],
       ['Radscore', d.score === null ? null : fmtScore(d.score, d.cutoff)],
       ['Model', res.model ? res.model.name + ' ' + res.model.version + (res.calibrated === false ? ' — uncalibrated' : '') : null],
+      ['Model choice', d.modelChoice || undefined],
       ['Scanner', res.scanner ? [res.scanner.manufacturer, res.scanner.model, res.scanner.station].filter(Boolean).join(' / ') : null],
       ['Job', job.id ? '#' + job.id + ' ' + job.state + ', attempt ' + job.attempts + ', trigger ' + job.trigger : null],
       ['Timings (s)', job.timings ? Object.keys(job.timings).map(function (k) { return k + ' ' + fmtNum(job.timings[k], 2); }).join(', ') : null],
@@ -426,7 +420,8 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
     if (res.terms && res.terms.length) {
       right.appendChild(el('h3', { text: 'Features used' }));
       right.appendChild(table(['Seq', 'Feature', 'Value', 'z', 'Coef.', 'Contribution'], res.terms.map(function (t) {
-        return [t.sequence, t.feature, fmtPeople(t.value), fmtNum(t.z, 2), fmtPeople(t.coefficient), fmtPeople(t.contribution)];
+        var out = (res.outOfRange || []).some(function (o) { return o.sequence === t.sequence && o.feature === t.feature; });
+        return [t.sequence, t.feature, fmtPeople(t.value), el('span', { class: out ? 'z-warn' : '', title: out ? 'outside the model\'s calibrated range' : '', text: fmtNum(t.z, 2) }), fmtPeople(t.coefficient), fmtPeople(t.contribution)];
       })));
     }
     right.appendChild(el('h3', { text: 'Outputs' }));
@@ -440,6 +435,7 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + String.raw`
   // ------------------------------------------------------------------ other tabs
   function refreshTab(tab) {
     if (tab === 'drift') return refreshDrift();
+    if (tab === 'calibration') return refreshCalibration();
     if (tab === 'outbox') return refreshOutbox();
     if (tab === 'audit') return refreshAudit();
     return Promise.resolve();

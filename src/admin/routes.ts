@@ -10,12 +10,16 @@ import type { Route, Request } from './http.js';
 import { parseFlagged, parseLimit, parseTime } from './query.js';
 import { jobView, outputView } from './api.js';
 import { driftReport } from './drift.js';
+import { loadModel } from '../model/load.js';
+import type { RadscoreModel } from '../model/schema.js';
 import { loadConfiguredModel, modelCard, type LoadedModel } from './model-card.js';
 import { deleteStudyCompletely, deleteStudyFiles, studyIsIdle } from './retention.js';
 import { findSummaryPng } from './summary-image.js';
 import { PAGE_HTML, PAGE_CSS, PAGE_JS } from './page.js';
 import { HOUSEKEEPING_TASKS, type Housekeeping, type HousekeepingTask } from './housekeeping.js';
 import { registerModelReadyMetric, segmentationReadiness } from './readiness.js';
+import { calibrationRoutes } from './calibration-routes.js';
+import { calibrationReport } from './calibration.js';
 
 const log = logger('admin');
 
@@ -82,6 +86,22 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
   const { config, store, metrics } = deps;
   let loaded: LoadedModel | null = null;
   const model = () => (loaded ??= loadConfiguredModel(config));
+  // Drift of a scanner with an approved calibration is judged against that model (loaded once per approval).
+  const approvedModels = new Map<string, RadscoreModel | null>();
+  const driftModelFor = (scanner: string) => {
+    const a = store.calibration.approved().find((x) => x.scanner === scanner);
+    if (!a?.modelFile) return null;
+    const key = `${a.modelFile}#${a.modelHash}`;
+    if (!approvedModels.has(key)) {
+      try {
+        approvedModels.set(key, loadModel(a.modelFile));
+      } catch {
+        approvedModels.set(key, null);
+      }
+    }
+    return approvedModels.get(key) ?? null;
+  };
+  const drift = () => driftReport(store, model().model, config.drift, driftModelFor);
   const m0 = model();
   if (m0.error) log.warn('radscore model could not be loaded for the admin view', { file: m0.file, error: m0.error });
 
@@ -96,8 +116,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
   });
   metrics.registry.gauge('osteoscreen_outbox_dead_letters', 'Output instances in the dead-letter state', () => [[{}, store.outbox.depth().deadLetter]]);
   metrics.registry.gauge('osteoscreen_drift_warnings', 'Scanners whose feature distribution drifted beyond drift.maxZ', () => {
-    const m = model().model;
-    return [[{}, driftReport(store, m, config.drift).scanners.filter((s) => s.warn).length]];
+    return [[{}, drift().scanners.filter((s) => s.warn).length]];
   });
   const actions = metrics.registry.counter('osteoscreen_admin_actions_total', 'Admin actions, by action');
 
@@ -175,7 +194,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
           diskFree = null;
         }
         const m = model().model;
-        const drift = driftReport(store, m, config.drift);
+        const driftNow = drift();
         return {
           json: {
             version: deps.version ?? null,
@@ -188,7 +207,8 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
             model: m ? { name: m.name, version: m.version, hash: m.hash, calibrated: m.calibrated } : null,
             modelError: model().error ?? segmentationReadiness(config).reason ?? null,
             segmentationModel: segmentationReadiness(config),
-            driftWarnings: drift.scanners.filter((s) => s.warn).map((s) => s.scanner),
+            driftWarnings: driftNow.scanners.filter((s) => s.warn).map((s) => s.scanner),
+            calibrationProposals: calibrationReport({ config, store, model: m }, { histograms: false, proposals: false }).scanners.filter((s) => s.state === 'proposal').map((s) => s.scanner),
             housekeeping: getHousekeeping()?.status() ?? null,
           },
         };
@@ -224,7 +244,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
       method: 'GET',
       pattern: '/api/drift',
       auth: true,
-      handler: () => ({ json: driftReport(store, model().model, config.drift) }),
+      handler: () => ({ json: drift() }),
     },
     {
       method: 'GET',
@@ -249,6 +269,8 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
       auth: true,
       handler: () => ({ json: getHousekeeping()?.status() ?? [] }),
     },
+
+    ...calibrationRoutes({ config, store, model: () => model().model, audit }),
 
     // ------------------------------------------------------------------ actions (audited)
     {

@@ -79,7 +79,12 @@ export const configSchema = z.object({
   model: z
     .object({
       file: z.string().default('models/paper-t1t2.json').describe('Radscore model JSON (path relative to the install folder or absolute)'),
-      requireCalibrated: z.boolean().default(false).describe('If true, an uncalibrated model reports "not calibrated" and no flag'),
+      requireCalibrated: z
+        .boolean()
+        .default(true)
+        .describe('If true (default), a radscore from an uncalibrated model (e.g. the shipped placeholder normalisation) gives no flag: reports say "not interpretable until calibrated for this site"'),
+      maxAbsZ: z.number().positive().default(4).describe('Out-of-range guard: a study with a model term |z| above this gives no flag (the reports name the term and its z); also for calibrated models'),
+      rangeMarginSd: z.number().min(0).default(1).describe('Out-of-range guard: when the model records its calibration cohort\'s observed range per term, a value beyond it by more than this many model SDs gives no flag'),
     })
     .prefault({}),
   output: z
@@ -105,6 +110,16 @@ export const configSchema = z.object({
     .object({
       maxZ: z.number().min(0).default(2).describe('Warn when a scanner\'s running feature mean is more than this many model SDs from the model mean'),
       minStudies: z.number().int().min(1).default(10).describe('Studies per scanner before drift is judged'),
+    })
+    .prefault({}),
+  calibration: z
+    .object({
+      minStudies: z
+        .number()
+        .int()
+        .min(2)
+        .default(50)
+        .describe('Assessable studies from one scanner (manufacturer / model / station) before the page proposes a calibration for it (admin approval)'),
     })
     .prefault({}),
   log: z

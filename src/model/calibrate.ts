@@ -18,6 +18,42 @@ export interface CalibrateOptions {
   version?: string;
   /** Minimum complete rows (default 10). */
   minRows?: number;
+  /**
+   * How each term's centre and spread are learned: `mean-sd` (default: mean and sample SD, n − 1) or `median-mad`
+   * (robust: median and MAD × 1.4826, which equals the SD for normal data; one wild study, e.g. a term at z = 45,
+   * moves neither). The service's per-scanner calibration uses `median-mad`; `osteoscreen calibrate --robust` too.
+   */
+  statistics?: CalibrationStatistics;
+  /** The scanner key (src/common/scanner.ts) this calibration is for: recorded in normalisation.scanner. */
+  scanner?: string;
+  /**
+   * Date of the calibration (ISO 8601; default now). The service passes the time of the cohort's last study, so a
+   * proposal has the same hash each time it is computed and `calibrate --date` reproduces it exactly.
+   */
+  date?: string;
+}
+
+export type CalibrationStatistics = 'mean-sd' | 'median-mad';
+/** MAD → SD for normal data. */
+export const MAD_SCALE = 1.4826;
+/** With median-mad, values beyond this many robust SDs from the median are left out of the recorded observed range. */
+export const OBSERVED_RANGE_ROBUST_LIMIT = 5;
+
+export function median(v: number[]): number {
+  const a = [...v].sort((x, y) => x - y);
+  const n = a.length;
+  return n % 2 ? a[(n - 1) / 2]! : (a[n / 2 - 1]! + a[n / 2]!) / 2;
+}
+
+/** Centre, spread and observed range of one term's values under the chosen statistics. */
+export function termStatistics(v: number[], statistics: CalibrationStatistics): { centre: number; spread: number; observed: { min: number; max: number } } {
+  if (statistics === 'median-mad') {
+    const m = median(v);
+    const spread = MAD_SCALE * median(v.map((x) => Math.abs(x - m)));
+    const kept = spread > 0 ? v.filter((x) => Math.abs(x - m) <= OBSERVED_RANGE_ROBUST_LIMIT * spread) : v;
+    return { centre: m, spread, observed: { min: Math.min(...kept), max: Math.max(...kept) } };
+  }
+  return { centre: mean(v), spread: sd(v), observed: { min: Math.min(...v), max: Math.max(...v) } };
 }
 
 export interface CalibrateResult {
@@ -28,15 +64,18 @@ export interface CalibrateResult {
   warnings: string[];
 }
 
-function learnTerms(terms: Term[], table: FeatureTable, rows: number[], placeholder: boolean, basis: string): Term[] {
+function learnTerms(terms: Term[], table: FeatureTable, rows: number[], placeholder: boolean, basis: string, statistics: CalibrationStatistics): Term[] {
   return terms.map((t) => {
     const col = table.columns.indexOf(`${t.sequence}_${t.feature}`);
     if (col < 0) throw new OsteoError('calibrate-missing-column', `feature table has no column ${t.sequence}_${t.feature} (needed by the model)`);
     const v = rows.map((r) => table.values[r]![col]!).filter((x) => x !== null && Number.isFinite(x));
-    const s = sd(v);
-    if (!(s > 0)) throw new OsteoError('calibrate-constant', `${t.sequence}_${t.feature} is constant over the calibration cohort: cannot learn an SD`);
-    const { basis: _b, ...rest } = t;
-    return placeholder ? { ...rest, mean: mean(v), sd: s, basis } : { ...rest, mean: mean(v), sd: s };
+    const st = termStatistics(v, statistics);
+    if (!(st.spread > 0)) {
+      throw new OsteoError('calibrate-constant', `${t.sequence}_${t.feature} is constant over the calibration cohort${statistics === 'median-mad' ? ' (MAD 0)' : ''}: cannot learn an SD`);
+    }
+    const { basis: _b, observed: _o, ...rest } = t;
+    const learned = { ...rest, mean: st.centre, sd: st.spread, observed: st.observed };
+    return placeholder ? { ...learned, basis } : learned;
   });
 }
 
@@ -58,18 +97,21 @@ export function calibrateModel(model: RadscoreModel, table: FeatureTable, labels
   const minRows = opts.minRows ?? 10;
   if (rows.length < minRows) throw new OsteoError('calibrate-too-few', `only ${rows.length} studies have every model term: need at least ${minRows}`);
   if (rows.length < 30) warnings.push(`only ${rows.length} studies: means/SDs will be imprecise (30+ recommended)`);
-  const now = new Date().toISOString();
+  const now = opts.date ? new Date(opts.date).toISOString() : new Date().toISOString();
+  if (opts.date && Number.isNaN(Date.parse(opts.date))) throw new OsteoError('calibrate-bad-date', `not an ISO date: ${opts.date}`);
   const src = opts.featuresName ?? 'feature table';
   const placeholder = !!opts.placeholder;
   const basis = `estimated from ${rows.length} studies of ${src} (${now.slice(0, 10)}), not a site cohort`;
-  const terms = learnTerms(model.terms, table, rows, placeholder, basis);
+  const statistics = opts.statistics ?? 'mean-sd';
+  const statsText = statistics === 'median-mad' ? 'medians and MAD x 1.4826 (robust)' : 'means and sample SDs (n-1)';
+  const terms = learnTerms(model.terms, table, rows, placeholder, basis, statistics);
   const next: UnhashedModel & { hash?: string } = structuredClone(model);
   delete next.hash;
   next.terms = terms;
   if (next.singleSequence) {
     for (const k of ['t1', 't2'] as const) {
       const sub = next.singleSequence[k];
-      if (sub) next.singleSequence[k] = { ...sub, terms: learnTerms(sub.terms, table, rows, placeholder, basis) } as SubModel;
+      if (sub) next.singleSequence[k] = { ...sub, terms: learnTerms(sub.terms, table, rows, placeholder, basis, statistics) } as SubModel;
     }
   }
   next.calibrated = !placeholder;
@@ -77,10 +119,12 @@ export function calibrateModel(model: RadscoreModel, table: FeatureTable, labels
     source: placeholder ? 'placeholder' : 'calibration',
     description: placeholder
       ? `PLACEHOLDER means/SDs estimated from ${rows.length} studies of ${src} (not a site cohort): the model stays uncalibrated. Calibrate on the site's own studies with \`osteoscreen calibrate\`.`
-      : `Site calibration: means and sample SDs (n-1) of ${rows.length} studies of ${src}; coefficients and intercept unchanged.`,
+      : `Site calibration${opts.scanner ? ` for scanner ${opts.scanner}` : ''}: ${statsText} of ${rows.length} studies of ${src}; coefficients and intercept unchanged.`,
     n: rows.length,
     date: now,
     ...(opts.featuresHash ? { data: opts.featuresHash } : {}),
+    statistics,
+    ...(opts.scanner ? { scanner: opts.scanner } : {}),
   };
   if (opts.name) next.name = opts.name;
   if (opts.version) next.version = opts.version;
@@ -115,7 +159,7 @@ export function calibrateModel(model: RadscoreModel, table: FeatureTable, labels
     ...next.provenance,
     notes: [
       ...(next.provenance.notes ?? []),
-      `${now.slice(0, 10)}: ${placeholder ? 'placeholder means/SDs' : 'calibrated'} on ${rows.length} studies of ${src}${cutoff ? `; Youden cut-off ${cutoff.after.toFixed(4)} on ${cutoff.n} labelled studies (was ${cutoff.before})` : ''}`,
+      `${now.slice(0, 10)}: ${placeholder ? 'placeholder means/SDs' : 'calibrated'} (${statistics}) on ${rows.length} studies of ${src}${opts.scanner ? ` (scanner ${opts.scanner})` : ''}${cutoff ? `; Youden cut-off ${cutoff.after.toFixed(4)} on ${cutoff.n} labelled studies (was ${cutoff.before})` : ''}`,
     ],
     cutoffs: { ...(next.provenance.cutoffs ?? {}), ...(cutoff ? { calibration: cutoff.after } : {}) },
   };

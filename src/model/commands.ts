@@ -12,7 +12,7 @@ import { loadModel, parseModel, saveModel } from './load.js';
 import { metricsJson } from './metrics.js';
 import { renderReport } from './report.js';
 import { extractionSchema, type Extraction } from './schema.js';
-import { isNotAssessable, scoreStudy, uncalibratedNotice } from './score.js';
+import { DEFAULT_MAX_ABS_Z, isNotAssessable, scoreStudy, uncalibratedNotice } from './score.js';
 import { formatCsv } from '../common/csv.js';
 import { readFeatureTable, rowFeatures } from './table.js';
 import { DEFAULT_THRESH, joinCohort, sha256File, trainModel, type SplitSpec } from './train.js';
@@ -46,17 +46,21 @@ Options:
   --features F.csv        feature table
   --out scores.csv        write the scores here (default: stdout)
   --require-calibrated    as config model.requireCalibrated: no flag from an uncalibrated model
+  --max-abs-z N           out-of-range guard as config model.maxAbsZ (default 4): a term with |z| > N, or
+                          outside the model's recorded calibration range + 1 SD, gives no flag ("suppressed",
+                          the reason names the term and its z)
   --terms                 add each term's z-score and contribution (z_<T1|T2>_<feature>, c_<...>)
 
 Output columns: id, assessable, radscore, cutoff, flag, calibrated, reason, model, model_hash.`,
   async run(argv) {
-    const { values } = parseOptions(argv, { model: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'require-calibrated': { type: 'boolean' }, terms: { type: 'boolean' } });
+    const { values } = parseOptions(argv, { model: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'require-calibrated': { type: 'boolean' }, terms: { type: 'boolean' }, 'max-abs-z': { type: 'string' } });
+    const maxAbsZ = numberOption(values['max-abs-z'], '--max-abs-z', DEFAULT_MAX_ABS_Z);
     const model = loadModel(requireOption(values.model, '--model'));
     const table = readFeatureTable(requireOption(values.features, '--features'));
     const rows: (string | number | boolean | null)[][] = [];
     let na = 0;
     table.ids.forEach((id, r) => {
-      const s = scoreStudy(model, rowFeatures(table, r), { requireCalibrated: values['require-calibrated'] });
+      const s = scoreStudy(model, rowFeatures(table, r), { requireCalibrated: values['require-calibrated'], maxAbsZ });
       const detail = (v: (t: { z: number; contribution: number }) => number[]) =>
         values.terms ? (isNotAssessable(s) ? model.terms.flatMap(() => [null, null]) : s.terms.flatMap(v)) : [];
       if (isNotAssessable(s)) {
@@ -273,6 +277,12 @@ Marks the model calibrated: true with provenance (normalisation.source = calibra
 Options:
   --placeholder      fill means/SDs from a non-site cohort (e.g. phantoms) but keep calibrated: false
                      (normalisation.source = placeholder)
+  --robust           median and MAD x 1.4826 instead of mean and SD (robust to a few wild studies; the
+                     statistics of the service's per-scanner calibration proposals, which this reproduces
+                     on the proposal's features CSV: GET /api/calibration/<id>/features.csv)
+  --scanner KEY      record the scanner key the calibration is for (normalisation.scanner)
+  --date ISO         date of the calibration (default now); with the proposal's date, name, version,
+                     scanner and features CSV file name the model (and its hash) equals the proposal's
   --name NAME        new model name;  --version X.Y.Z  new version
   --rehash           only re-compute the content hash of a hand-edited model (no --features needed)`,
   async run(argv) {
@@ -285,6 +295,9 @@ Options:
       name: { type: 'string' },
       version: { type: 'string' },
       rehash: { type: 'boolean' },
+      robust: { type: 'boolean' },
+      scanner: { type: 'string' },
+      date: { type: 'string' },
     });
     const modelPath = requireOption(values.model, '--model');
     const outPath = requireOption(values.out, '--out');
@@ -304,6 +317,9 @@ Options:
       featuresHash: sha256File(readFileSync(featuresPath)),
       name: values.name,
       version: values.version,
+      statistics: values.robust ? 'median-mad' : 'mean-sd',
+      scanner: values.scanner,
+      date: values.date,
     });
     const saved = saveModel(outPath, res.model);
     process.stderr.write(`${values.placeholder ? 'placeholder means/SDs from' : 'calibrated on'} ${res.n} studies (${res.excluded.length} excluded for missing terms) -> ${resolve(outPath)} ${saved.hash}\n`);

@@ -46,6 +46,11 @@ export const termSchema = z
     mean: finite.describe('Normalisation mean (see normalisation.source)'),
     sd: positive.describe('Normalisation SD (sample SD, n-1)'),
     basis: z.string().optional().describe('How the placeholder mean/SD was guessed (placeholder normalisation only)'),
+    observed: z
+      .object({ min: finite, max: finite })
+      .strict()
+      .optional()
+      .describe('Observed range of the feature in the cohort the mean/SD were learned from (out-of-range guard)'),
     note: z.string().optional(),
   })
   .strict();
@@ -117,6 +122,8 @@ export const modelSchema = z
         n: int.min(2).optional(),
         date: z.string().optional(),
         data: z.string().optional().describe('sha256 of the feature table the means/SDs were learned from'),
+        statistics: z.enum(['mean-sd', 'median-mad']).optional().describe('mean-sd: mean and sample SD; median-mad: median and MAD x 1.4826 (robust)'),
+        scanner: z.string().optional().describe('Scanner key (manufacturer / model / station) a per-scanner calibration applies to'),
       })
       .strict(),
     extraction: extractionSchema,

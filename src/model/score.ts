@@ -28,8 +28,16 @@ export interface ScoreResult {
   cutoff: number;
   /** score > cutoff; null when suppressed (see flagSuppressed). */
   flag: boolean | null;
-  /** Why no flag is given (e.g. model.requireCalibrated with an uncalibrated model). */
+  /** Why no flag is given, in words (every reason, '; '-joined): see `noFlag`. */
   flagSuppressed?: string;
+  /**
+   * Each reason for no flag: `uncalibrated` (model.requireCalibrated with an uncalibrated model: the radscore is
+   * not interpretable until calibrated for this site) and/or `out-of-range` (a term far outside the distribution
+   * the normalisation came from; the terms are in `outOfRange`).
+   */
+  noFlag?: { kind: 'uncalibrated' | 'out-of-range'; message: string }[];
+  /** Terms outside the model's calibrated range (|z| > maxAbsZ, or outside the cohort's observed range ± margin). */
+  outOfRange?: OutOfRangeTerm[];
   calibrated: boolean;
   /** Where the Z-score means/SDs come from: placeholder | training | calibration. */
   normalisation: RadscoreModel['normalisation']['source'];
@@ -38,6 +46,16 @@ export interface ScoreResult {
   intercept: number;
   terms: TermContribution[];
   model: ModelRef;
+}
+
+export interface OutOfRangeTerm {
+  sequence: Sequence;
+  feature: string;
+  value: number;
+  z: number;
+  rule: 'max-abs-z' | 'observed-range';
+  /** e.g. "T1 additivegaussiannoise_glszm_LowGrayLevelZoneEmphasis z = 45: outside the model's calibrated range (|z| > 4)" */
+  message: string;
 }
 
 export interface NotAssessableScore {
@@ -51,6 +69,64 @@ export type ScoreOutcome = ScoreResult | NotAssessableScore;
 export interface ScoreOptions {
   /** config model.requireCalibrated: an uncalibrated model then reports no flag. */
   requireCalibrated?: boolean;
+  /** config model.maxAbsZ: a term with |z| above this gives no flag (default 4; Infinity = off). */
+  maxAbsZ?: number;
+  /**
+   * config model.rangeMarginSd: when a term records its calibration cohort's observed range (`observed`), a value
+   * outside [min − margin·sd, max + margin·sd] gives no flag (default 1).
+   */
+  rangeMarginSd?: number;
+}
+
+/** The scoring options of the config section `model` (requireCalibrated, maxAbsZ, rangeMarginSd). */
+export function scoreOptionsFrom(m: { requireCalibrated: boolean; maxAbsZ: number; rangeMarginSd: number }): ScoreOptions {
+  return { requireCalibrated: m.requireCalibrated, maxAbsZ: m.maxAbsZ, rangeMarginSd: m.rangeMarginSd };
+}
+
+export const DEFAULT_MAX_ABS_Z = 4;
+export const DEFAULT_RANGE_MARGIN_SD = 1;
+/** What every report says about a radscore from an uncalibrated model when the site requires calibration. */
+export const NOT_INTERPRETABLE_TEXT = 'not interpretable until calibrated for this site';
+
+/** z for people: "45", "-21", "4.3". */
+export function formatZ(z: number): string {
+  return Math.abs(z) >= 10 ? z.toFixed(0) : z.toFixed(1);
+}
+function fmtValue(v: number): string {
+  return String(Number(v.toPrecision(4)));
+}
+
+/**
+ * The out-of-range guard: terms far outside the distribution the active normalisation came from. A wrong flag is
+ * worse than none, so this applies to calibrated models too (a new scanner or protocol can fall outside).
+ */
+export function outOfRangeTerms(model: Pick<RadscoreModel, 'terms'>, terms: TermContribution[], opts: ScoreOptions = {}): OutOfRangeTerm[] {
+  const maxAbsZ = opts.maxAbsZ ?? DEFAULT_MAX_ABS_Z;
+  const margin = opts.rangeMarginSd ?? DEFAULT_RANGE_MARGIN_SD;
+  const out: OutOfRangeTerm[] = [];
+  for (const t of terms) {
+    const name = `${t.sequence} ${t.feature}`;
+    if (Math.abs(t.z) > maxAbsZ) {
+      out.push({ sequence: t.sequence, feature: t.feature, value: t.value, z: t.z, rule: 'max-abs-z', message: `${name} z = ${formatZ(t.z)}: outside the model's calibrated range (|z| > ${maxAbsZ})` });
+      continue;
+    }
+    const obs = model.terms.find((m) => m.sequence === t.sequence && m.feature === t.feature)?.observed;
+    if (obs) {
+      const lo = obs.min - margin * t.sd;
+      const hi = obs.max + margin * t.sd;
+      if (t.value < lo || t.value > hi) {
+        out.push({
+          sequence: t.sequence,
+          feature: t.feature,
+          value: t.value,
+          z: t.z,
+          rule: 'observed-range',
+          message: `${name} = ${fmtValue(t.value)} (z = ${formatZ(t.z)}): outside the model's calibrated range (calibration cohort ${fmtValue(obs.min)} to ${fmtValue(obs.max)}, margin ${margin} SD)`,
+        });
+      }
+    }
+  }
+  return out;
 }
 
 export function isNotAssessable(r: ScoreOutcome): r is NotAssessableScore {
@@ -118,12 +194,22 @@ export function scoreStudy(model: RadscoreModel, features: StudyFeatures, opts: 
     terms: r.terms,
     model: ref,
   };
+  const noFlag: NonNullable<ScoreResult['noFlag']> = [];
   if (!model.calibrated) {
     result.calibrationNotice = uncalibratedNotice(model);
     if (opts.requireCalibrated) {
-      result.flag = null;
-      result.flagSuppressed = 'model not calibrated for this site (model.requireCalibrated is true)';
+      noFlag.push({ kind: 'uncalibrated', message: `radscore ${NOT_INTERPRETABLE_TEXT} (${model.normalisation.source} normalisation; model.requireCalibrated is true)` });
     }
+  }
+  const oor = outOfRangeTerms(model, r.terms, opts);
+  if (oor.length) {
+    result.outOfRange = oor;
+    for (const o of oor) noFlag.push({ kind: 'out-of-range', message: o.message });
+  }
+  if (noFlag.length) {
+    result.flag = null;
+    result.noFlag = noFlag;
+    result.flagSuppressed = noFlag.map((n) => n.message).join('; ');
   }
   return result;
 }

@@ -14,11 +14,12 @@ import { loadSeriesVolume } from '../dicom/volume.js';
 import { parseHeader } from '../dicom/tags.js';
 import { Segmenter, analyseSpine, type SpineResult } from '../segmentation/index.js';
 import { extractFeatures, type RImage, type RMask } from '../radiomics/index.js';
-import { scoreStudy, requiredFeatures, isNotAssessable, radiomicsSettingsOf, roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
+import { scoreStudy, scoreOptionsFrom, requiredFeatures, isNotAssessable, radiomicsSettingsOf, roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
 import { outputUids, writeReportFiles, type PredecessorRef, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { readFileSync } from 'node:fs';
 import { pauseAt, faultAt } from '../common/test-pause.js';
+import { chooseModel, type ModelChoice, type ScannerModelRef } from './model-choice.js';
 
 const log = logger('analyse');
 
@@ -41,12 +42,17 @@ export interface AnalyseInput {
   algorithmVersion: string;
   /** The job's attempt (1 first); read only by the test-only fault hook (OSTEOSCREEN_TEST_FAULT). */
   attempt?: number;
+  /** Approved per-scanner models (src/pipeline/model-choice.ts); the study's scanner picks one, else the default. */
+  scannerModels?: ScannerModelRef[];
 }
 
 export interface AnalyseDeps {
   config: Config;
+  /** The default model (model.file). */
   model: RadscoreModel;
   segmenter: Segmenter;
+  /** Loads an approved per-scanner model (the worker caches them); without it only the default is used. */
+  loadScannerModel?: (ref: ScannerModelRef) => RadscoreModel;
 }
 
 export interface LevelInfo {
@@ -63,9 +69,16 @@ export interface AnalyseResult {
   features: { T1: Record<string, number | null>; T2: Record<string, number | null> } | null;
   score: ScoreOutcome | null;
   scanner: { manufacturer: string; model: string; station: string } | null;
+  /** Which model scored (or would have scored) the study, and why. */
+  modelChoice: ModelChoice | null;
   reportFiles: { kind: string; path: string; sopInstanceUid: string; seriesInstanceUid?: string; sopClassUid?: string }[];
   summaryPng?: string;
   timings: Record<string, number>;
+}
+
+/** The scoring options of the config (model.requireCalibrated, the out-of-range guard). */
+export function scoreOptionsOf(config: Config) {
+  return scoreOptionsFrom(config.model);
 }
 
 function toRImage(v: Volume): RImage {
@@ -97,7 +110,8 @@ function headerOf(file: string): Record<string, any> {
 export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Promise<AnalyseResult> {
   const timings: Record<string, number> = {};
   const time = timer(timings);
-  const { config, model } = deps;
+  const { config } = deps;
+  let model = deps.model;
   const result: AnalyseResult = {
     state: 'not-assessable',
     reason: null,
@@ -106,6 +120,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
     features: null,
     score: null,
     scanner: null,
+    modelChoice: null,
     reportFiles: [],
     timings,
   };
@@ -136,6 +151,13 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
       model: String(sourceHeader.ManufacturerModelName ?? ''),
       station: String(sourceHeader.StationName ?? ''),
     };
+  }
+  if (input.scannerModels?.length && deps.loadScannerModel) {
+    const picked = chooseModel(result.scanner, deps.model, input.scannerModels, deps.loadScannerModel);
+    model = picked.model;
+    result.modelChoice = picked.choice;
+  } else if (result.scanner) {
+    result.modelChoice = chooseModel(result.scanner, deps.model, [], () => deps.model).choice;
   }
 
   let t1: Volume | undefined;
@@ -178,7 +200,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
     }));
     result.features = feats;
     // 5. radscore
-    const score = await time('score', () => scoreStudy(model, feats, { requireCalibrated: config.model.requireCalibrated }));
+    const score = await time('score', () => scoreStudy(model, feats, scoreOptionsOf(config)));
     result.score = score;
     if (isNotAssessable(score)) result.reason = score.notAssessable;
     else result.state = 'done';
@@ -196,6 +218,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
               score: result.score.score,
               cutoff: result.score.cutoff,
               flag: result.score.flag,
+              noFlag: result.score.noFlag,
               calibrated: result.score.calibrated,
               intercept: result.score.intercept,
               terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value, z: t.z, coefficient: t.coefficient, contribution: t.contribution })),
@@ -217,6 +240,7 @@ export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Prom
         evidence: { t1: evidence(t1Files, result.selection.t1), t2: evidence(t2Files, result.selection.t2) },
         result: reportResult,
         model: { name: model.name, version: model.version, hash: model.hash ?? '', calibrated: model.calibrated },
+        modelChoice: result.modelChoice?.reason,
         algorithm: { name: 'OsteoScreen', version: input.algorithmVersion },
         revision: input.revision ?? 1,
         predecessors: predecessorsFor(input, model),

@@ -9,6 +9,8 @@ import type { AnalyseInput, AnalyseResult } from './analyse.js';
 import { destinationKey } from './deliver.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
+import { scannerKey } from '../common/scanner.js';
+import type { ScannerModelRef } from './model-choice.js';
 
 const log = logger('process');
 
@@ -19,8 +21,10 @@ export interface ProcessorDeps {
   /** Runs the analysis (a worker thread in the service; in-process in tests/CLI). */
   analyse: (input: AnalyseInput) => Promise<AnalyseResult>;
   version: string;
-  /** Called after a scored study (drift statistics). */
-  onScored?: (info: { scanner: string; terms: { sequence: string; feature: string; value: number }[] }) => void;
+  /** The approved per-scanner models, read for each job (an approval applies from the next study on). */
+  scannerModels?: () => ScannerModelRef[];
+  /** Called after a scored study (drift statistics, per-scanner calibration data). */
+  onScored?: (info: { scanner: string; jobId: number; studyUid: string; terms: { sequence: string; feature: string; value: number }[] }) => void;
 }
 
 /** Folder of a study's outputs in the data folder. */
@@ -37,8 +41,14 @@ export function jobResultView(r: AnalyseResult) {
     score: s?.score ?? null,
     cutoff: s?.cutoff ?? null,
     flag: s ? s.flag : null,
+    /** Why there is no flag, in words (uncalibrated model / out-of-range terms); null with a flag. */
+    flagSuppressed: s?.flagSuppressed ?? null,
+    noFlag: s?.noFlag ?? [],
+    outOfRange: s?.outOfRange ?? [],
     calibrated: s?.calibrated ?? null,
     model: r.score?.model ?? null,
+    /** Which model was used and why (default, or the approved calibration of the study's scanner). */
+    modelChoice: r.modelChoice ?? null,
     terms: s?.terms ?? [],
     levels: r.segmentation?.levels ?? [],
     scanner: r.scanner,
@@ -57,7 +67,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     const previous = store.index.jobsOfStudy(job.study_uid).filter((j) => j.id !== job.id && j.result !== null).length;
     const reportDir = path.join(outputsDir(store, job.study_uid), `job-${job.id}`);
     const earlier = earlierSrs(store, job.study_uid, job.id);
-    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version, attempt: job.attempts });
+    const result = await deps.analyse({ studyUid: job.study_uid, series, features: 'model', reportDir, revision: previous + 1, earlierSrs: earlier, algorithmVersion: deps.version, attempt: job.attempts, scannerModels: deps.scannerModels?.() });
     for (const [stage, seconds] of Object.entries(result.timings)) metrics.stageSeconds.observe({ stage }, seconds);
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
@@ -73,8 +83,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     }
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
-      const scanner = [result.scanner.manufacturer, result.scanner.model, result.scanner.station].map((s) => s || '?').join(' / ');
-      deps.onScored?.({ scanner, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
+      deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
     }
     const view = jobResultView(result);
     const pair = view.score !== null && view.cutoff !== null ? scoreVsCutoff(view.score, view.cutoff) : undefined;
@@ -82,7 +91,14 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
       studyUid: job.study_uid,
       state: result.state,
       // The result, no identifiers: flag, score vs cut-off as the report shows them, or why not assessable.
-      result: result.state !== 'done' ? 'not assessable' : view.flag === true ? 'abnormal bone mass suspected' : view.flag === false ? 'not suspected' : 'no flag (model not calibrated)',
+      result:
+        result.state !== 'done'
+          ? 'not assessable'
+          : view.flag === true
+            ? 'abnormal bone mass suspected'
+            : view.flag === false
+              ? 'not suspected'
+              : `no flag (${[...new Set(view.noFlag.map((n) => n.kind))].join(', ') || 'suppressed'})`,
       score: pair?.score,
       cutoff: pair?.cutoff,
       near: pair?.nearness,

@@ -66,7 +66,11 @@ export const CODES = {
   abnormalSuspected: c('OS-ABN-SUSP', PRIVATE_SCHEME, 'Abnormal bone mass suspected'),
   abnormalNotSuspected: c('OS-ABN-NOT-SUSP', PRIVATE_SCHEME, 'Abnormal bone mass not suspected'),
   notAssessable: c('OS-NOT-ASSESS', PRIVATE_SCHEME, 'Not assessable'),
-  flagSuppressed: c('OS-NO-FLAG', PRIVATE_SCHEME, 'No flag: model not calibrated'),
+  flagSuppressed: c('OS-NO-FLAG', PRIVATE_SCHEME, 'No flag'),
+  notInterpretable: c('OS-NOT-INTERP', PRIVATE_SCHEME, 'Radscore not interpretable until calibrated for this site'),
+  outOfRange: c('OS-OUT-RANGE', PRIVATE_SCHEME, "No flag: outside the model's calibrated range"),
+  reasonNoFlag: c('OS-NOFLAG-REASON', PRIVATE_SCHEME, 'Reason for no flag'),
+  modelSelection: c('OS-MODEL-CHOICE', PRIVATE_SCHEME, 'Model selection'),
 } as const;
 
 /** SNOMED CT vertebra codes (CID 7603). */

@@ -67,10 +67,31 @@ export function modelLine(input: ReportInput): string {
   return `${input.algorithm.name} ${input.algorithm.version}, model ${m.name} ${m.version} (hash ${m.hash.slice(0, 12)}, ${m.calibrated ? 'calibrated' : 'uncalibrated'})`;
 }
 
+export const NOT_INTERPRETABLE_PHRASE = 'Radscore not interpretable until calibrated for this site';
+export const OUT_OF_RANGE_PHRASE = "No flag: outside the model's calibrated range";
+
+/** Why a scored result has no flag: 'uncalibrated' wins over 'out-of-range'; null when it has a flag. */
+export function noFlagKind(input: ReportInput): 'uncalibrated' | 'out-of-range' | 'other' | null {
+  const r = input.result;
+  if (r.kind !== 'scored' || r.flag !== null) return null;
+  if (r.noFlag?.some((n) => n.kind === 'uncalibrated')) return 'uncalibrated';
+  if (r.noFlag?.some((n) => n.kind === 'out-of-range')) return 'out-of-range';
+  return 'other';
+}
+
 /** The qualitative result as a short phrase. */
 export function resultPhrase(input: ReportInput): string {
   const r = input.result;
   if (r.kind === 'not-assessable') return `Not assessable: ${r.reason}`;
-  if (r.flag === null) return 'No flag: model not calibrated (score shown for information only)';
+  const k = noFlagKind(input);
+  if (k === 'uncalibrated') return NOT_INTERPRETABLE_PHRASE;
+  if (k === 'out-of-range') return OUT_OF_RANGE_PHRASE;
+  if (k === 'other') return 'No flag (score shown for information only)';
   return r.flag ? 'Abnormal bone mass suspected' : 'Abnormal bone mass not suspected';
+}
+
+/** Every reason for no flag, in words (empty when there is a flag). */
+export function noFlagReasons(input: ReportInput): string[] {
+  const r = input.result;
+  return r.kind === 'scored' && r.flag === null ? (r.noFlag ?? []).map((n) => n.message) : [];
 }

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
-import { DISCLAIMER_TEXT, UNCALIBRATED_TEXT, UNVERIFIED_TEXT, resultPhrase } from './header.js';
+import { DISCLAIMER_TEXT, UNCALIBRATED_TEXT, UNVERIFIED_TEXT, noFlagReasons, resultPhrase } from './header.js';
 import { scoreVsCutoff } from './numbers.js';
 import type { ReportInput, SummarySlice } from './types.js';
 
@@ -48,10 +48,26 @@ function windowOf(data: Float32Array): [number, number] {
   return hi > lo ? [lo, hi] : [lo, lo + 1];
 }
 
+/** Words wider than the line (long feature names) are split after '_' or '-'. */
+function pieces(ctx: SKRSContext2D, word: string, maxWidth: number): string[] {
+  if (ctx.measureText(word).width <= maxWidth) return [word];
+  const parts = word.split(/(?<=[_-])/);
+  const out: string[] = [];
+  let cur = '';
+  for (const p of parts) {
+    if (cur && ctx.measureText(cur + p).width > maxWidth) {
+      out.push(cur);
+      cur = p;
+    } else cur += p;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
 function wrap(ctx: SKRSContext2D, text: string, maxWidth: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(' ')) {
+  for (const word of text.split(' ').flatMap((w) => pieces(ctx, w, maxWidth))) {
     const candidate = line ? `${line} ${word}` : word;
     if (ctx.measureText(candidate).width <= maxWidth || !line) line = candidate;
     else {
@@ -190,12 +206,20 @@ export function renderSummary(input: ReportInput): RgbImage {
   if (r.kind === 'not-assessable') {
     put('Not assessable', 'bold 40px', resultColour(input), 48, 4);
     put(r.reason.length > 240 ? `${r.reason.slice(0, 239)}\u2026` : r.reason, '22px', '#ffffff', 28, 12);
-  } else put(resultPhrase(input).replace(/ \(score shown.*\)$/, ''), 'bold 40px', resultColour(input), 48, 12);
-  if (r.kind === 'scored') {
+  } else if (r.flag === null) put(resultPhrase(input).replace(/ \(score shown.*\)$/, ''), 'bold 32px', resultColour(input), 40, 12);
+  else put(resultPhrase(input), 'bold 40px', resultColour(input), 48, 12);
+  if (r.kind === 'scored' && r.flag === null) {
+    // No verdict: the number for information only, no comparison with the cut-off, and every reason.
+    const p = scoreVsCutoff(r.score, r.cutoff);
+    put(`Radscore ${p.score} (information only, no flag)`, 'bold 26px', '#ffffff', 34);
+    const reasons = noFlagReasons(input);
+    for (const why of reasons.slice(0, 3)) put(why, '18px', '#ffd21f', 23, 4);
+    if (reasons.length > 3) put(`and ${reasons.length - 3} more (see the SR)`, '19px', '#ffd21f', 25, 4);
+    y += 6;
+  } else if (r.kind === 'scored') {
     const p = scoreVsCutoff(r.score, r.cutoff);
     put(`Radscore ${p.score}${p.nearness ? ` (${p.nearness})` : ''}`, 'bold 32px', '#ffffff', 40);
     put(`cut-off: abnormal if > ${p.cutoff}`, '26px', '#e0e0e0', 36, 10);
-    if (r.flag === null) put('Flag suppressed: the model is not calibrated and the site requires a calibrated model.', '20px', '#ffd21f', 26, 8);
   }
   const levels = r.levels ?? [];
   if (levels.length) {
@@ -205,6 +229,7 @@ export function renderSummary(input: ReportInput): RgbImage {
   const m = input.model;
   put(`Model ${m.name} ${m.version} (${m.calibrated ? 'calibrated' : 'UNCALIBRATED'})`, '18px', '#c0c0c0', 24);
   put(`model hash ${m.hash.slice(0, 16)}`, '18px', '#c0c0c0', 24);
+  if (input.modelChoice) put(input.modelChoice, '16px', '#c0c0c0', 21);
   put(`${input.algorithm.name} ${input.algorithm.version}`, '18px', '#c0c0c0', 24, 10);
   if (r.kind === 'scored' && !m.calibrated) put(UNCALIBRATED_TEXT, '19px', '#ffd21f', 25, 10);
 

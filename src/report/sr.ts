@@ -23,6 +23,8 @@ import {
   dicomDateTime,
   equipmentModule,
   modelLine,
+  noFlagKind,
+  noFlagReasons,
   patientStudyModules,
   resultPhrase,
 } from './header.js';
@@ -176,23 +178,33 @@ export function buildSr(input: ReportInput): Record<string, any> {
   }
 
   // Qualitative evaluations: the result in words, with the mandatory statements.
+  const nf = noFlagKind(input);
   const finding =
     r.kind === 'not-assessable'
       ? CODES.notAssessable
-      : r.flag === null
-        ? CODES.flagSuppressed
-        : r.flag
+      : nf === 'uncalibrated'
+        ? CODES.notInterpretable
+        : nf === 'out-of-range'
+          ? CODES.outOfRange
+          : r.flag === null
+            ? CODES.flagSuppressed
+            : r.flag
           ? CODES.abnormalSuspected
           : CODES.abnormalNotSuspected;
   const qual: Item[] = [codeItem('CONTAINS', CODES.finding, finding)];
   if (r.kind === 'not-assessable') qual.push(text('CONTAINS', CODES.reasonNotAssessable, r.reason));
+  for (const why of noFlagReasons(input)) qual.push(text('CONTAINS', CODES.reasonNoFlag, why));
   let summary = resultPhrase(input);
   if (r.kind === 'scored') {
     const p = scoreVsCutoff(r.score, r.cutoff);
-    summary += `. Radscore ${p.score}${p.nearness ? `, ${p.nearness}` : ''} (cut-off: abnormal if > ${p.cutoff}).`;
+    summary +=
+      r.flag === null
+        ? `. Radscore ${p.score} (for information only: no flag; cut-off ${p.cutoff} not applied).`
+        : `. Radscore ${p.score}${p.nearness ? `, ${p.nearness}` : ''} (cut-off: abnormal if > ${p.cutoff}).`;
   }
   qual.push(text('CONTAINS', CODES.comment, summary));
   qual.push(text('CONTAINS', CODES.comment, `Produced by ${modelLine(input)}.`));
+  if (input.modelChoice) qual.push(text('CONTAINS', CODES.modelSelection, input.modelChoice));
   qual.push(text('CONTAINS', CODES.comment, UNVERIFIED_TEXT));
   qual.push(text('CONTAINS', CODES.comment, DISCLAIMER_TEXT));
   if (r.kind === 'scored' && !input.model.calibrated) qual.push(text('CONTAINS', CODES.comment, UNCALIBRATED_TEXT));

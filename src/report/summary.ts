@@ -2,7 +2,7 @@
  * Secondary Capture summary image (single frame, 8-bit RGB): the rendered panel from render.ts wrapped in the
  * SC Image IOD, in the source study, in its own deterministic series (see uids.ts).
  */
-import { DISCLAIMER_TEXT, UNVERIFIED_TEXT, dicomDateTime, equipmentModule, modelLine, patientStudyModules, resultPhrase } from './header.js';
+import { DISCLAIMER_TEXT, UNVERIFIED_TEXT, dicomDateTime, equipmentModule, modelLine, noFlagReasons, patientStudyModules, resultPhrase } from './header.js';
 import { renderSummary, type RgbImage } from './render.js';
 import { outputSeriesDescription, outputUids } from './uids.js';
 import type { ReportInput } from './types.js';
@@ -45,7 +45,7 @@ export function buildSummaryImageWithPreview(input: ReportInput): SummaryImage {
     ImageType: ['DERIVED', 'SECONDARY'],
     DerivationDescription: 'OsteoScreen result summary: mid-sagittal T1 slice with L1-L4 ROI outlines and result text',
     BurnedInAnnotation: 'NO',
-    ImageComments: `${resultPhrase(input)}. ${UNVERIFIED_TEXT}. ${DISCLAIMER_TEXT} ${modelLine(input)}`,
+    ImageComments: [resultPhrase(input), ...noFlagReasons(input), UNVERIFIED_TEXT, `${DISCLAIMER_TEXT} ${modelLine(input)}`, input.modelChoice].filter(Boolean).join('. ').slice(0, 10240),
     LossyImageCompression: '00',
     DateOfSecondaryCapture: date,
     TimeOfSecondaryCapture: time,

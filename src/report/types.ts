@@ -50,8 +50,14 @@ export interface ScoredResult {
   kind: 'scored';
   score: number;
   cutoff: number;
-  /** true = abnormal bone mass suspected, false = not suspected, null = flag suppressed (uncalibrated + requireCalibrated). */
+  /** true = abnormal bone mass suspected, false = not suspected, null = no flag (see noFlag). */
   flag: boolean | null;
+  /**
+   * Why there is no flag (flag null): `uncalibrated` (uncalibrated model + model.requireCalibrated: the radscore is
+   * not interpretable until calibrated for this site) and/or `out-of-range` (a term outside the model's calibrated
+   * range; the message names the term and its z).
+   */
+  noFlag?: { kind: 'uncalibrated' | 'out-of-range'; message: string }[];
   calibrated: boolean;
   intercept?: number;
   terms: ReportTerm[];
@@ -99,6 +105,8 @@ export interface ReportInput {
   evidence: { t1?: EvidenceSeries; t2?: EvidenceSeries };
   result: ReportResult;
   model: ReportModel;
+  /** Which model was used for this study and why (e.g. the site calibration of its scanner, or the default). */
+  modelChoice?: string;
   summary?: SummarySlice;
   algorithm: { name: string; version: string };
   /**

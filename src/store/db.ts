@@ -76,6 +76,21 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (scanner, sequence, feature)
   );
   `,
+  // 2: per-scanner calibration (src/store/calibration.ts)
+  `
+  CREATE TABLE scanner_studies (
+    scanner TEXT NOT NULL, study_uid TEXT NOT NULL, job_id INTEGER NOT NULL,
+    terms TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (scanner, study_uid)
+  );
+  CREATE TABLE calibrations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scanner TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
+    model_file TEXT, model_name TEXT, model_version TEXT, model_hash TEXT, base_hash TEXT,
+    actor TEXT NOT NULL, at INTEGER NOT NULL, detail TEXT
+  );
+  CREATE INDEX calibrations_scanner ON calibrations(scanner, state);
+  `,
 ];
 
 /** Open (and migrate) the SQLite index in WAL mode. */

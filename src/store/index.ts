@@ -4,12 +4,14 @@ import { BlobStore } from './blobs.js';
 import { Index } from './index-db.js';
 import { Outbox } from './outbox.js';
 import { AuditLog } from './audit.js';
+import { CalibrationStore } from './calibration.js';
 
 export * from './types.js';
 export { BlobStore, isValidUid, isPathSafeUid } from './blobs.js';
 export { Index, type StoreOutcome } from './index-db.js';
 export { Outbox } from './outbox.js';
 export { AuditLog, type AuditRow } from './audit.js';
+export { CalibrationStore, type CalibrationRow, type CalibrationState, type ScannerStudy, type TermValue } from './calibration.js';
 export { openDb, type DB } from './db.js';
 
 /** Storage, index, outbox and audit log of one data folder, wired once (Orthanc's ServerContext, small). */
@@ -20,6 +22,7 @@ export interface Store {
   index: Index;
   outbox: Outbox;
   audit: AuditLog;
+  calibration: CalibrationStore;
   close(): void;
 }
 
@@ -34,6 +37,7 @@ export function openStore(dir: string): Store {
     index: new Index(db),
     outbox: new Outbox(db),
     audit: new AuditLog(db),
+    calibration: new CalibrationStore(db),
     close: () => db.close(),
   };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
-import { recordDrift, recordDriftFromResult, driftReport, scannerKey } from '../../src/admin/drift.js';
+import { recordDrift, driftReport, scannerKey } from '../../src/admin/drift.js';
 
 const model = {
   name: 'test-model',
@@ -87,12 +87,11 @@ describe('drift monitor', () => {
     expect(r2.scanners.filter((s) => s.warn).map((s) => s.scanner)).toEqual([few]);
   });
 
-  it('records a scored pipeline result and ignores not-assessable ones', () => {
-    const scanner = { manufacturer: 'ACME', model: 'X', station: 'ST' };
-    const terms = [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 110, z: 1, coefficient: 0.1, contribution: 0.1 }];
-    expect(recordDriftFromResult(store, { kind: 'scored', scanner, terms })).toBe(1);
-    expect(recordDriftFromResult(store, { kind: 'not-assessable', scanner, terms })).toBe(0);
-    const r = driftReport(store, model, { maxZ: 2, minStudies: 1 });
-    expect(r.scanners[0]!.terms[0]).toMatchObject({ n: 1, mean: 110, sd: null, z: 1, warn: false });
+  it('the scanner key trims each part (DICOM space padding) and marks blank parts', () => {
+    // The service, drift and calibration all use this one function (src/common/scanner.ts); the service test
+    // test/service/calibration.test.ts reads /api/drift after scoring studies from two scanners.
+    expect(scannerKey({ manufacturer: 'SIEMENS ', model: ' Avanto', station: 'MR1 ' })).toBe('SIEMENS / Avanto / MR1');
+    expect(scannerKey({ manufacturer: '  ', model: '', station: null })).toBe('? / ? / ?');
+    expect(scannerKey(null)).toBe('? / ? / ?');
   });
 });

@@ -20,6 +20,11 @@ describe('config', () => {
     expect(c.http.port).toBe(8080);
     expect(c.storage.dir).toBe('./data');
     expect(c.pipeline.stableSeconds).toBe(60);
+    // No flag from an uncalibrated model unless a site opts in; the out-of-range guard at |z| 4; proposals at 50.
+    expect(c.model.requireCalibrated).toBe(true);
+    expect(c.model.maxAbsZ).toBe(4);
+    expect(c.model.rangeMarginSd).toBe(1);
+    expect(c.calibration.minStudies).toBe(50);
   });
 
   it('config/default.yaml equals the schema defaults', () => {
@@ -39,7 +44,7 @@ describe('config', () => {
         OSTEOSCREEN_STORAGE_DIR: '/tmp/x',
         OSTEOSCREEN_PIPELINE_STABLE_SECONDS: '1.5',
         OSTEOSCREEN_DICOM_ALLOWED_CALLING_AE_TITLES: 'A, B',
-        OSTEOSCREEN_MODEL_REQUIRE_CALIBRATED: 'true',
+        OSTEOSCREEN_MODEL_REQUIRE_CALIBRATED: 'false',
       },
     });
     expect(c.dicom.port).toBe(4242);
@@ -49,7 +54,7 @@ describe('config', () => {
     expect(c.storage.dir).toBe('/tmp/x');
     expect(c.pipeline.stableSeconds).toBe(1.5);
     expect(c.dicom.allowedCallingAeTitles).toEqual(['A', 'B']);
-    expect(c.model.requireCalibrated).toBe(true);
+    expect(c.model.requireCalibrated).toBe(false);
     expect(envVarName('storage', 'minFreeMb')).toBe('OSTEOSCREEN_STORAGE_MIN_FREE_MB');
   });
 

@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDb, BlobStore, Index, Outbox, AuditLog, type Store, type InstanceMeta } from '../../src/store/index.js';
+import { openDb, BlobStore, Index, Outbox, AuditLog, CalibrationStore, type Store, type InstanceMeta } from '../../src/store/index.js';
 
 /** A clock the test moves by hand (ms). Used as the wall clock of the store and as the pipeline's monotonic clock. */
 export class FakeClock {
@@ -26,6 +26,7 @@ export function memoryStore(clock: FakeClock = new FakeClock()): Store & { clock
     index: new Index(db, clock.now),
     outbox: new Outbox(db, clock.now),
     audit: new AuditLog(db),
+    calibration: new CalibrationStore(db),
     close: () => db.close(),
     clock,
   };

@@ -110,6 +110,60 @@ describe('osteoscreen train / evaluate / calibrate / score (commands run in-proc
     expect(loadModel(p('edited.json')).description).toBe('edited by hand');
   });
 
+  it('calibrate --robust: median and MAD x 1.4826 per term, observed range without gross outliers; one wild study moves neither', async () => {
+    const cols = fx.c.features.columns;
+    const values = fx.c.features.values.map((r) => [...r]);
+    // One study with every term 45 SDs off (as a new scanner would give).
+    const wild = values[0]!.map((v, j) => {
+      const col = values.map((r) => r[j]!);
+      return v === null ? null : v + 45 * sd(col);
+    });
+    values[0] = wild;
+    writeFileSync(p('wild.csv'), formatFeatureTable({ ids: fx.c.features.ids, columns: cols, values }));
+    expect(await calibrateCommand.run(['--model', PAPER, '--features', p('wild.csv'), '--robust', '--scanner', 'ACME / M1 / S1', '--date', '2026-12-01T00:00:00.000Z', '--out', p('robust.json')])).toBe(0);
+    expect(await calibrateCommand.run(['--model', PAPER, '--features', p('wild.csv'), '--out', p('meansd.json')])).toBe(0);
+    const robust = loadModel(p('robust.json'));
+    const plain = loadModel(p('meansd.json'));
+    expect(robust.normalisation).toMatchObject({ statistics: 'median-mad', scanner: 'ACME / M1 / S1', date: '2026-12-01T00:00:00.000Z' });
+    expect(plain.normalisation.statistics).toBe('mean-sd');
+    const med = (a: number[]) => {
+      const b = [...a].sort((x, y) => x - y);
+      return b.length % 2 ? b[(b.length - 1) / 2]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2;
+    };
+    for (const t of robust.terms) {
+      const j = cols.indexOf(`${t.sequence}_${t.feature}`);
+      const v = values.map((r) => r[j]!);
+      const clean = fx.c.features.values.map((r) => r[j]!);
+      const m = med(v);
+      expect(t.mean).toBe(m);
+      expect(t.sd).toBeCloseTo(1.4826 * med(v.map((x) => Math.abs(x - m))), 12);
+      // The wild study barely moves the robust estimates (under 0.05 SD) but drags the mean and inflates the SD.
+      expect(Math.abs(t.mean - med(clean)) / sd(clean)).toBeLessThan(0.05);
+      const pt = plain.terms.find((x) => x.sequence === t.sequence && x.feature === t.feature)!;
+      expect(Math.abs(pt.mean - mean(clean)) / sd(clean)).toBeGreaterThan(0.2);
+      expect(pt.sd / sd(clean)).toBeGreaterThan(2);
+      // The observed range leaves the wild value out (beyond 5 robust SDs); mean-sd keeps the raw range.
+      expect(t.observed!.max).toBe(Math.max(...clean.filter((_x, i) => i !== 0)));
+      expect(pt.observed!.max).toBe(Math.max(...v));
+    }
+    // Same input and date: the same model, hash included.
+    expect(await calibrateCommand.run(['--model', PAPER, '--features', p('wild.csv'), '--robust', '--scanner', 'ACME / M1 / S1', '--date', '2026-12-01T00:00:00.000Z', '--out', p('robust2.json')])).toBe(0);
+    expect(loadModel(p('robust2.json')).hash).toBe(robust.hash);
+    // Scoring the cohort with it: the wild study gets no flag, with the term and its z; the others are scored.
+    expect(await scoreCommand.run(['--model', p('robust.json'), '--features', p('wild.csv'), '--out', p('wild-scores.csv')])).toBe(0);
+    const out = parseCsvForTest(readFileSync(p('wild-scores.csv'), 'utf8'));
+    const [h, ...rows] = out;
+    const flag = h!.indexOf('flag');
+    const reason = h!.indexOf('reason');
+    expect(rows[0]![flag]).toBe('suppressed');
+    expect(rows[0]![reason]).toMatch(/z = 4\d: outside the model's calibrated range \(\|z\| > 4\)/);
+    expect(rows.slice(1).filter((r) => r[flag] === 'true' || r[flag] === 'false').length).toBeGreaterThan(150);
+    // A stricter limit suppresses more.
+    expect(await scoreCommand.run(['--model', p('robust.json'), '--features', p('wild.csv'), '--max-abs-z', '1', '--out', p('wild-strict.csv')])).toBe(0);
+    const strict = parseCsvForTest(readFileSync(p('wild-strict.csv'), 'utf8')).slice(1);
+    expect(strict.filter((r) => r[flag] === 'suppressed').length).toBeGreaterThan(rows.filter((r) => r[flag] === 'suppressed').length);
+  });
+
   it('score writes one row per study: flag = radscore > cutoff; a missing term -> not assessable with reason', async () => {
     const t = fx.c.features;
     const rows = formatFeatureTable(t).trim().split('\n');

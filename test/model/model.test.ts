@@ -103,12 +103,57 @@ describe('radscore model file', () => {
     const r = scoreStudy(m, featuresAt(m, () => 1), { requireCalibrated: true });
     if (isNotAssessable(r)) throw new Error('unexpected');
     expect(r.flag).toBeNull();
-    expect(r.flagSuppressed).toMatch(/not calibrated/);
+    expect(r.flagSuppressed).toMatch(/not interpretable until calibrated for this site/);
+    expect(r.noFlag!.map((n) => n.kind)).toEqual(['uncalibrated']);
     expect(Number.isFinite(r.score)).toBe(true);
     const cal = finaliseModel({ ...m, calibrated: true, normalisation: { source: 'calibration', description: 'test', n: 30 } });
     const r2 = scoreStudy(cal, featuresAt(cal, () => 1), { requireCalibrated: true });
     expect(!isNotAssessable(r2) && typeof r2.flag).toBe('boolean');
     expect(!isNotAssessable(r2) && r2.calibrationNotice).toBeUndefined();
+  });
+
+  it('out-of-range guard: a term with |z| > maxAbsZ gives no flag, naming the term and its z (calibrated models too)', () => {
+    const m0 = loadModel(PAPER);
+    const cal = finaliseModel({ ...m0, calibrated: true, normalisation: { source: 'calibration', description: 'test', n: 30 } });
+    const feats = featuresAt(cal, () => 0.5);
+    const t = cal.terms.find((x) => x.feature === 'additivegaussiannoise_glszm_LowGrayLevelZoneEmphasis')!;
+    feats.T1[t.feature] = t.mean + 45 * t.sd;
+    const r = scoreStudy(cal, feats);
+    if (isNotAssessable(r)) throw new Error('unexpected');
+    expect(r.flag).toBeNull();
+    expect(r.outOfRange).toHaveLength(1);
+    expect(r.outOfRange![0]).toMatchObject({ sequence: 'T1', feature: t.feature, rule: 'max-abs-z' });
+    expect(r.flagSuppressed).toBe("T1 additivegaussiannoise_glszm_LowGrayLevelZoneEmphasis z = 45: outside the model's calibrated range (|z| > 4)");
+    // Just inside the limit: a flag again; the limit is configurable.
+    feats.T1[t.feature] = t.mean + 3.9 * t.sd;
+    const inside = scoreStudy(cal, feats);
+    expect(!isNotAssessable(inside) && typeof inside.flag).toBe('boolean');
+    const strict = scoreStudy(cal, feats, { maxAbsZ: 3 });
+    expect(!isNotAssessable(strict) && strict.flag).toBeNull();
+    // Negative z counts too.
+    feats.T1[t.feature] = t.mean - 4.5 * t.sd;
+    const neg = scoreStudy(cal, feats);
+    expect(!isNotAssessable(neg) && neg.outOfRange![0]!.message).toContain('z = -4.5');
+  });
+
+  it('out-of-range guard: outside the calibration cohort\'s observed range plus the margin gives no flag', () => {
+    const m0 = loadModel(PAPER);
+    const terms = m0.terms.map((t) => ({ ...t, basis: undefined, observed: { min: t.mean - 1 * t.sd, max: t.mean + 1 * t.sd } }));
+    const cal = finaliseModel({ ...m0, terms, calibrated: true, normalisation: { source: 'calibration', description: 'test', n: 30 } });
+    const feats = featuresAt(cal, () => 0);
+    const t = cal.terms[0]!;
+    feats[t.sequence][t.feature] = t.mean + 1.9 * t.sd; // within max + 1 SD
+    const ok = scoreStudy(cal, feats);
+    expect(!isNotAssessable(ok) && typeof ok.flag).toBe('boolean');
+    feats[t.sequence][t.feature] = t.mean + 2.1 * t.sd; // beyond max + 1 SD, though |z| < 4
+    const out = scoreStudy(cal, feats);
+    if (isNotAssessable(out)) throw new Error('unexpected');
+    expect(out.flag).toBeNull();
+    expect(out.outOfRange![0]).toMatchObject({ rule: 'observed-range', feature: t.feature });
+    expect(out.flagSuppressed).toMatch(/z = 2\.1\): outside the model's calibrated range \(calibration cohort .* margin 1 SD\)/);
+    // A wider margin lets it through.
+    const wide = scoreStudy(cal, feats, { rangeMarginSd: 2 });
+    expect(!isNotAssessable(wide) && typeof wide.flag).toBe('boolean');
   });
 
   it('a missing, null or NaN term makes the study not assessable with a reason (never a silent score)', () => {

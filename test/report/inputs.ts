@@ -42,10 +42,13 @@ export function phantomSlice(rows = 256, columns = 200): SummarySlice {
 /** The shipped model's published terms (sequence, feature, coefficient). */
 const TERMS = loadModel(fileURLToPath(new URL('../../models/paper-t1t2.json', import.meta.url))).terms;
 
-export type Variant = 'scored' | 'uncalibrated' | 'not-assessable';
+/** scored: calibrated, with a flag; uncalibrated: placeholder model + requireCalibrated (no flag); out-of-range: calibrated, a term far out (no flag). */
+export type Variant = 'scored' | 'uncalibrated' | 'out-of-range' | 'not-assessable';
+
+export const OUT_OF_RANGE_MESSAGE = "T1 additivegaussiannoise_glszm_LowGrayLevelZoneEmphasis z = 45: outside the model's calibrated range (|z| > 4)";
 
 export function makeInput(variant: Variant, opts: { revision?: number; modelVersion?: string } = {}): ReportInput {
-  const calibrated = variant === 'scored';
+  const calibrated = variant === 'scored' || variant === 'out-of-range';
   const terms = TERMS.map(({ sequence, feature, coefficient }, k) => {
     const value = 0.1 + k * 13.7;
     const z = -1.5 + k * 0.41;
@@ -76,7 +79,22 @@ export function makeInput(variant: Variant, opts: { revision?: number; modelVers
     result:
       variant === 'not-assessable'
         ? { kind: 'not-assessable', reason: 'L3 segmentation implausible (volume 3 SD below the others)', levels: levels.slice(0, 2) }
-        : { kind: 'scored', score, cutoff: 0.542, flag: variant === 'scored' ? score > 0.542 : null, calibrated, intercept: 0.538, terms, levels },
+        : {
+            kind: 'scored',
+            score,
+            cutoff: 0.542,
+            flag: variant === 'scored' ? score > 0.542 : null,
+            noFlag:
+              variant === 'uncalibrated'
+                ? [{ kind: 'uncalibrated', message: 'radscore not interpretable until calibrated for this site (placeholder normalisation; model.requireCalibrated is true)' }]
+                : variant === 'out-of-range'
+                  ? [{ kind: 'out-of-range', message: OUT_OF_RANGE_MESSAGE }]
+                  : undefined,
+            calibrated,
+            intercept: 0.538,
+            terms,
+            levels,
+          },
     model: { name: 'paper-t1t2', version: opts.modelVersion ?? '1.0.0', hash: 'a3f1c9e07b2d4c6e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012345678abcd', calibrated },
     summary: phantomSlice(),
     algorithm: { name: 'OsteoScreen', version: '0.1.0' },

@@ -6,7 +6,7 @@ import { buildSr, outputUids, COMPREHENSIVE_SR_SOP_CLASS } from '../../src/repor
 import { readPart10, writePart10 } from '../../src/dicom/write.js';
 import { formatDS } from '../../src/report/header.js';
 import { scoreVsCutoff } from '../../src/report/numbers.js';
-import { makeInput, STUDY_UID, T1_SERIES, T2_SERIES, type Variant } from './inputs.js';
+import { makeInput, OUT_OF_RANGE_MESSAGE, STUDY_UID, T1_SERIES, T2_SERIES, type Variant } from './inputs.js';
 import { dciodvfy, dsrdump, KNOWN_PRIVATE_SCHEME_WARNING } from './tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sr-test-'));
@@ -22,7 +22,8 @@ const named = (all: any[], meaning: string) => all.filter((i) => i.ConceptNameCo
 
 describe.each<[Variant, string]>([
   ['scored', 'Abnormal bone mass not suspected'],
-  ['uncalibrated', 'No flag: model not calibrated'],
+  ['uncalibrated', 'Radscore not interpretable until calibrated for this site'],
+  ['out-of-range', "No flag: outside the model's calibrated range"],
   ['not-assessable', 'Not assessable'],
 ])('SR for a %s result', (variant, finding) => {
   const input = makeInput(variant);
@@ -56,6 +57,13 @@ describe.each<[Variant, string]>([
     } else {
       expect(d.out).not.toContain('"Radscore"');
       expect(d.out).toContain(`<contains TEXT:(,,"Reason not assessable")="${r.reason}">`);
+    }
+    if (variant === 'out-of-range') expect(d.out).toContain(`<contains TEXT:(,,"Reason for no flag")="${OUT_OF_RANGE_MESSAGE}">`);
+    if (variant === 'uncalibrated') expect(d.out).toContain('<contains TEXT:(,,"Reason for no flag")="radscore not interpretable until calibrated for this site');
+    if (variant === 'uncalibrated' || variant === 'out-of-range') {
+      // No verdict in words: neither finding text, and the cut-off is not applied.
+      expect(d.out).not.toMatch(/"Abnormal bone mass (not )?suspected"/);
+      expect(d.out).toContain('no flag; cut-off 0.542 not applied');
     }
     const warn = 'Warning: the model is not calibrated for this site';
     if (variant === 'uncalibrated') expect(d.out).toContain(warn);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { buildSummaryImageWithPreview, outputUids, SECONDARY_CAPTURE_SOP_CLASS } from '../../src/report/index.js';
 import { readPart10, writePart10 } from '../../src/dicom/write.js';
-import { makeInput, STUDY_UID, T1_SERIES, type Variant } from './inputs.js';
+import { makeInput, OUT_OF_RANGE_MESSAGE, STUDY_UID, T1_SERIES, type Variant } from './inputs.js';
 import { dciodvfy } from './tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sc-test-'));
@@ -20,7 +20,7 @@ async function decodePng(path: string): Promise<{ width: number; height: number;
   return { width: img.width, height: img.height, rgba: ctx.getImageData(0, 0, img.width, img.height).data };
 }
 
-describe.each<Variant>(['scored', 'uncalibrated', 'not-assessable'])('summary image for a %s result', (variant) => {
+describe.each<Variant>(['scored', 'uncalibrated', 'out-of-range', 'not-assessable'])('summary image for a %s result', (variant) => {
   const input = makeInput(variant);
   const { dataset, png } = buildSummaryImageWithPreview(input);
   const file = join(dir, `sc-${variant}.dcm`);
@@ -77,6 +77,19 @@ describe.each<Variant>(['scored', 'uncalibrated', 'not-assessable'])('summary im
     for (let y = 0; y < img.height; y++)
       for (let x = 500; x < img.width; x++) if (img.rgba[4 * (y * img.width + x)]! > 128) text++;
     expect(text).toBeGreaterThan(5000);
+    // The verdict colours (red #ff5a4a = suspected, green #3ddc84 = not suspected) in the text panel: only with a flag.
+    const red = count(0xff, 0x5a, 0x4a, 500, img.width);
+    const green = count(0x3d, 0xdc, 0x84, 500, img.width);
+    const res = input.result;
+    if (res.kind === 'scored' && res.flag !== null) expect(res.flag ? red : green).toBeGreaterThan(500);
+    else expect(red + green).toBe(0);
+  });
+
+  it('says in its comments why there is no flag', () => {
+    const ds = readPart10(readFileSync(file));
+    if (variant === 'uncalibrated') expect(ds.ImageComments).toContain('Radscore not interpretable until calibrated for this site');
+    if (variant === 'out-of-range') expect(ds.ImageComments).toContain(OUT_OF_RANGE_MESSAGE);
+    if (variant === 'scored') expect(ds.ImageComments).toMatch(/^Abnormal bone mass (not )?suspected/);
   });
 });
 
