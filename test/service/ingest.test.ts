@@ -38,12 +38,12 @@ describe('DICOM listener: receive, store durably, detect complete series', () =>
       const all = await svc.json<any[]>('/api/series');
       const row = all.find((x) => x.seriesInstanceUid === s.seriesUid);
       return row?.state === 'stable' ? row : undefined;
-    }, 'series to become stable', 20_000);
+    }, 'series to become stable', 60_000);
     expect(series).toMatchObject({ studyInstanceUid: s.studyUid, modality: 'MR', description: 't1_tse_sag', instances: 12 });
     const study = await waitFor(async () => {
       const st = await svc.json<any>(`/api/studies/${s.studyUid}`);
       return st.jobs.length ? st : undefined;
-    }, 'job to be queued', 20_000);
+    }, 'job to be queued', 60_000);
     expect(study.jobs).toHaveLength(1);
     expect(study.series).toHaveLength(1);
   });
