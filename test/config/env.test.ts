@@ -66,16 +66,17 @@ describe('config from environment variables: every form', () => {
 
   it('booleans: true and false in every spelling (over a default true and a default false), anything else is an error naming the variable and key', () => {
     for (const f of ['false', 'FALSE', '0', 'no', 'off', 'Off']) {
-      const c = loadConfig({ env: { OSTEOSCREEN_DICOM_CHECK_CALLED_AE_TITLE: f, OSTEOSCREEN_SELECTION_REQUIRE_ORIGINAL: f } });
-      expect([c.dicom.checkCalledAeTitle, c.selection.requireOriginal], f).toEqual([false, false]);
+      const c = loadConfig({ env: { OSTEOSCREEN_DICOM_CHECK_CALLED_AE_TITLE: f, OSTEOSCREEN_SELECTION_REQUIRE_ORIGINAL: f, OSTEOSCREEN_MODEL_REQUIRE_CALIBRATED: f } });
+      expect([c.dicom.checkCalledAeTitle, c.selection.requireOriginal, c.model.requireCalibrated], f).toEqual([false, false, false]);
     }
     for (const t of ['true', 'True', '1', 'yes', 'on']) {
-      const c = loadConfig({ env: { OSTEOSCREEN_OUTPUT_SEG: t, OSTEOSCREEN_MODEL_REQUIRE_CALIBRATED: t } });
-      expect([c.output.seg, c.model.requireCalibrated], t).toEqual([true, true]);
+      // output.seg is the one boolean that defaults to false (model.requireCalibrated defaults to true since issue 18).
+      const c = loadConfig({ env: { OSTEOSCREEN_OUTPUT_SEG: t } });
+      expect(c.output.seg, t).toBe(true);
     }
     // The defaults, to show the variables above changed something.
     const d = loadConfig({ env: {} });
-    expect([d.dicom.checkCalledAeTitle, d.selection.requireOriginal, d.output.seg, d.model.requireCalibrated]).toEqual([true, true, false, false]);
+    expect([d.dicom.checkCalledAeTitle, d.selection.requireOriginal, d.output.seg, d.model.requireCalibrated]).toEqual([true, true, false, true]);
     for (const bad of ['maybe', '', 'falsey', '2']) {
       expect(() => loadConfig({ env: { OSTEOSCREEN_OUTPUT_SEG: bad } }), JSON.stringify(bad)).toThrow(
         `OSTEOSCREEN_OUTPUT_SEG (output.seg): expected true/false, got "${bad}"`,
