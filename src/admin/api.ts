@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { parseJobResult } from '../store/job-result.js';
 import { maskedConfig } from '../config/load.js';
 import type { Store, SeriesRow, StudyRow, JobRow, OutboxRow } from '../store/index.js';
 import { STUDY_STATES } from '../store/index.js';
@@ -51,7 +52,7 @@ export function jobView(j: JobRow | undefined) {
     finishedAt: j.finished_at ? new Date(j.finished_at).toISOString() : null,
     selection: parseJson(j.selection),
     segmentation: parseJson(j.segmentation),
-    result: parseJson(j.result),
+    result: parseJobResult(j.result),
     timings: parseJson(j.timings),
   };
 }
@@ -73,17 +74,7 @@ export function outputView(o: OutboxRow) {
 export function studyView(store: Store, st: StudyRow, detail: boolean) {
   const job = store.index.latestJob(st.study_uid);
   const jv = jobView(job);
-  const result = (jv?.result ?? null) as {
-    flag?: boolean | null;
-    score?: number;
-    cutoff?: number;
-    kind?: string;
-    calibrated?: boolean;
-    flagSuppressed?: string | null;
-    noFlag?: { kind: string; message: string }[];
-    model?: { name: string; version: string; hash: string } | null;
-    modelChoice?: { reason: string } | null;
-  } | null;
+  const result = jv?.result ?? null;
   const counts = store.db
     .prepare(
       `SELECT (SELECT COUNT(*) FROM series WHERE study_uid = @u) AS series,

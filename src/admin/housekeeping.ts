@@ -64,14 +64,7 @@ export function dailySummary(store: Store, now = Date.now()): Record<string, num
   const one = (sql: string, ...args: unknown[]) => ((db.prepare(sql).get(...args) as { n: number | null }).n ?? 0);
   const jobs = db.prepare('SELECT state, COUNT(*) AS n FROM jobs WHERE finished_at >= ? GROUP BY state').all(since) as Array<{ state: string; n: number }>;
   const byState = Object.fromEntries(jobs.map((j) => [j.state, j.n]));
-  let flagged = 0;
-  for (const r of db.prepare("SELECT result FROM jobs WHERE finished_at >= ? AND state = 'done' AND result IS NOT NULL").iterate(since) as Iterable<{ result: string }>) {
-    try {
-      if ((JSON.parse(r.result) as { flag?: unknown }).flag === true) flagged++;
-    } catch {
-      /* unreadable result: not counted */
-    }
-  }
+  const flagged = store.index.countFlaggedSince(since);
   let diskFreeMb = NaN;
   try {
     diskFreeMb = Math.round(freeBytes(store.dir) / 1048576);

@@ -49,33 +49,25 @@ export function listJobs(store: Store, f: { state?: string; since?: number; unti
   if (f.since !== undefined) (where.push('j.created_at >= ?'), args.push(f.since));
   if (f.until !== undefined) (where.push('j.created_at < ?'), args.push(f.until));
   if (f.study) (where.push('j.study_uid = ?'), args.push(f.study));
-  // The flag lives in JSON: filter after parsing, so read a bounded superset.
+  if (f.flagged === true) where.push('j.flag = 1');
+  if (f.flagged === false) where.push('(j.flag IS NULL OR j.flag = 0)');
   const rows = store.db
     .prepare(
       `SELECT j.*, s.study_date AS study_date, s.study_description AS study_description, s.state AS study_state
        FROM jobs j JOIN studies s ON s.study_uid = j.study_uid
        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY j.id DESC LIMIT ?`,
     )
-    .all(...args, f.flagged === undefined ? f.limit : Math.max(f.limit * 20, 2000)) as Array<JobRow & { study_date: string | null; study_description: string | null; study_state: string }>;
-  const out = [];
-  for (const r of rows) {
-    const v = jobView(r)!;
-    const result = v.result as { flag?: boolean | null; score?: number; cutoff?: number; kind?: string } | null;
-    const flag = result?.flag ?? null;
-    if (f.flagged !== undefined && (flag === true) !== f.flagged) continue;
-    out.push({
-      ...v,
-      studyInstanceUid: r.study_uid,
-      studyDate: r.study_date,
-      studyDescription: r.study_description,
-      studyState: r.study_state,
-      flag,
-      score: result?.score ?? null,
-      cutoff: result?.cutoff ?? null,
-    });
-    if (out.length >= f.limit) break;
-  }
-  return out;
+    .all(...args, f.limit) as Array<JobRow & { study_date: string | null; study_description: string | null; study_state: string }>;
+  return rows.map((r) => ({
+    ...jobView(r)!,
+    studyInstanceUid: r.study_uid,
+    studyDate: r.study_date,
+    studyDescription: r.study_description,
+    studyState: r.study_state,
+    flag: r.flag === null ? null : r.flag === 1,
+    score: r.score,
+    cutoff: r.cutoff,
+  }));
 }
 
 /**

@@ -6,6 +6,7 @@
  * Results since issue 16 record each output's series and SOP class; for older results the SR file in the
  * outputs folder (`outputs/<study>/job-<id>/sr-<uid>.dcm`) is read instead. An SR known by neither is skipped.
  */
+import { parseJobResult } from '../store/job-result.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store/index.js';
@@ -28,12 +29,7 @@ export function earlierSrs(store: Store, studyUid: string, currentJobId: number)
   const seen = new Set<string>();
   for (const job of store.index.jobsOfStudy(studyUid)) {
     if (job.id === currentJobId || !job.result) continue;
-    let outputs: OutputRecord[] = [];
-    try {
-      outputs = (JSON.parse(job.result) as { outputs?: OutputRecord[] }).outputs ?? [];
-    } catch {
-      continue;
-    }
+    const outputs: OutputRecord[] = parseJobResult(job.result)?.outputs ?? [];
     for (const o of outputs) {
       if (o.kind !== 'sr' || !o.sopInstanceUid || seen.has(o.sopInstanceUid)) continue;
       let ref: PredecessorRef | undefined;

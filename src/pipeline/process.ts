@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
+import type { JobResultInput } from '../store/job-result.js';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Store, JobRow } from '../store/index.js';
@@ -33,10 +34,10 @@ export function outputsDir(store: Store, studyUid: string): string {
 }
 
 /** The job result as stored (and shown by the API / page). */
-export function jobResultView(r: AnalyseResult) {
+export function jobResultView(r: AnalyseResult): JobResultInput {
   const s = r.score && !('notAssessable' in r.score) ? r.score : null;
   return {
-    kind: r.state === 'done' ? 'scored' : 'not-assessable',
+    kind: r.state === 'done' ? ('scored' as const) : ('not-assessable' as const),
     reason: r.reason,
     score: s?.score ?? null,
     cutoff: s?.cutoff ?? null,
@@ -86,7 +87,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
       deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
     }
     const view = jobResultView(result);
-    const pair = view.score !== null && view.cutoff !== null ? scoreVsCutoff(view.score, view.cutoff) : undefined;
+    const pair = typeof view.score === 'number' && typeof view.cutoff === 'number' ? scoreVsCutoff(view.score, view.cutoff) : undefined;
     log.info('study analysed', {
       studyUid: job.study_uid,
       state: result.state,
@@ -98,7 +99,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
             ? 'abnormal bone mass suspected'
             : view.flag === false
               ? 'not suspected'
-              : `no flag (${[...new Set(view.noFlag.map((n) => n.kind))].join(', ') || 'suppressed'})`,
+              : `no flag (${[...new Set((view.noFlag ?? []).map((n) => n.kind))].join(', ') || 'suppressed'})`,
       score: pair?.score,
       cutoff: pair?.cutoff,
       near: pair?.nearness,

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { JobResultInput } from '../store/job-result.js';
 import type { Store, JobRow } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
@@ -12,7 +13,8 @@ export interface JobOutcome {
   reason: string | null;
   selection?: unknown;
   segmentation?: unknown;
-  result?: unknown;
+  /** The stored result record (src/store/job-result.ts). */
+  result?: JobResultInput;
   timings?: Record<string, number>;
 }
 

@@ -91,6 +91,17 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX calibrations_scanner ON calibrations(scanner, state);
   `,
+  // 3: the job result's flag, score, cut-off and model version as columns (src/store/job-result.ts), back-filled.
+  `
+  ALTER TABLE jobs ADD COLUMN flag INTEGER;
+  ALTER TABLE jobs ADD COLUMN score REAL;
+  ALTER TABLE jobs ADD COLUMN cutoff REAL;
+  ALTER TABLE jobs ADD COLUMN model_version TEXT;
+  UPDATE jobs SET flag = json_extract(result, '$.flag'), score = json_extract(result, '$.score'),
+    cutoff = json_extract(result, '$.cutoff'), model_version = json_extract(result, '$.model.version')
+    WHERE result IS NOT NULL AND json_valid(result);
+  CREATE INDEX jobs_flag ON jobs(flag, id);
+  `,
 ];
 
 /** Open (and migrate) the SQLite index in WAL mode. */

@@ -1,4 +1,5 @@
 import type { DB } from './db.js';
+import { jobResultColumns, parseJobResult } from './job-result.js';
 import type { InstanceMeta, InstanceRow, JobRow, JobState, SeriesRow, StudyRow, StudyState } from './types.js';
 import { JOB_TRANSITIONS } from './types.js';
 
@@ -245,6 +246,7 @@ export class Index {
            WHERE id = ?`,
         )
         .run(to, reason, t, final ? t : null, extra.selection ?? null, extra.segmentation ?? null, extra.result ?? null, extra.timings ?? null, id);
+      if (extra.result) this.writeResultColumns(id, extra.result);
       // The study mirrors its newest job unless new instances re-opened it meanwhile.
       const latest = this.latestJob(job.study_uid);
       const open = this.db.prepare("SELECT COUNT(*) AS n FROM series WHERE study_uid = ? AND state = 'receiving'").get(job.study_uid) as { n: number };
@@ -262,6 +264,18 @@ export class Index {
            timings = COALESCE(?, timings), updated_at = ? WHERE id = ?`,
       )
       .run(extra.selection ?? null, extra.segmentation ?? null, extra.result ?? null, extra.timings ?? null, this.now(), id);
+    if (extra.result) this.writeResultColumns(id, extra.result);
+  }
+
+  /** Flag, score, cut-off and model version of a job's result as columns (filters and counts in SQL). */
+  private writeResultColumns(id: number, resultJson: string): void {
+    const c = jobResultColumns(parseJobResult(resultJson));
+    this.db.prepare('UPDATE jobs SET flag = ?, score = ?, cutoff = ?, model_version = ? WHERE id = ?').run(c.flag, c.score, c.cutoff, c.modelVersion, id);
+  }
+
+  /** Jobs finished since `since` that ended done with a flag (the daily summary). */
+  countFlaggedSince(since: number): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE finished_at >= ? AND state = 'done' AND flag = 1").get(since) as { n: number }).n;
   }
 
   /** After a crash: jobs that were processing are queued again (they re-run from the start). */

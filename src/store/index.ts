@@ -13,6 +13,7 @@ export { Outbox } from './outbox.js';
 export { AuditLog, type AuditRow } from './audit.js';
 export { CalibrationStore, type CalibrationRow, type CalibrationState, type ScannerStudy, type TermValue } from './calibration.js';
 export { openDb, type DB } from './db.js';
+export { jobResultSchema, parseJobResult, jobResultColumns, type JobResult, type JobResultInput } from './job-result.js';
 
 /** Storage, index, outbox and audit log of one data folder, wired once (Orthanc's ServerContext, small). */
 export interface Store {

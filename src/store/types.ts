@@ -89,8 +89,14 @@ export interface JobRow {
   trigger: string;
   selection: string | null;
   segmentation: string | null;
+  /** JSON of the job result (src/store/job-result.ts; read it with parseJobResult). */
   result: string | null;
   timings: string | null;
+  /** From the result: 1 flagged, 0 not flagged, null no flag (not assessable, suppressed, or not finished). */
+  flag: number | null;
+  score: number | null;
+  cutoff: number | null;
+  model_version: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;

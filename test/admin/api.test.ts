@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { jobResultColumns, jobResultSchema } from '../../src/store/job-result.js';
 import { mkdtempSync, existsSync, mkdirSync, writeFileSync, statSync, readdirSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,10 +157,11 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     expect(storescu(svc.dicomPort, s2.files).status).toBe(0);
     await post(`/api/series/${s2.seriesUid}/complete`);
     await finished(s2.studyUid, 1);
-    // Give s2's job a scored, flagged result (as the pipeline writes it).
-    db.prepare("UPDATE jobs SET result = ? WHERE study_uid = ?").run(
-      JSON.stringify({ kind: 'scored', score: 0.9, cutoff: 0.525, flag: true, calibrated: false, terms: [] }),
-      s2.studyUid,
+    // Give s2's job a scored, flagged result, as the store writes it: the JSON and its flag/score/cut-off columns.
+    const scored = { kind: 'scored' as const, reason: null, score: 0.9, cutoff: 0.525, flag: true, calibrated: false, terms: [] };
+    const c = jobResultColumns(jobResultSchema.parse(scored));
+    db.prepare('UPDATE jobs SET result = ?, flag = ?, score = ?, cutoff = ?, model_version = ? WHERE study_uid = ?').run(
+      JSON.stringify(scored), c.flag, c.score, c.cutoff, c.modelVersion, s2.studyUid,
     );
     const flaggedStudies = await svc.json<any[]>('/api/studies?flagged=true');
     expect(flaggedStudies.map((s) => s.studyInstanceUid)).toEqual([s2.studyUid]);

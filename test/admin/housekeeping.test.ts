@@ -42,8 +42,9 @@ describe('housekeeping', () => {
     store.db.prepare("UPDATE series SET state = 'stable' WHERE study_uid = ?").run(study);
     store.db.prepare('UPDATE instances SET received_at = ? WHERE study_uid = ?').run(t, study);
     store.db.prepare('UPDATE studies SET state = ?, updated_at = ? WHERE study_uid = ?').run(state, t, study);
-    store.db.prepare('INSERT INTO jobs (study_uid, state, trigger, result, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      study, state, 'stable', JSON.stringify({ kind: 'scored', flag: true, score: 1 }), Date.now(), Date.now(), Date.now(),
+    // As the store writes a finished job: the result JSON and its flag/score columns.
+    store.db.prepare('INSERT INTO jobs (study_uid, state, trigger, result, flag, score, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      study, state, 'stable', JSON.stringify({ kind: 'scored', flag: true, score: 1 }), 1, 1, Date.now(), Date.now(), Date.now(),
     );
     return { study, file: final };
   }

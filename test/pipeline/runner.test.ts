@@ -43,7 +43,7 @@ function arrive(p: Pipeline, study: string, series: string): void {
 /** Run every queued microtask (a finished fake job records its outcome in microtasks + synchronous SQLite). */
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-const done: JobOutcome = { state: 'done', reason: null, result: { score: 1.5 }, timings: { segment: 2 } };
+const done: JobOutcome = { state: 'done', reason: null, result: { kind: 'scored', reason: null, score: 1.5, cutoff: 0.5, flag: true }, timings: { segment: 2 } };
 
 beforeEach(() => {
   wall = new FakeClock();
@@ -159,7 +159,9 @@ describe('Pipeline: claiming, outcomes, retries', () => {
     proc.calls[2]!.resolve(done);
     await p.idle();
     const j = store.index.latestJob('2.1')!;
-    expect([j.state, JSON.parse(j.result!), JSON.parse(j.timings!)]).toEqual(['done', { score: 1.5 }, { segment: 2 }]);
+    expect([j.state, JSON.parse(j.result!), JSON.parse(j.timings!)]).toEqual(['done', done.result, { segment: 2 }]);
+    // The result's flag, score, cut-off as columns (filters and counts in SQL).
+    expect([j.flag, j.score, j.cutoff, j.model_version]).toEqual([1, 1.5, 0.5, null]);
     expect(metrics.jobsFinished.get({ state: 'done' })).toBe(2);
     expect(metrics.jobsFinished.get({ state: 'not-assessable' })).toBe(1);
     expect(p.busy).toBe(0);
