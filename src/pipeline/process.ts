@@ -6,7 +6,8 @@ import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import type { JobOutcome, StudyProcessor } from './runner.js';
 import type { AnalyseInput, AnalyseResult } from './analyse.js';
-import { destinationKey } from './deliver.js';
+import { instanceDestinationKeys } from './deliver.js';
+import { queueWebhooks } from '../output/webhook.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
 
@@ -62,8 +63,8 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
     for (const f of result.reportFiles) {
-      for (const d of config.output.destinations) {
-        store.outbox.add({ studyUid: job.study_uid, jobId: job.id, kind: f.kind, destination: destinationKey(d), path: f.path, sopUid: f.sopInstanceUid });
+      for (const destination of instanceDestinationKeys(config)) {
+        store.outbox.add({ studyUid: job.study_uid, jobId: job.id, kind: f.kind, destination, path: f.path, sopUid: f.sopInstanceUid });
       }
       if (config.output.folder) {
         const dir = path.join(config.output.folder, job.study_uid);
@@ -71,6 +72,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
         copyFileSync(f.path, path.join(dir, path.basename(f.path)));
       }
     }
+    queueWebhooks({ config, store }, job, jobResultView(result), reportDir);
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
       const scanner = [result.scanner.manufacturer, result.scanner.model, result.scanner.station].map((s) => s || '?').join(' / ');
