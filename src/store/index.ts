@@ -8,7 +8,7 @@ import { AuditLog } from './audit.js';
 export * from './types.js';
 export { BlobStore, isValidUid, isPathSafeUid } from './blobs.js';
 export { Index, type StoreOutcome } from './index-db.js';
-export { Outbox } from './outbox.js';
+export { Outbox, type DestinationCounts } from './outbox.js';
 export { AuditLog, type AuditRow } from './audit.js';
 export { openDb, type DB } from './db.js';
 
