@@ -117,7 +117,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     log.info('admin HTTP started', { port: httpPort });
     pipeline.start();
     deliverer.start();
-    if (!config.output.destinations.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.folder): reports stay in the data folder');
+    if (!config.output.destinations.length && !config.output.stow.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.stow / output.folder): reports stay in the data folder');
     const housekeeping = startHousekeeping({ config, store, metrics, sendDue: () => deliverer.tick() });
     return {
       ...partial,

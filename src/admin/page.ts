@@ -6,6 +6,7 @@
  */
 import { PAGE_FORMAT_JS } from './page-format.js';
 import { PAGE_CALIBRATION_JS, PAGE_CALIBRATION_CSS, PAGE_CALIBRATION_TAB, PAGE_CALIBRATION_SECTION } from './page-calibration.js';
+import { DESTINATIONS_CSS, DESTINATIONS_HTML, DESTINATIONS_JS } from './page-destinations.js';
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -73,6 +74,7 @@ ${PAGE_CALIBRATION_SECTION}
   </section>
 
   <section id="tab-outbox" class="tab-body" hidden>
+    ${DESTINATIONS_HTML}
     <table id="outbox" class="grid"><thead><tr><th>Id</th><th>Study</th><th>Kind</th><th>Destination</th><th>State</th><th>Attempts</th><th>Last error</th><th>Sent</th></tr></thead><tbody></tbody></table>
     <h3>Housekeeping</h3>
     <table id="housekeeping" class="grid"><thead><tr><th>Task</th><th>Schedule</th><th>Last run</th><th>Result</th><th>Next run</th><th></th></tr></thead><tbody></tbody></table>
@@ -153,7 +155,7 @@ td.feature { word-break: break-all; }
 .model-card pre { background:#f4f6f8; padding:6px; overflow:auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.z-warn, span.z-warn { color: var(--warn); font-weight: bold; }
-` + PAGE_CALIBRATION_CSS;
+${DESTINATIONS_CSS}` + PAGE_CALIBRATION_CSS;
 
 export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n' + PAGE_CALIBRATION_JS + String.raw`
   var TOKEN_KEY = 'osteoscreen-admin-token';
@@ -227,6 +229,7 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n'
     $('app').hidden = false;
     refresh();
     loadStatic();
+    openLinkedStudy();
     if (timer) clearInterval(timer);
     timer = setInterval(refresh, 3000);
   }
@@ -459,8 +462,9 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n'
     });
   }
 
+${DESTINATIONS_JS}
   function refreshOutbox() {
-    return Promise.all([api('/api/outbox?limit=200'), api('/api/housekeeping')]).then(function (r) {
+    return Promise.all([api('/api/outbox?limit=200'), api('/api/housekeeping'), refreshDestinations()]).then(function (r) {
       var tb = clear(document.querySelector('#outbox tbody'));
       r[0].forEach(function (o) { tb.appendChild(el('tr', {}, [el('td', { text: o.id }), el('td', { class: 'uid', text: shortUid(o.studyInstanceUid) }), el('td', { text: o.kind }), el('td', { text: o.destination }), el('td', {}, [badge(o.state)]), el('td', { text: o.attempts }), el('td', { class: 'reason', text: o.lastError || '' }), el('td', { text: fmtTime(o.sentAt) })])); });
       var hb = clear(document.querySelector('#housekeeping tbody'));

@@ -16,6 +16,7 @@ import { loadConfiguredModel, modelCard, type LoadedModel } from './model-card.j
 import { deleteStudyCompletely, deleteStudyFiles, studyIsIdle } from './retention.js';
 import { findSummaryPng } from './summary-image.js';
 import { PAGE_HTML, PAGE_CSS, PAGE_JS } from './page.js';
+import { destinationStates } from './destinations.js';
 import { HOUSEKEEPING_TASKS, type Housekeeping, type HousekeepingTask } from './housekeeping.js';
 import { registerModelReadyMetric, segmentationReadiness } from './readiness.js';
 import { calibrationRoutes } from './calibration-routes.js';
@@ -215,6 +216,12 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
         if (state && !(OUTBOX_STATES as readonly string[]).includes(state)) throw new OsteoError('bad-filter', `state must be one of ${OUTBOX_STATES.join(', ')}`, 400);
         return { json: store.outbox.list({ state, limit: parseLimit(req.query.get('limit'), 200) }).map((o) => ({ ...outputView(o), studyInstanceUid: o.study_uid })) };
       },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/outbox/destinations',
+      auth: true,
+      handler: () => ({ json: destinationStates(config, store) }),
     },
     {
       method: 'GET',

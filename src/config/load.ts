@@ -182,6 +182,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, source, fromEnv));
   const cfg = parsed.data;
+  for (const [list, items] of [['stow', cfg.output.stow], ['webhooks', cfg.output.webhooks]] as const) {
+    items.forEach((d, i) => {
+      if (d.caFile && !existsSync(d.caFile)) throw new ConfigError(`${fromEnv.get(`output.${list}`) ?? source}: output.${list}.${i}.caFile: file not found: ${d.caFile}`);
+    });
+  }
   if (cfg.output.destination) cfg.output.destinations = [...cfg.output.destinations, parseDestination(cfg.output.destination, fromEnv.get('output.destination') ?? 'output.destination')];
   for (const key of ['excludeDescription', 't1Description', 't2Description'] as const) {
     try {
@@ -213,6 +218,22 @@ export function resolveInstallPath(p: string): string {
 /** Effective config for display, secrets masked. */
 export function maskedConfig(cfg: Config): Config {
   const c = structuredClone(cfg);
-  if (c.http.token) c.http.token = '********';
+  const mask = '********';
+  if (c.http.token) c.http.token = mask;
+  for (const s of c.output.stow) {
+    if (s.token) s.token = mask;
+    if (s.password) s.password = mask;
+    s.url = maskQuery(s.url);
+  }
+  for (const w of c.output.webhooks) {
+    w.secret = mask;
+    w.url = maskQuery(w.url);
+  }
   return c;
+}
+
+/** A URL with its query string masked (webhook URLs often carry a token there). */
+export function maskQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q) + '?********';
 }

@@ -15,6 +15,45 @@ export const destinationSchema = z.object({
 });
 export type Destination = z.infer<typeof destinationSchema>;
 
+/** An http(s) URL without user:password@ (credentials belong in their own keys, masked in `osteoscreen config`). */
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'expected an http:// or https:// URL')
+  .refine((s) => !URL.canParse(s) || (!new URL(s).username && !new URL(s).password), 'put credentials in user/password or token, not in the URL')
+  .transform((s) => s.replace(/\/+$/, ''));
+
+/** A DICOMweb STOW-RS destination: outputs are POSTed to `<url>/studies` (PS3.18). A plain string is a URL with auth none. */
+export const stowSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { url: v } : v),
+  z
+    .strictObject({
+      url: httpUrl.describe('DICOMweb base URL (the service root; /studies is appended), e.g. https://pacs.example/dicom-web'),
+      auth: z.enum(['none', 'bearer', 'basic']).default('none').describe('HTTP authentication'),
+      token: z.string().optional().describe('Bearer token (auth bearer)'),
+      user: z.string().optional().describe('User name (auth basic)'),
+      password: z.string().optional().describe('Password (auth basic)'),
+      caFile: z.string().optional().describe('PEM file of the CA(s) to trust for https (default: the system CAs)'),
+      timeoutSeconds: z.number().min(1).default(120).describe('Limit for one STOW-RS request'),
+    })
+    .superRefine((d, ctx) => {
+      if (d.auth === 'bearer' && !d.token) ctx.addIssue({ code: 'custom', message: 'auth bearer needs a token', path: ['token'] });
+      if (d.auth === 'basic' && (!d.user || d.password === undefined)) ctx.addIssue({ code: 'custom', message: 'auth basic needs user and password', path: ['user'] });
+      if (d.auth !== 'bearer' && d.token) ctx.addIssue({ code: 'custom', message: `a token is set but auth is ${d.auth}`, path: ['auth'] });
+      if (d.auth !== 'basic' && (d.user || d.password)) ctx.addIssue({ code: 'custom', message: `user/password are set but auth is ${d.auth}`, path: ['auth'] });
+    }),
+);
+export type StowDestination = z.infer<typeof stowSchema>;
+
+/** A webhook: a small signed JSON POSTed when a study finishes. */
+export const webhookSchema = z.strictObject({
+  url: httpUrl.describe('URL the JSON is POSTed to'),
+  secret: z.string().min(16, 'a webhook secret has at least 16 characters').describe('HMAC-SHA256 key the body is signed with'),
+  onlyFlagged: z.boolean().default(false).describe('Only notify studies that are flagged'),
+  caFile: z.string().optional().describe('PEM file of the CA(s) to trust for https (default: the system CAs)'),
+  timeoutSeconds: z.number().min(1).default(10).describe('Limit for one POST'),
+});
+export type WebhookDestination = z.infer<typeof webhookSchema>;
+
 export const configSchema = z.object({
   dicom: z
     .object({
@@ -34,6 +73,7 @@ export const configSchema = z.object({
       port: z.number().int().min(0).max(65535).default(8080).describe('Admin HTTP port (API, page, /metrics, /health)'),
       host: z.string().default('0.0.0.0').describe('Interface for the admin HTTP server'),
       token: z.string().default('').describe('Bearer token for the admin API; empty = generate one in the data folder on first start'),
+      publicUrl: z.string().default('').describe("The admin page's address as others reach it, for links in webhook bodies (e.g. https://osteoscreen.hospital.example:8080); empty = http://<host name>:<http.port>"),
     })
     .prefault({}),
   storage: z
@@ -91,6 +131,8 @@ export const configSchema = z.object({
     .object({
       destination: z.string().default('').describe('Single destination shorthand AET@host:port (adds to destinations)'),
       destinations: z.array(destinationSchema).default([]).describe('PACS destinations for SR and summary image (items AET@host:port or objects; comma-separated in the env var)'),
+      stow: z.array(stowSchema).default([]).describe('DICOMweb STOW-RS destinations for SR, summary image and SEG: items {url, auth: none|bearer|basic, token, user, password, caFile, timeoutSeconds} or a URL (env var: a JSON array, or comma-separated URLs without auth)'),
+      webhooks: z.array(webhookSchema).default([]).describe('Webhooks notified when a study finishes: items {url, secret, onlyFlagged, caFile, timeoutSeconds} (env var: a JSON array). Body and signature: README, Webhook'),
       folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),
       seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
       maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),

@@ -1,10 +1,12 @@
 import type { Config, Destination } from '../config/schema.js';
 import type { Store, OutboxRow } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
-import { sendFiles, type ScuDestination } from '../dicom/scu.js';
+import { sendFiles, type ScuDestination, type SendResult } from '../dicom/scu.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { pauseAt } from '../common/test-pause.js';
+import { sendStow, stowKey } from '../output/stow.js';
+import { sendWebhook, webhookKey } from '../output/webhook.js';
 
 const log = logger('deliver');
 
@@ -21,6 +23,17 @@ export function configuredDestinations(config: Config): Map<string, ScuDestinati
   return out;
 }
 
+/**
+ * The outbox keys every output instance (SR, summary image, SEG) is queued for: the DICOM destinations
+ * ("AET@host:port") and the STOW-RS ones ("stow:<url>"). Webhooks are queued per study (output/webhook.ts).
+ */
+export function instanceDestinationKeys(config: Config): string[] {
+  return [...config.output.destinations.map(destinationKey), ...config.output.stow.map(stowKey)];
+}
+
+/** Sends the due rows of one destination: one result per row, in order; never rejects. */
+type RowSender = (rows: OutboxRow[]) => Promise<SendResult[]>;
+
 const unconfigured = (key: string) => `destination ${key} is no longer configured`;
 
 /** Seams for in-process tests; the service uses the defaults. */
@@ -34,14 +47,15 @@ export interface DelivererOptions {
 }
 
 /**
- * Sends due outbox rows by C-STORE, one association per destination per pass. Success → `sent` (never
+ * Sends due outbox rows: by C-STORE (one association per destination per pass), by STOW-RS (one request per
+ * destination per pass, output/stow.ts) and to webhooks (one POST per event, output/webhook.ts). Success → `sent` (never
  * sent again); retryable failure → back-off; permanent refusal, or older than output.maxAgeHours → `dead-letter`.
  * Files are never deleted here, so a failed association cannot lose an output.
  */
 export class Deliverer {
   private timer?: NodeJS.Timeout;
   private busy = false;
-  private readonly destinations: Map<string, ScuDestination>;
+  private readonly senders = new Map<string, RowSender>();
   private readonly everyMs: number;
   private readonly send: typeof sendFiles;
   private readonly now: () => number;
@@ -52,10 +66,13 @@ export class Deliverer {
     private readonly metrics: Metrics,
     opts: DelivererOptions = {},
   ) {
-    this.destinations = configuredDestinations(config);
     this.everyMs = opts.everyMs ?? Math.max(200, config.pipeline.pollMs);
     this.send = opts.send ?? sendFiles;
     this.now = opts.now ?? Date.now;
+    // One association / request per destination per pass; the C-STORE sender is the test seam.
+    for (const [key, dest] of configuredDestinations(config)) this.senders.set(key, (rows) => this.send(dest, rows.map((r) => r.path), { timeoutMs: 30_000 }));
+    for (const d of config.output.stow) this.senders.set(stowKey(d), (rows) => sendStow(d, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
+    for (const w of config.output.webhooks) this.senders.set(webhookKey(w), (rows) => sendWebhook(w, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
   }
 
   start(): void {
@@ -72,7 +89,7 @@ export class Deliverer {
   deadLetterUnconfigured(): number {
     let total = 0;
     for (const key of this.store.outbox.pendingDestinations()) {
-      if (this.destinations.has(key)) continue;
+      if (this.senders.has(key)) continue;
       const n = this.store.outbox.deadLetterDestination(key, unconfigured(key));
       for (let i = 0; i < n; i++) this.metrics.outputsSent.inc({ destination: key, result: 'dead-letter' });
       log.error('outputs for an unconfigured destination dead-lettered', { destination: key, count: n });
@@ -106,14 +123,14 @@ export class Deliverer {
 
   private async sendTo(key: string, rows: OutboxRow[]): Promise<void> {
     const policy = { baseMs: this.config.output.retryBaseSeconds * 1000, maxAgeMs: this.config.output.maxAgeHours * 3_600_000 };
-    const dest = this.destinations.get(key);
-    if (!dest) {
+    const send = this.senders.get(key);
+    if (!send) {
       for (const r of rows) this.store.outbox.markFailed(r.id, unconfigured(key), { ...policy, maxAgeMs: 0 });
       log.error('outputs for an unconfigured destination dead-lettered', { destination: key, count: rows.length });
       return;
     }
     const t0 = Date.now();
-    const results = await this.send(dest, rows.map((r) => r.path), { timeoutMs: 30_000 });
+    const results = await send(rows);
     const seconds = (Date.now() - t0) / 1000;
     // Test-only: the destination has answered (and may have stored the outputs), the outbox has not recorded it.
     await pauseAt('sending', { destination: key, files: rows.length, ok: results.filter((r) => r.ok).length });

@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
-import type { JobResultInput } from '../store/job-result.js';
+import { jobResultSchema, type JobResultInput } from '../store/job-result.js';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Store, JobRow } from '../store/index.js';
@@ -7,7 +7,8 @@ import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import type { JobOutcome, StudyProcessor } from './runner.js';
 import type { AnalyseInput, AnalyseResult } from './analyse.js';
-import { destinationKey } from './deliver.js';
+import { instanceDestinationKeys } from './deliver.js';
+import { queueWebhooks } from '../output/webhook.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
 import { scannerKey } from '../common/scanner.js';
@@ -73,8 +74,8 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
     for (const f of result.reportFiles) {
-      for (const d of config.output.destinations) {
-        store.outbox.add({ studyUid: job.study_uid, jobId: job.id, kind: f.kind, destination: destinationKey(d), path: f.path, sopUid: f.sopInstanceUid });
+      for (const destination of instanceDestinationKeys(config)) {
+        store.outbox.add({ studyUid: job.study_uid, jobId: job.id, kind: f.kind, destination, path: f.path, sopUid: f.sopInstanceUid });
       }
       if (config.output.folder) {
         const dir = path.join(config.output.folder, job.study_uid);
@@ -82,11 +83,12 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
         copyFileSync(f.path, path.join(dir, path.basename(f.path)));
       }
     }
+    const view = jobResultSchema.parse(jobResultView(result));
+    queueWebhooks({ config, store }, job, view, reportDir);
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
       deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
     }
-    const view = jobResultView(result);
     const pair = typeof view.score === 'number' && typeof view.cutoff === 'number' ? scoreVsCutoff(view.score, view.cutoff) : undefined;
     log.info('study analysed', {
       studyUid: job.study_uid,

@@ -9,7 +9,7 @@ import { CalibrationStore } from './calibration.js';
 export * from './types.js';
 export { BlobStore, isValidUid, isPathSafeUid } from './blobs.js';
 export { Index, type StoreOutcome } from './index-db.js';
-export { Outbox } from './outbox.js';
+export { Outbox, type DestinationCounts } from './outbox.js';
 export { AuditLog, type AuditRow } from './audit.js';
 export { CalibrationStore, type CalibrationRow, type CalibrationState, type ScannerStudy, type TermValue } from './calibration.js';
 export { openDb, type DB } from './db.js';

@@ -1,6 +1,17 @@
 import type { DB } from './db.js';
 import type { OutboxRow } from './types.js';
 
+export interface DestinationCounts {
+  destination: string;
+  pending: number;
+  sent: number;
+  deadLetter: number;
+  lastSentAt: number | null;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+}
+
 /**
  * Persistent outbox: one row per (output instance, destination). A row is `pending` until a C-STORE
  * succeeds (`sent`, never sent again) or it is older than the maximum age (`dead-letter`, retryable by an admin).
@@ -89,6 +100,21 @@ export class Outbox {
     const sql = `SELECT * FROM outbox ${filter.state ? 'WHERE state = ?' : ''} ORDER BY id DESC LIMIT ?`;
     const args: unknown[] = filter.state ? [filter.state] : [];
     return this.db.prepare(sql).all(...args, filter.limit ?? 200) as OutboxRow[];
+  }
+
+  /** Per destination: rows by state, the last success, the newest error and the next attempt due. */
+  byDestination(): DestinationCounts[] {
+    return this.db
+      .prepare(
+        `SELECT destination,
+                SUM(state = 'pending') AS pending, SUM(state = 'sent') AS sent, SUM(state = 'dead-letter') AS deadLetter,
+                MAX(sent_at) AS lastSentAt,
+                MIN(CASE WHEN state = 'pending' THEN next_attempt_at END) AS nextAttemptAt,
+                (SELECT last_error FROM outbox o2 WHERE o2.destination = outbox.destination AND o2.state != 'sent' AND o2.last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT 1) AS lastError,
+                (SELECT MAX(updated_at) FROM outbox o3 WHERE o3.destination = outbox.destination AND o3.state != 'sent' AND o3.last_error IS NOT NULL) AS lastErrorAt
+         FROM outbox GROUP BY destination ORDER BY destination`,
+      )
+      .all() as DestinationCounts[];
   }
 
   depth(): { pending: number; deadLetter: number } {

@@ -1,6 +1,9 @@
 /**
  * Start a real Orthanc (Debian package, /usr/sbin/Orthanc) for a test: own temp storage/index folders,
  * free DICOM/HTTP ports on loopback, no plugins, no authentication, any called AE title accepted.
+ * `dicomWeb: true` loads Debian's orthanc-dicomweb plugin (STOW-RS at http://127.0.0.1:<httpPort>/dicom-web/studies);
+ * `lua` is written to a script file and loaded (LuaScripts), e.g. an IncomingHttpRequestFilter;
+ * `users` turns on HTTP basic authentication (RegisteredUsers); `rest()` then authenticates as the first user.
  *
  *   const o = await startOrthanc();
  *   ... storescu / sendFiles to 127.0.0.1:o.dicomPort (called AE o.aet) ...
@@ -14,6 +17,12 @@ import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
 export const ORTHANC_BIN = '/usr/sbin/Orthanc';
+/** The DICOMweb plugin as the Debian package orthanc-dicomweb installs it (`dpkg -L orthanc-dicomweb`). */
+export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+
+export function haveDicomWeb(): boolean {
+  return existsSync(ORTHANC_BIN) && existsSync(DICOMWEB_PLUGIN);
+}
 
 export function haveOrthanc(): boolean {
   return existsSync(ORTHANC_BIN);
@@ -30,7 +39,17 @@ export interface OrthancHandle {
   stop(): Promise<void>;
 }
 
-export async function startOrthanc(opts: { aet?: string; extraConfig?: Record<string, unknown>; dicomPort?: number; httpPort?: number } = {}): Promise<OrthancHandle> {
+export interface OrthancOptions {
+  aet?: string;
+  extraConfig?: Record<string, unknown>;
+  dicomPort?: number;
+  httpPort?: number;
+  dicomWeb?: boolean;
+  lua?: string;
+  users?: Record<string, string>;
+}
+
+export async function startOrthanc(opts: OrthancOptions = {}): Promise<OrthancHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'orthanc-test-'));
   const dicomPort = opts.dicomPort ?? (await freePort());
   const httpPort = opts.httpPort ?? (await freePort());
@@ -47,11 +66,15 @@ export async function startOrthanc(opts: { aet?: string; extraConfig?: Record<st
     RemoteAccessAllowed: false,
     AuthenticationEnabled: false,
     DicomCheckCalledAet: false,
-    Plugins: [],
+    Plugins: opts.dicomWeb ? [DICOMWEB_PLUGIN] : [],
     ConcurrentJobs: 1,
     HttpTimeout: 30,
+    ...(opts.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true } } : {}),
+    ...(opts.lua ? { LuaScripts: [join(dir, 'filter.lua')] } : {}),
+    ...(opts.users ? { AuthenticationEnabled: true, RegisteredUsers: opts.users } : {}),
     ...opts.extraConfig,
   };
+  if (opts.lua) writeFileSync(join(dir, 'filter.lua'), opts.lua);
   const cfgPath = join(dir, 'config.json');
   writeFileSync(cfgPath, JSON.stringify(config, null, 2));
   const proc = spawn(ORTHANC_BIN, [cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,8 +85,10 @@ export async function startOrthanc(opts: { aet?: string; extraConfig?: Record<st
   const exitedP = new Promise<void>((resolve) => proc.on('exit', () => ((exited = true), resolve())));
 
   const base = `http://127.0.0.1:${httpPort}`;
+  const [user] = Object.entries(opts.users ?? {});
+  const headers: Record<string, string> = user ? { authorization: 'Basic ' + Buffer.from(`${user[0]}:${user[1]}`).toString('base64') } : {};
   const rest = async (path: string, init: { method?: string; body?: string | Uint8Array } = {}) => {
-    const res = await fetch(base + path, { method: init.method ?? 'GET', body: init.body as any });
+    const res = await fetch(base + path, { method: init.method ?? 'GET', body: init.body as any, headers });
     const text = await res.text();
     if (!res.ok) throw new Error(`Orthanc ${init.method ?? 'GET'} ${path} -> HTTP ${res.status}: ${text.slice(0, 300)}`);
     try {
