@@ -93,10 +93,12 @@ end`,
     }
     expect(await orthanc.rest('/instances')).toHaveLength(3);
 
+    // The shipped placeholder model with model.requireCalibrated (default true): scored, no flag.
+    expect(st.flag).toBeNull();
     expect(received).toHaveLength(1);
     expect(received[0]!.signatureOk).toBe(true);
     const body = JSON.parse(received[0]!.body.toString());
-    expect(body).toMatchObject({ studyInstanceUid: m!.studyInstanceUID, radscore: st.score, cutoff: st.cutoff, result: st.flag ? 'flagged' : 'not-flagged', link: `https://osteoscreen.test/#study=${m!.studyInstanceUID}` });
+    expect(body).toMatchObject({ studyInstanceUid: m!.studyInstanceUID, radscore: st.score, cutoff: st.cutoff, result: st.flag === true ? 'flagged' : st.flag === false ? 'not-flagged' : 'no-flag', link: `https://osteoscreen.test/#study=${m!.studyInstanceUID}` });
     const study = (await svc.json<any[]>('/api/studies')).find((s) => s.studyInstanceUID === m!.studyInstanceUID || s.studyInstanceUid === m!.studyInstanceUID);
     expect(study.patientName).toBeTruthy();
     for (const id of [study.patientName, study.patientId].filter(Boolean)) {
