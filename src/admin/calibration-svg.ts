@@ -3,7 +3,7 @@
  * against the model's normalisation (shaded mean ± 1 SD, dashed mean) and the proposed robust centre (solid line).
  * Shown on the admin page as an <img> (data: URI), so it can carry no script.
  */
-import { escapeXml } from '../model/svg.js';
+import { escapeXml, formatChartNumber } from '../model/svg.js';
 
 export interface HistogramInput {
   values: number[];
@@ -17,11 +17,7 @@ export interface HistogramInput {
   bins?: number;
 }
 
-const fmt = (v: number) => {
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
-  return String(Number(v.toPrecision(4)));
-};
+const fmt = (v: number) => formatChartNumber(v, 2);
 
 export function histogramSvg(o: HistogramInput): string {
   const W = o.width ?? 260;

@@ -25,13 +25,19 @@ export interface PauseSpec {
   from: number;
 }
 
+/** A test-only hook variable's value (trimmed; undefined when unset). Any value is refused under NODE_ENV=production. */
+function testHookValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (raw && env.NODE_ENV === 'production') {
+    throw new Error(`${name} is a test-only fault-injection hook and is refused when NODE_ENV=production: unset it`);
+  }
+  return raw || undefined;
+}
+
 /** The configured pause, or undefined when off. Throws a clear error for a bad value or under NODE_ENV=production. */
 export function parseTestPause(env: NodeJS.ProcessEnv = process.env): PauseSpec | undefined {
-  const raw = env[PAUSE_ENV]?.trim();
+  const raw = testHookValue(env, PAUSE_ENV);
   if (!raw) return undefined;
-  if (env.NODE_ENV === 'production') {
-    throw new Error(`${PAUSE_ENV} is a test-only fault-injection hook and is refused when NODE_ENV=production: unset it`);
-  }
   const m = /^([a-z]+)(?::(\d+))?$/.exec(raw);
   const stage = m?.[1] as PauseStage | undefined;
   const from = m?.[2] === undefined ? 1 : Number(m[2]);
@@ -99,11 +105,8 @@ export interface FaultSpec {
 
 /** The configured fault, or undefined when off. Throws a clear error for a bad value or under NODE_ENV=production. */
 export function parseTestFault(env: NodeJS.ProcessEnv = process.env): FaultSpec | undefined {
-  const raw = env[FAULT_ENV]?.trim();
+  const raw = testHookValue(env, FAULT_ENV);
   if (!raw) return undefined;
-  if (env.NODE_ENV === 'production') {
-    throw new Error(`${FAULT_ENV} is a test-only fault-injection hook and is refused when NODE_ENV=production: unset it`);
-  }
   const m = /^([a-z]+)@([a-z]+)(?::(\d+))?$/.exec(raw);
   const action = m?.[1] as FaultAction | undefined;
   const stage = m?.[2] as FaultStage | undefined;

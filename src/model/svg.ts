@@ -51,11 +51,13 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-const fmt = (v: number) => {
+/** A chart label: 4 significant digits, exponent form (with `expDigits` decimals) for very small or large values. */
+export function formatChartNumber(v: number, expDigits = 1): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(1);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(expDigits);
   return String(Number(v.toPrecision(4)));
-};
+}
+const fmt = (v: number) => formatChartNumber(v);
 
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 520;
