@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDicomKeyword } from '../dicom/keywords.js';
 
 /**
  * The one source of truth for settings: every key has a default and a description.
@@ -53,6 +54,11 @@ export const webhookSchema = z.strictObject({
   timeoutSeconds: z.number().min(1).default(10).describe('Limit for one POST'),
 });
 export type WebhookDestination = z.infer<typeof webhookSchema>;
+
+/** A DICOM attribute keyword of the standard dictionary (e.g. PatientID, IssuerOfPatientID, AccessionNumber). */
+const dicomKeyword = z.string().superRefine((k, ctx) => {
+  if (!isDicomKeyword(k)) ctx.addIssue({ code: 'custom', message: `"${k}" is not a DICOM attribute keyword (e.g. PatientID, IssuerOfPatientID, AccessionNumber)` });
+});
 
 export const configSchema = z.object({
   dicom: z
@@ -137,6 +143,19 @@ export const configSchema = z.object({
       seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
       maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),
       retryBaseSeconds: z.number().min(0).default(10).describe('First retry delay; doubles each attempt'),
+    })
+    .prefault({}),
+  identity: z
+    .object({
+      patientIdAttribute: dicomKeyword.default('PatientID').describe('DICOM attribute (keyword) holding the patient identifier that FHIR and HL7 v2 outputs carry'),
+      issuerAttribute: dicomKeyword.or(z.literal('')).default('IssuerOfPatientID').describe('DICOM attribute (keyword) naming who assigned the patient identifier (HL7 assigning authority; mapped to a FHIR identifier system); empty = not read'),
+      defaultIssuer: z.string().default('').describe('Assigning authority used when the study has no issuer (empty = a study without one is not sent to FHIR/HL7 outputs: dead-lettered with the reason)'),
+      issuerSystems: z
+        .array(z.string().regex(/^[^=]+=\S+$/, 'expected ISSUER=system-URI'))
+        .default([])
+        .describe('FHIR Identifier.system per issuer, items ISSUER=URI (e.g. HOSP=urn:oid:1.2.3.4); an issuer that is already a URI (urn:, http(s)://) or an OID needs no entry'),
+      accessionAttribute: dicomKeyword.default('AccessionNumber').describe('DICOM attribute (keyword) holding the accession number (HL7 filler order number; FHIR identifier of the order)'),
+      accessionSystem: z.string().default('').describe('FHIR Identifier.system of accession numbers (the RIS that issues them); empty = the patient identifier system'),
     })
     .prefault({}),
   housekeeping: z
