@@ -96,3 +96,25 @@ export function studyIdentity(store: Store, studyUid: string, cfg: IdentityConfi
   }
   return { ok: false, reason: "the study's identifiers could not be read: no stored instance file is left" };
 }
+
+/**
+ * A study whose identity is missing still gets its outbox row, so the page shows the destination's dead-letter
+ * with the reason (and a fixed study can be re-run). The row's payload file then holds only the reason:
+ * {"undeliverable": "<reason>"}; the sender dead-letters such a row at its first attempt, without contacting the
+ * receiver.
+ */
+export function undeliverablePayload(reason: string): string {
+  return JSON.stringify({ undeliverable: reason });
+}
+
+/** The reason in an undeliverable payload (see undeliverablePayload), or null for a real payload. */
+export function undeliverableReason(payload: Buffer | string): string | null {
+  const s = typeof payload === 'string' ? payload : payload.toString('utf8', 0, Math.min(payload.length, 64 * 1024));
+  if (!s.startsWith('{"undeliverable":')) return null;
+  try {
+    const v = JSON.parse(s) as { undeliverable?: unknown };
+    return typeof v.undeliverable === 'string' ? v.undeliverable : null;
+  } catch {
+    return null;
+  }
+}

@@ -72,3 +72,13 @@ describe('identity', () => {
     expect(!gone.ok && gone.reason).toMatch(/^the study's identifiers could not be read: /);
   });
 });
+
+describe('undeliverable payloads', () => {
+  it('round-trip the reason; real payloads (FHIR JSON, HL7 text) are not mistaken for one', async () => {
+    const { undeliverablePayload, undeliverableReason } = await import('../../src/output/identity.js');
+    expect(undeliverableReason(Buffer.from(undeliverablePayload('no accession number: x')))).toBe('no accession number: x');
+    expect(undeliverableReason('{"resourceType":"Bundle"}')).toBeNull();
+    expect(undeliverableReason('MSH|^~\\&|OSTEOSCREEN')).toBeNull();
+    expect(undeliverableReason('{"undeliverable":')).toBeNull();
+  });
+});
