@@ -182,7 +182,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, source, fromEnv));
   const cfg = parsed.data;
-  for (const [list, items] of [['stow', cfg.output.stow], ['webhooks', cfg.output.webhooks]] as const) {
+  for (const [list, items] of [['stow', cfg.output.stow], ['webhooks', cfg.output.webhooks], ['hl7', cfg.output.hl7]] as const) {
     items.forEach((d, i) => {
       if (d.caFile && !existsSync(d.caFile)) throw new ConfigError(`${fromEnv.get(`output.${list}`) ?? source}: output.${list}.${i}.caFile: file not found: ${d.caFile}`);
     });

@@ -55,6 +55,32 @@ export const webhookSchema = z.strictObject({
 });
 export type WebhookDestination = z.infer<typeof webhookSchema>;
 
+/** MSH-3..6 (HL7 v2 HD, written as its first component): no HL7 delimiter characters, at most 227 characters. */
+const hl7Name = z.string().max(227).regex(/^[^|^~\\&\r\n]*$/, 'no HL7 delimiter characters (| ^ ~ \\ &) or line breaks');
+
+/** An HL7 v2 receiver: ORU^R01 messages sent over MLLP (TCP, optionally TLS). A plain string is "host:port". */
+export const hl7Schema = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const m = /^(.+):(\d{1,5})$/.exec(v.trim());
+    return m ? { host: m[1], port: Number(m[2]) } : v;
+  },
+  z.strictObject({
+    host: z.string().min(1).describe('Host name or IP of the MLLP receiver (interface engine / EHR)'),
+    port: z.number().int().min(1).max(65535).describe('Its MLLP port'),
+    sendingApplication: hl7Name.default('OSTEOSCREEN').describe('MSH-3 Sending Application'),
+    sendingFacility: hl7Name.default('').describe('MSH-4 Sending Facility'),
+    receivingApplication: hl7Name.default('').describe('MSH-5 Receiving Application'),
+    receivingFacility: hl7Name.default('').describe('MSH-6 Receiving Facility'),
+    processingId: z.enum(['P', 'T', 'D']).default('P').describe('MSH-11 Processing ID: P production, T training, D debugging'),
+    onlyFlagged: z.boolean().default(false).describe('Only send studies that are flagged'),
+    tls: z.boolean().default(false).describe('MLLP over TLS'),
+    caFile: z.string().optional().describe('PEM file of the CA(s) to trust with tls (default: the system CAs)'),
+    timeoutSeconds: z.number().min(1).default(30).describe('Limit for connecting and for the ACK of each message'),
+  }),
+);
+export type Hl7Destination = z.infer<typeof hl7Schema>;
+
 /** A DICOM attribute keyword of the standard dictionary (e.g. PatientID, IssuerOfPatientID, AccessionNumber). */
 const dicomKeyword = z.string().superRefine((k, ctx) => {
   if (!isDicomKeyword(k)) ctx.addIssue({ code: 'custom', message: `"${k}" is not a DICOM attribute keyword (e.g. PatientID, IssuerOfPatientID, AccessionNumber)` });
@@ -139,6 +165,10 @@ export const configSchema = z.object({
       destinations: z.array(destinationSchema).default([]).describe('PACS destinations for SR and summary image (items AET@host:port or objects; comma-separated in the env var)'),
       stow: z.array(stowSchema).default([]).describe('DICOMweb STOW-RS destinations for SR, summary image and SEG: items {url, auth: none|bearer|basic, token, user, password, caFile, timeoutSeconds} or a URL (env var: a JSON array, or comma-separated URLs without auth)'),
       webhooks: z.array(webhookSchema).default([]).describe('Webhooks notified when a study finishes: items {url, secret, onlyFlagged, caFile, timeoutSeconds} (env var: a JSON array). Body and signature: README, Webhook'),
+      hl7: z
+        .array(hl7Schema)
+        .default([])
+        .describe('HL7 v2 receivers of an ORU^R01 result message over MLLP: items {host, port, sendingApplication, sendingFacility, receivingApplication, receivingFacility, processingId, onlyFlagged, tls, caFile, timeoutSeconds} or "host:port" (env var: a JSON array, or comma-separated host:port). Message: README, HL7 v2'),
       folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),
       seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
       maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),

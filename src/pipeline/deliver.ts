@@ -7,6 +7,7 @@ import { errorMessage } from '../common/errors.js';
 import { pauseAt } from '../common/test-pause.js';
 import { sendStow, stowKey } from '../output/stow.js';
 import { sendWebhook, webhookKey } from '../output/webhook.js';
+import { hl7Key, sendHl7 } from '../output/hl7.js';
 
 const log = logger('deliver');
 
@@ -48,7 +49,8 @@ export interface DelivererOptions {
 
 /**
  * Sends due outbox rows: by C-STORE (one association per destination per pass), by STOW-RS (one request per
- * destination per pass, output/stow.ts) and to webhooks (one POST per event, output/webhook.ts). Success → `sent` (never
+ * destination per pass, output/stow.ts), to webhooks (one POST per event, output/webhook.ts) and to HL7 v2
+ * receivers (one MLLP connection per receiver per pass, output/hl7.ts). Success → `sent` (never
  * sent again); retryable failure → back-off; permanent refusal, or older than output.maxAgeHours → `dead-letter`.
  * Files are never deleted here, so a failed association cannot lose an output.
  */
@@ -73,6 +75,7 @@ export class Deliverer {
     for (const [key, dest] of configuredDestinations(config)) this.senders.set(key, (rows) => this.send(dest, rows.map((r) => r.path), { timeoutMs: 30_000 }));
     for (const d of config.output.stow) this.senders.set(stowKey(d), (rows) => sendStow(d, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
     for (const w of config.output.webhooks) this.senders.set(webhookKey(w), (rows) => sendWebhook(w, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
+    for (const h of config.output.hl7) this.senders.set(hl7Key(h), (rows) => sendHl7(h, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
   }
 
   start(): void {

@@ -47,6 +47,7 @@ export const CODES = {
   volume: c('118565006', 'SCT', 'Volume'),
   // LOINC
   mrLumbarSpine: c('24531-6', 'LN', 'MR Lumbar spine WO contrast'),
+  radiologyNarrative: c('18782-3', 'LN', 'Radiology Study observation (narrative)'),
   // RFC 5646
   englishUS: c('en-US', 'RFC5646', 'English (United States)'),
   // UCUM units
@@ -71,6 +72,14 @@ export const CODES = {
   outOfRange: c('OS-OUT-RANGE', PRIVATE_SCHEME, "No flag: outside the model's calibrated range"),
   reasonNoFlag: c('OS-NOFLAG-REASON', PRIVATE_SCHEME, 'Reason for no flag'),
   modelSelection: c('OS-MODEL-CHOICE', PRIVATE_SCHEME, 'Model selection'),
+  // Private, used by the HL7 v2 output (an SR carries these in its algorithm items and comments)
+  modelHash: c('OS-MODEL-HASH', PRIVATE_SCHEME, 'Model hash'),
+  calibrationState: c('OS-CALIB', PRIVATE_SCHEME, 'Calibration state'),
+  calibrated: c('OS-CALIBRATED', PRIVATE_SCHEME, 'Calibrated for this site'),
+  uncalibrated: c('OS-UNCALIBRATED', PRIVATE_SCHEME, 'Not calibrated for this site'),
+  calibrationNotApplicable: c('OS-CALIB-NA', PRIVATE_SCHEME, 'Not applicable (not assessable)'),
+  verificationStatus: c('OS-VERIF', PRIVATE_SCHEME, 'Verification status'),
+  unverified: c('OS-UNVERIFIED', PRIVATE_SCHEME, 'UNVERIFIED \u2014 screening support, not a diagnosis'),
 } as const;
 
 /** SNOMED CT vertebra codes (CID 7603). */

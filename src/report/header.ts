@@ -1,5 +1,7 @@
 /** Modules shared by every output object: Patient, General Study, General Equipment, SOP Common, dates. */
 import type { ReportInput } from './types.js';
+import { CODES, type Code } from './codes.js';
+import { scoreVsCutoff } from './numbers.js';
 
 export const MANUFACTURER = 'OsteoScreen project';
 export const UNVERIFIED_TEXT = 'UNVERIFIED \u2014 research/screening use';
@@ -61,17 +63,21 @@ export function equipmentModule(input: ReportInput): Record<string, any> {
   return ds;
 }
 
-/** "OsteoScreen 0.1.0, model paper-t1t2 1.0.0 (sha256 0123abcd…, uncalibrated)". */
-export function modelLine(input: ReportInput): string {
+/** What the result statements are made of (a report input, or a stored job result mapped to one: output/report-text.ts). */
+export type ReportTextInput = Pick<ReportInput, 'result' | 'algorithm' | 'modelChoice'> & { model: Omit<ReportInput['model'], 'calibrated'> & { calibrated: boolean | null } };
+
+/** "OsteoScreen 0.1.0, model paper-t1t2 1.0.0 (hash 0123abcd…, uncalibrated)"; calibration left out when unknown (null). */
+export function modelLine(input: ReportTextInput): string {
   const m = input.model;
-  return `${input.algorithm.name} ${input.algorithm.version}, model ${m.name} ${m.version} (hash ${m.hash.slice(0, 12)}, ${m.calibrated ? 'calibrated' : 'uncalibrated'})`;
+  const cal = m.calibrated === null ? '' : `, ${m.calibrated ? 'calibrated' : 'uncalibrated'}`;
+  return `${input.algorithm.name} ${input.algorithm.version}, model ${m.name} ${m.version} (hash ${m.hash.slice(0, 12)}${cal})`;
 }
 
 export const NOT_INTERPRETABLE_PHRASE = 'Radscore not interpretable until calibrated for this site';
 export const OUT_OF_RANGE_PHRASE = "No flag: outside the model's calibrated range";
 
 /** Why a scored result has no flag: 'uncalibrated' wins over 'out-of-range'; null when it has a flag. */
-export function noFlagKind(input: ReportInput): 'uncalibrated' | 'out-of-range' | 'other' | null {
+export function noFlagKind(input: Pick<ReportInput, 'result'>): 'uncalibrated' | 'out-of-range' | 'other' | null {
   const r = input.result;
   if (r.kind !== 'scored' || r.flag !== null) return null;
   if (r.noFlag?.some((n) => n.kind === 'uncalibrated')) return 'uncalibrated';
@@ -80,7 +86,7 @@ export function noFlagKind(input: ReportInput): 'uncalibrated' | 'out-of-range' 
 }
 
 /** The qualitative result as a short phrase. */
-export function resultPhrase(input: ReportInput): string {
+export function resultPhrase(input: Pick<ReportInput, 'result'>): string {
   const r = input.result;
   if (r.kind === 'not-assessable') return `Not assessable: ${r.reason}`;
   const k = noFlagKind(input);
@@ -91,7 +97,43 @@ export function resultPhrase(input: ReportInput): string {
 }
 
 /** Every reason for no flag, in words (empty when there is a flag). */
-export function noFlagReasons(input: ReportInput): string[] {
+export function noFlagReasons(input: Pick<ReportInput, 'result'>): string[] {
   const r = input.result;
   return r.kind === 'scored' && r.flag === null ? (r.noFlag ?? []).map((n) => n.message) : [];
+}
+
+/** The coded finding of a result (SR Qualitative Evaluations, HL7 v2 OBX). */
+export function findingCode(input: Pick<ReportInput, 'result'>): Code {
+  const r = input.result;
+  if (r.kind === 'not-assessable') return CODES.notAssessable;
+  const nf = noFlagKind(input);
+  if (nf === 'uncalibrated') return CODES.notInterpretable;
+  if (nf === 'out-of-range') return CODES.outOfRange;
+  if (r.flag === null) return CODES.flagSuppressed;
+  return r.flag ? CODES.abnormalSuspected : CODES.abnormalNotSuspected;
+}
+
+/**
+ * The report's statements in words, in the SR's order (its Qualitative Evaluations comments; HL7 v2 report text):
+ * the result with radscore and cut-off, "Produced by <model line>.", the model selection (if known), UNVERIFIED,
+ * the disclaimer, and for a score of an uncalibrated model the warning.
+ */
+export function reportStatements(input: ReportTextInput): { concept: 'comment' | 'modelSelection'; text: string }[] {
+  const r = input.result;
+  let summary = resultPhrase(input);
+  if (r.kind === 'scored') {
+    const p = scoreVsCutoff(r.score, r.cutoff);
+    summary +=
+      r.flag === null
+        ? `. Radscore ${p.score} (for information only: no flag; cut-off ${p.cutoff} not applied).`
+        : `. Radscore ${p.score}${p.nearness ? `, ${p.nearness}` : ''} (cut-off: abnormal if > ${p.cutoff}).`;
+  }
+  const out: { concept: 'comment' | 'modelSelection'; text: string }[] = [
+    { concept: 'comment', text: summary },
+    { concept: 'comment', text: `Produced by ${modelLine(input)}.` },
+  ];
+  if (input.modelChoice) out.push({ concept: 'modelSelection', text: input.modelChoice });
+  out.push({ concept: 'comment', text: UNVERIFIED_TEXT }, { concept: 'comment', text: DISCLAIMER_TEXT });
+  if (r.kind === 'scored' && input.model.calibrated === false) out.push({ concept: 'comment', text: UNCALIBRATED_TEXT });
+  return out;
 }

@@ -16,18 +16,7 @@
  *        Reason not assessable (if any), Comments: result line, model line, UNVERIFIED, disclaimer, uncalibrated warning
  */
 import { CODES, CODING_SCHEME_IDENTIFICATION, vertebraCode, type Code } from './codes.js';
-import {
-  DISCLAIMER_TEXT,
-  UNCALIBRATED_TEXT,
-  UNVERIFIED_TEXT,
-  dicomDateTime,
-  equipmentModule,
-  modelLine,
-  noFlagKind,
-  noFlagReasons,
-  patientStudyModules,
-  resultPhrase,
-} from './header.js';
+import { dicomDateTime, equipmentModule, findingCode, noFlagReasons, patientStudyModules, reportStatements } from './header.js';
 import { outputSeriesDescription, outputUids } from './uids.js';
 import { forPeople, scoreVsCutoff } from './numbers.js';
 import type { EvidenceSeries, ReportInput } from './types.js';
@@ -178,36 +167,10 @@ export function buildSr(input: ReportInput): Record<string, any> {
   }
 
   // Qualitative evaluations: the result in words, with the mandatory statements.
-  const nf = noFlagKind(input);
-  const finding =
-    r.kind === 'not-assessable'
-      ? CODES.notAssessable
-      : nf === 'uncalibrated'
-        ? CODES.notInterpretable
-        : nf === 'out-of-range'
-          ? CODES.outOfRange
-          : r.flag === null
-            ? CODES.flagSuppressed
-            : r.flag
-          ? CODES.abnormalSuspected
-          : CODES.abnormalNotSuspected;
-  const qual: Item[] = [codeItem('CONTAINS', CODES.finding, finding)];
+  const qual: Item[] = [codeItem('CONTAINS', CODES.finding, findingCode(input))];
   if (r.kind === 'not-assessable') qual.push(text('CONTAINS', CODES.reasonNotAssessable, r.reason));
   for (const why of noFlagReasons(input)) qual.push(text('CONTAINS', CODES.reasonNoFlag, why));
-  let summary = resultPhrase(input);
-  if (r.kind === 'scored') {
-    const p = scoreVsCutoff(r.score, r.cutoff);
-    summary +=
-      r.flag === null
-        ? `. Radscore ${p.score} (for information only: no flag; cut-off ${p.cutoff} not applied).`
-        : `. Radscore ${p.score}${p.nearness ? `, ${p.nearness}` : ''} (cut-off: abnormal if > ${p.cutoff}).`;
-  }
-  qual.push(text('CONTAINS', CODES.comment, summary));
-  qual.push(text('CONTAINS', CODES.comment, `Produced by ${modelLine(input)}.`));
-  if (input.modelChoice) qual.push(text('CONTAINS', CODES.modelSelection, input.modelChoice));
-  qual.push(text('CONTAINS', CODES.comment, UNVERIFIED_TEXT));
-  qual.push(text('CONTAINS', CODES.comment, DISCLAIMER_TEXT));
-  if (r.kind === 'scored' && !input.model.calibrated) qual.push(text('CONTAINS', CODES.comment, UNCALIBRATED_TEXT));
+  for (const st of reportStatements(input)) qual.push(text('CONTAINS', CODES[st.concept], st.text));
 
   const content: Item[] = [...header];
   if (evidence.length) content.push(library);
