@@ -1,7 +1,7 @@
 /**
  * Per-destination state (GET /api/outbox/destinations, the page's Destinations table): in-process on a real
- * SQLite outbox, and in the running service with STOW-RS and webhook destinations configured by env vars,
- * rendered in headless Chromium; the config output masks their secrets.
+ * SQLite outbox, and in the running service with STOW-RS, webhook and HL7 v2 destinations configured by env
+ * vars, rendered in headless Chromium; the config output masks their secrets.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -56,13 +56,16 @@ describe.skipIf(!existsSync(CHROMIUM))('destinations on the admin page (service 
   let browser: Browser;
   let stowUrl: string;
   let hookUrl: string;
+  let hl7Port: number;
   const env = () => ({
     OSTEOSCREEN_OUTPUT_STOW: JSON.stringify([{ url: stowUrl, auth: 'bearer', token: 'stow-bearer-secret' }]),
     OSTEOSCREEN_OUTPUT_WEBHOOKS: JSON.stringify([{ url: hookUrl, secret: 'webhook-hmac-secret-123', onlyFlagged: true }]),
+    OSTEOSCREEN_OUTPUT_HL7: `127.0.0.1:${hl7Port}`,
   });
   beforeAll(async () => {
     stowUrl = `http://127.0.0.1:${await freePort()}/dicom-web`;
     hookUrl = `http://127.0.0.1:${await freePort()}/hook?key=query-secret`;
+    hl7Port = await freePort();
     svc = await startService({ env: env() });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
   });
@@ -90,6 +93,9 @@ describe.skipIf(!existsSync(CHROMIUM))('destinations on the admin page (service 
     expect(await stowRow.locator('.badge').textContent()).toBe('ok');
     const hookRow = page.locator('#destinations tr[data-destination^="webhook:"]');
     expect(await hookRow.locator('td').nth(1).textContent()).toBe('webhook');
+    const hl7Row = page.locator(`#destinations tr[data-destination="hl7:127.0.0.1:${hl7Port}"]`);
+    expect(await hl7Row.locator('td').nth(1).textContent()).toBe('hl7');
+    expect(await hl7Row.locator('.badge').textContent()).toBe('ok');
     expect(await page.locator('#destinations').textContent()).not.toContain('query-secret');
     await page.close();
 
