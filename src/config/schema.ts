@@ -167,6 +167,15 @@ export const configSchema = z.object({
       webhooks: z.array(webhookSchema).default([]).describe('Webhooks notified when a study finishes: items {url, secret, onlyFlagged, caFile, timeoutSeconds} (env var: a JSON array). Body and signature: README, Webhook'),
       hl7: z
         .array(hl7Schema)
+        .superRefine((list, ctx) => {
+          // The outbox keys a receiver by host:port: two entries with the same one would be one destination.
+          const seen = new Set<string>();
+          list.forEach((d, i) => {
+            const key = `${d.host}:${d.port}`;
+            if (seen.has(key)) ctx.addIssue({ code: 'custom', message: `${key} is listed twice (one entry per receiver)`, path: [i] });
+            seen.add(key);
+          });
+        })
         .default([])
         .describe('HL7 v2 receivers of an ORU^R01 result message over MLLP: items {host, port, sendingApplication, sendingFacility, receivingApplication, receivingFacility, processingId, onlyFlagged, tls, caFile, timeoutSeconds} or "host:port" (env var: a JSON array, or comma-separated host:port). Message: README, HL7 v2'),
       folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),

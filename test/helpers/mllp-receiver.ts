@@ -5,6 +5,7 @@
  * text, or misbehaviour: silence, a half frame, a close, an endless or a malformed answer).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { Hl7Message } from '@medplum/core';
 
 const VT = 0x0b;
@@ -81,7 +82,11 @@ export class MllpReceiver {
   connections = 0;
   answer: () => Answer = () => ({ kind: 'ack' });
 
-  constructor(readonly port: number) {}
+  /** `tlsOptions`: serve MLLP over TLS with this key and certificate. */
+  constructor(
+    readonly port: number,
+    private readonly tlsOptions?: { key: Buffer; cert: Buffer },
+  ) {}
 
   /** Distinct control ids of the accepted messages (a receiver deduplicates on MSH-10). */
   get distinct(): string[] {
@@ -89,7 +94,7 @@ export class MllpReceiver {
   }
 
   start(): Promise<void> {
-    this.server = net.createServer((socket) => {
+    const onConnection = (socket: net.Socket) => {
       this.connections++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -109,7 +114,9 @@ export class MllpReceiver {
           this.handle(socket, raw);
         }
       });
-    });
+    };
+    this.server = this.tlsOptions ? tls.createServer(this.tlsOptions, onConnection) : net.createServer(onConnection);
+    if (this.tlsOptions) this.server.on('tlsClientError', () => {});
     return new Promise((resolve) => this.server!.listen(this.port, '127.0.0.1', () => resolve()));
   }
 

@@ -24,6 +24,7 @@ import type { Store } from '../../src/store/index.js';
 import { memoryStore, receive, type FakeClock } from '../helpers/memory-store.js';
 import { freePort } from '../helpers/ports.js';
 import { MllpReceiver, problemsOf, unescape } from '../helpers/mllp-receiver.js';
+import { makeTestCa } from '../helpers/test-ca.js';
 
 const HOUR = 3_600_000;
 const STUDY = '1.2.826.0.1.3680043.8.498.1919';
@@ -282,6 +283,30 @@ describe('HL7 v2 ORU^R01 over MLLP', () => {
   });
 });
 
+describe('MLLP over TLS', () => {
+  it('with the configured CA: delivered; without it: a certificate error, retried', async () => {
+    const ca = makeTestCa(mkdtempSync(join(tmpdir(), 'hl7-tls-')));
+    const secure = new MllpReceiver(await freePort(), { key: ca.key, cert: ca.cert });
+    await secure.start();
+    try {
+      const to = { host: '127.0.0.1', port: secure.port, tls: true, timeoutSeconds: 5 };
+      const untrusted = configFor([to]);
+      await finishStudy(untrusted, { flag: true });
+      await deliverer(untrusted).tick();
+      expect(hl7Rows()).toMatchObject([{ state: 'pending', last_error: expect.stringMatching(/certificate/i) }]);
+      expect(secure.received).toHaveLength(0);
+      const trusted = configFor([{ ...to, caFile: ca.caFile }]);
+      store.clock.advance(10_000);
+      await deliverer(trusted).tick();
+      expect(hl7Rows()).toMatchObject([{ state: 'sent', attempts: 2 }]);
+      expect(secure.received).toHaveLength(1);
+      expect(receiver.connections).toBe(0);
+    } finally {
+      await secure.stop();
+    }
+  });
+});
+
 describe('the test receiver refuses malformed messages (AR with the problem), and the sender reads its ERR', () => {
   it('LF separators, missing PID-3, no MSH', async () => {
     const config = configFor([dest()]);
@@ -349,6 +374,7 @@ describe('HL7 v2 pieces', () => {
     expect(() => loadConfig({ env: { OSTEOSCREEN_OUTPUT_HL7: JSON.stringify([{ host: 'ehr', port: 2575, sendingFacility: 'A|B' }]) } })).toThrow(/OSTEOSCREEN_OUTPUT_HL7.*no HL7 delimiter/);
     expect(() => loadConfig({ env: { OSTEOSCREEN_OUTPUT_HL7: JSON.stringify([{ host: 'ehr', port: 2575, tls: true, caFile: '/nonexistent/ca.pem' }]) } })).toThrow(/output\.hl7\.0\.caFile: file not found/);
     expect(() => loadConfig({ env: { OSTEOSCREEN_OUTPUT_HL7: 'ehr-without-port' } })).toThrow(/OSTEOSCREEN_OUTPUT_HL7/);
+    expect(() => loadConfig({ env: { OSTEOSCREEN_OUTPUT_HL7: 'ehr:2575,ehr:2575' } })).toThrow(/output\.hl7\.1\): ehr:2575 is listed twice/);
     expect(hl7Key(cfg.output.hl7[0]!)).toBe('hl7:ehr.example:2575');
   });
 });

@@ -4,8 +4,7 @@
  * receiver's bearer-token check and logs each STOW-RS POST ("Lua says: STOW POST"), so the tests count requests.
  */
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -19,6 +18,7 @@ import type { Store } from '../../src/store/index.js';
 import { haveDicomWeb, startOrthanc, type OrthancHandle } from '../helpers/orthanc.js';
 import { memoryStore, type FakeClock } from '../helpers/memory-store.js';
 import { writeStudyOutputs, type OutputFile } from './files.js';
+import { makeTestCa } from '../helpers/test-ca.js';
 
 const TOKEN = 'good-token-4f1c';
 const dir = mkdtempSync(join(tmpdir(), 'stow-test-'));
@@ -153,13 +153,9 @@ describe.skipIf(!haveDicomWeb())('STOW-RS with basic auth and https with a CA of
   const caDir = mkdtempSync(join(tmpdir(), 'stow-tls-'));
   beforeAll(async () => {
     // A CA and a server certificate for 127.0.0.1 signed by it (openssl), Orthanc serving https with it.
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: caDir, stdio: 'pipe' });
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=OsteoScreen test CA']);
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-    writeFileSync(join(caDir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+    const ca = makeTestCa(caDir);
     secured = await startOrthanc({ dicomWeb: true, users: { stow: 'right-password' } });
-    proxy = await tlsProxy(secured.httpPort, readFileSync(join(caDir, 'server.key')), readFileSync(join(caDir, 'server.pem')));
+    proxy = await tlsProxy(secured.httpPort, ca.key, ca.cert);
     outputs = writeStudyOutputs(dir, 4);
   });
   afterAll(async () => {
