@@ -163,6 +163,9 @@ export function queueHl7(deps: { config: Config; store: Store }, job: { id: numb
 
 const ACK_CODES: Record<string, string> = { AA: 'accepted', CA: 'accepted', AE: 'application error', AR: 'application reject', CE: 'commit error', CR: 'commit reject' };
 
+/** A receiver's text as one printable line (it goes into logs and onto the page). */
+const oneLine = (s: string) => s.replace(/[\s\x00-\x1f\x7f]+/g, ' ').trim();
+
 export type AckReading = { code: string; controlId: string; text: string } | { malformed: string };
 
 /** Read an ACK: MSA-1, MSA-2 and the receiver's reason (MSA-3 and each ERR's ERR-8, ERR-7 or ERR-3 / ERR-1 text). */
@@ -176,7 +179,7 @@ export function readAck(answer: string): AckReading {
   const msa = segs.find((s) => s.startsWith(`MSA${fs}`))?.split(fs);
   if (!msa) return { malformed: 'the answer has no MSA segment' };
   const code = (msa[1] ?? '').trim();
-  if (!ACK_CODES[code]) return { malformed: `MSA-1 is "${code.slice(0, 10)}", not an acknowledgment code` };
+  if (!ACK_CODES[code]) return { malformed: `MSA-1 is "${oneLine(code).slice(0, 10)}", not an acknowledgment code` };
   const texts = [msa[3] ?? ''];
   for (const s of segs.filter((x) => x.startsWith(`ERR${fs}`))) {
     const e = s.split(fs);
@@ -184,8 +187,8 @@ export function readAck(answer: string): AckReading {
     const legacy = ((e[1] ?? '').split(comp)[3] ?? '').split(sub);
     texts.push([e[8], e[7], hl7Code[1], hl7Code[0], legacy[1], legacy[0]].find((x) => x && x.trim()) ?? '');
   }
-  const text = [...new Set(texts.map((x) => unescapeHl7(x, esc).replace(/\s+/g, ' ').trim()).filter(Boolean))].join('; ');
-  return { code, controlId: (msa[2] ?? '').trim(), text };
+  const text = [...new Set(texts.map((x) => oneLine(unescapeHl7(x, esc))).filter(Boolean))].join('; ');
+  return { code, controlId: oneLine(msa[2] ?? ''), text };
 }
 
 /** What an answer to the message `controlId` means for the outbox (see the header: AE/AR are retried). */
@@ -211,7 +214,10 @@ function masked(text: string, patientId: string | null): string {
   return patientId ? text.split(patientId).join('<patient id>') : text;
 }
 
-/** Send each row's message on one MLLP connection (reopened after a failure); one result per row, in order. Never rejects. */
+/**
+ * Send each row's message on one MLLP connection (reopened when the receiver closes it after an answer); after a
+ * failure to connect or to answer, the rest are not tried in this pass. One result per row, in order. Never rejects.
+ */
 export async function sendHl7(d: Hl7Destination, items: { path: string; sopUid: string }[]): Promise<SendResult[]> {
   const where = `MLLP ${d.host}:${d.port}`;
   let ca: Buffer | undefined;
@@ -254,7 +260,9 @@ export async function sendHl7(d: Hl7Destination, items: { path: string; sopUid: 
         const r = interpretAck(await client.exchange(message), it.sopUid);
         out.push({ file: it.path, ...r, ...(r.error ? { error: masked(r.error, patientId) } : {}) });
       } catch (e) {
-        out.push({ file: it.path, ok: false, error: masked(`${where}: ${errorMessage(e)}`, patientId), retryable: true });
+        // No answer (timeout, close, overflow): the rest wait for the next pass instead of each waiting out the limit.
+        unreachable = `${where}: ${errorMessage(e)}`;
+        out.push({ file: it.path, ok: false, error: unreachable, retryable: true });
       }
     }
   } finally {

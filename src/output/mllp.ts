@@ -91,16 +91,21 @@ export class MllpClient {
         socket.setNoDelay(true);
         resolve();
       });
+      // Events of a connection closed earlier (after a failed exchange) must not touch the current one.
+      const current = () => this.socket === socket;
       socket.on('error', (e) => {
         fail(e);
-        this.fail(new Error(describeNetworkError(e)));
+        if (current()) this.fail(new Error(describeNetworkError(e)));
       });
       socket.on('close', () => {
-        this.open = false;
         fail(new Error('connection closed'));
+        if (!current()) return;
+        this.open = false;
         this.fail(new Error('the receiver closed the connection without an answer'));
       });
-      socket.on('data', (chunk: Buffer) => this.data(chunk));
+      socket.on('data', (chunk: Buffer) => {
+        if (current()) this.data(chunk);
+      });
     });
   }
 

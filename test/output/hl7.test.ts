@@ -268,6 +268,25 @@ describe('HL7 v2 ORU^R01 over MLLP', () => {
     expect(hl7Rows()[0]).toMatchObject({ state: 'sent', attempts: cases.length + 1 });
   });
 
+  it('a receiver that does not answer costs one time limit per pass: the other messages wait for the next pass', async () => {
+    const config = configFor([dest({ timeoutSeconds: 1 })]);
+    await finishStudy(config, { flag: true }, `${STUDY}.71`);
+    await finishStudy(config, { flag: false }, `${STUDY}.72`);
+    receiver.answer = () => ({ kind: 'silent' });
+    await deliverer(config).tick();
+    expect(hl7Rows().map((r) => [r.state, r.attempts, r.last_error])).toEqual([
+      ['pending', 1, expect.stringMatching(/: no answer within 1 s$/)],
+      ['pending', 1, expect.stringMatching(/: no answer within 1 s$/)],
+    ]);
+    expect(receiver.received).toHaveLength(1);
+    receiver.answer = () => ({ kind: 'ack' });
+    store.clock.advance(10_000);
+    await deliverer(config).tick();
+    expect(hl7Rows().map((r) => r.state)).toEqual(['sent', 'sent']);
+    expect(receiver.distinct).toHaveLength(2);
+    expect(receiver.connections).toBe(2);
+  });
+
   it('a study without patient identity is dead-lettered at once with the reason; the receiver is not contacted', async () => {
     const config = configFor([dest()]);
     const { IssuerOfPatientID: _, ...noIssuer } = PATIENT;
@@ -353,6 +372,7 @@ describe('HL7 v2 pieces', () => {
     expect(readAck('MSH#^~\\&#X\rMSA#CA#C1\r')).toMatchObject({ code: 'CA', controlId: 'C1' });
     expect(readAck('MSH|^~\\&|X\rMSA|ZZ|C1\r')).toEqual({ malformed: 'MSA-1 is "ZZ", not an acknowledgment code' });
     expect(readAck('MSH|^~\\&|X\r')).toEqual({ malformed: 'the answer has no MSA segment' });
+    expect(readAck('MSH|^~\\&|X\rMSA|AE|C1|bell\x07 and\ttab\x1b[31m red\r')).toMatchObject({ text: 'bell and tab [31m red' });
     expect(interpretAck('MSH|^~\\&|X\rMSA|CR|C1|no\r', 'C1')).toEqual({ ok: false, error: 'HL7 CR (commit reject): no', retryable: true });
   });
 
