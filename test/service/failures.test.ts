@@ -55,6 +55,9 @@ describe.skipIf(!existsSync(MODEL) || !have('storescu') || !have('echoscu'))('se
     expect(d.state).toBe('failed');
     expect(d.jobs).toHaveLength(1);
     expect(d.jobs[0]).toMatchObject({ state: 'failed', attempts: 2, reason: 'failed after 2 attempts: TEST FAULT (OSTEOSCREEN_TEST_FAULT): throw at segmentation' });
+    // The job's state is in the database before its last log line has crossed the pipe to this process: wait for it
+    // (it is written after the metric, so the metric is counted too).
+    await waitFor(() => /ERROR \[pipeline\] job failed job=1 /.test(svc.logs()), 'the failure logged', 30_000, 50);
     const logs = svc.logs();
     expect(logs.match(/TEST FAULT: throw here .*stage=segmentation attempt=\d/g)?.map((l) => l.slice(-1))).toEqual(['1', '2']);
     expect(logs).toMatch(/job failed, will retry job=1 attempt=1 error="TEST FAULT/);

@@ -59,7 +59,10 @@ describe('DICOM listener: receive, store durably, detect complete series', () =>
     expect(st.series[0].resends).toBe(3);
     expect(st.series[0].instances).toBe(3);
     expect(st.jobs).toHaveLength(1);
-    // Same SOP Instance UIDs, different pixel data: replaced and re-processed.
+    // Same SOP Instance UIDs, different pixel data: replaced and re-processed. A job still queued would simply see
+    // the new data (enqueueJob keeps one queued job per study), so wait until the first one has been picked up;
+    // on a busy machine the worker may still be on an earlier test's study.
+    await waitFor(async () => (await svc.json<any>(`/api/studies/${s.studyUid}`)).jobs[0]?.state !== 'queued', 'the first job picked up', 300_000);
     const f = s.files[0]!;
     const buf = readFileSync(f);
     buf[buf.length - 1] = (buf[buf.length - 1]! + 1) % 256; // last pixel byte
