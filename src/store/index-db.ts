@@ -32,9 +32,9 @@ export interface StudyCounts {
  * All writes are short transactions; files are written by BlobStore before their rows appear here.
  */
 export class Index {
-  /** `clock`: the wall clock of the rows' timestamps (injectable for tests). */
   private readonly sql: Statements;
 
+  /** `clock`: the wall clock of the rows' timestamps (injectable for tests). */
   constructor(
     private readonly db: DB,
     private readonly clock: () => number = Date.now,

@@ -18,9 +18,9 @@ export interface DestinationCounts {
  * Retries back off exponentially: base * 2^(attempts-1), capped at one hour.
  */
 export class Outbox {
-  /** `now`: the wall clock of created_at / next_attempt_at and the maximum age (injectable for tests). */
   private readonly sql: Statements;
 
+  /** `now`: the wall clock of created_at / next_attempt_at and the maximum age (injectable for tests). */
   constructor(
     db: DB,
     private readonly now: () => number = Date.now,
