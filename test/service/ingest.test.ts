@@ -59,7 +59,10 @@ describe('DICOM listener: receive, store durably, detect complete series', () =>
     expect(st.series[0].resends).toBe(3);
     expect(st.series[0].instances).toBe(3);
     expect(st.jobs).toHaveLength(1);
-    // Same SOP Instance UIDs, different pixel data: replaced and re-processed.
+    // Same SOP Instance UIDs, different pixel data: replaced and re-processed. A study with a queued job gets no
+    // second one (the queued job reads the latest series), so wait until the first job has been claimed: under
+    // load it can still be queued behind the previous test's study.
+    await waitFor(async () => (await svc.json<any>(`/api/studies/${s.studyUid}`)).jobs[0].state !== 'queued', 'the first job to be claimed');
     const f = s.files[0]!;
     const buf = readFileSync(f);
     buf[buf.length - 1] = (buf[buf.length - 1]! + 1) % 256; // last pixel byte
