@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
-import { openStore, type Store } from './store/index.js';
+import { openStore, diskFree, type Store } from './store/index.js';
 import { createMetrics, type Metrics } from './common/metrics.js';
 import { registerEventLoopMetrics } from './common/event-loop.js';
 import { logger, setLogLevel } from './common/log.js';
-import { startScp, freeBytes, type DicomServer } from './dicom/scp.js';
+import { startScp, type DicomServer } from './dicom/scp.js';
 import { Pipeline } from './pipeline/runner.js';
 import { createProcessor } from './pipeline/process.js';
 import { AnalysisWorker } from './pipeline/worker-client.js';
@@ -13,7 +13,7 @@ import { createHttpServer, listen, type Route } from './admin/http.js';
 import { coreRoutes } from './admin/api.js';
 import { resolveAdminToken } from './admin/auth.js';
 import { VERSION } from './common/version.js';
-import { adminRoutes, startHousekeeping, recordDrift, scannerModelRefs } from './admin/index.js';
+import { adminRoutes, startHousekeeping, scannerModelRefs } from './admin/index.js';
 import { existsSync } from 'node:fs';
 import { ConfigError, resolveInstallPath } from './config/load.js';
 import { loadModel, roiConfigConflict } from './model/index.js';
@@ -86,7 +86,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   if (cleaned) log.warn('removed unfinished transfers from a previous run (never acknowledged)', { files: cleaned });
   const metrics = createMetrics();
   const loopMonitor = registerEventLoopMetrics(metrics.registry);
-  metrics.registry.gauge('osteoscreen_disk_free_bytes', 'Free bytes on the data folder file system', () => [[{}, safeFree(store.dir)]]);
+  metrics.registry.gauge('osteoscreen_disk_free_bytes', 'Free bytes on the data folder file system', () => [[{}, diskFree(store.dir) ?? NaN]]);
   metrics.registry.gauge('osteoscreen_outbox_depth', 'Output instances by outbox state', () => {
     const d = store.outbox.depth();
     return [[{ state: 'pending' }, d.pending], [{ state: 'dead-letter' }, d.deadLetter]];
@@ -101,7 +101,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     version: VERSION,
     scannerModels: () => scannerModelRefs(store),
     onScored: ({ scanner, jobId, studyUid, terms }) => {
-      recordDrift(store, scanner, terms);
+      store.drift.record(scanner, terms);
       store.calibration.recordStudy({ scanner, studyUid, jobId, terms });
     },
   }));
@@ -143,13 +143,5 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     store.close();
     loopMonitor.stop();
     throw e;
-  }
-}
-
-function safeFree(dir: string): number {
-  try {
-    return freeBytes(dir);
-  } catch {
-    return NaN;
   }
 }

@@ -75,16 +75,7 @@ export function studyView(store: Store, st: StudyRow, detail: boolean) {
   const job = store.index.latestJob(st.study_uid);
   const jv = jobView(job);
   const result = jv?.result ?? null;
-  const counts = store.db
-    .prepare(
-      `SELECT (SELECT COUNT(*) FROM series WHERE study_uid = @u) AS series,
-              (SELECT COUNT(*) FROM instances WHERE study_uid = @u AND files_deleted = 0) AS files,
-              (SELECT COUNT(*) FROM instances WHERE study_uid = @u) AS instances,
-              (SELECT COUNT(*) FROM outbox WHERE study_uid = @u AND state = 'pending') AS pending,
-              (SELECT COUNT(*) FROM outbox WHERE study_uid = @u AND state = 'sent') AS sent,
-              (SELECT COUNT(*) FROM outbox WHERE study_uid = @u AND state = 'dead-letter') AS dead`,
-    )
-    .get({ u: st.study_uid }) as { series: number; files: number; instances: number; pending: number; sent: number; dead: number };
+  const counts = store.index.studyCounts(st.study_uid);
   const base = {
     studyInstanceUid: st.study_uid,
     state: st.state,
@@ -108,7 +99,7 @@ export function studyView(store: Store, st: StudyRow, detail: boolean) {
     calibrated: result?.calibrated ?? null,
     seriesCount: counts.series,
     filesDeleted: counts.instances > 0 && counts.files === 0,
-    outputCounts: { pending: counts.pending, sent: counts.sent, deadLetter: counts.dead },
+    outputCounts: { pending: counts.pending, sent: counts.sent, deadLetter: counts.deadLetter },
     hasSummary: safeSummary(store, st.study_uid),
   };
   if (!detail) return base;

@@ -1,10 +1,9 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/index.js';
+import { diskFree, type Store } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import { errorMessage, OsteoError } from '../common/errors.js';
-import { freeBytes } from '../dicom/scp.js';
 import { runRetention } from './retention.js';
 
 const log = logger('housekeeping');
@@ -27,62 +26,30 @@ export interface Housekeeping {
 }
 
 /** Expire pending outbox rows past output.maxAgeHours that were tried at least once (markFailed only expires on a failure). */
-export function outboxSweep(store: Pick<Store, 'db' | 'outbox'>, maxAgeHours: number, now = Date.now()): { expired: number; pending: number; due: number; deadLetter: number } {
-  let expired = 0;
-  if (maxAgeHours > 0) {
-    expired = store.db
-      .prepare(
-        `UPDATE outbox SET state = 'dead-letter', updated_at = ?, last_error = COALESCE(last_error, 'not delivered') || ' (expired after ' || ? || ' h)'
-         WHERE state = 'pending' AND attempts > 0 AND created_at < ?`,
-      )
-      .run(now, maxAgeHours, now - maxAgeHours * 3_600_000).changes;
-  }
-  const due = (store.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?").get(now) as { n: number }).n;
+export function outboxSweep(store: Pick<Store, 'outbox'>, maxAgeHours: number, now = Date.now()): { expired: number; pending: number; due: number; deadLetter: number } {
+  const expired = maxAgeHours > 0 ? store.outbox.expireStale(maxAgeHours, now) : 0;
   const d = store.outbox.depth();
-  return { expired, pending: d.pending, due, deadLetter: d.deadLetter };
-}
-
-/** WAL checkpoint (truncate) and, when more than 20 % of the pages are free, VACUUM; then PRAGMA optimize. */
-export function vacuumDb(store: Pick<Store, 'db'>): { checkpoint: unknown; vacuumed: boolean; pages: number; freePages: number } {
-  const db = store.db;
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const freePages = db.pragma('freelist_count', { simple: true }) as number;
-  let vacuumed = false;
-  if (pages > 0 && freePages / pages > 0.2) {
-    db.exec('VACUUM');
-    vacuumed = true;
-  }
-  const checkpoint = (db.pragma('wal_checkpoint(TRUNCATE)') as unknown[])[0];
-  db.pragma('optimize');
-  return { checkpoint, vacuumed, pages, freePages };
+  return { expired, pending: d.pending, due: store.outbox.dueCount(now), deadLetter: d.deadLetter };
 }
 
 /** Counts of the last 24 hours (no patient data): studies, jobs by state, flagged, outputs, disk. */
 export function dailySummary(store: Store, now = Date.now()): Record<string, number> {
   const since = now - 86_400_000;
-  const db = store.db;
-  const one = (sql: string, ...args: unknown[]) => ((db.prepare(sql).get(...args) as { n: number | null }).n ?? 0);
-  const jobs = db.prepare('SELECT state, COUNT(*) AS n FROM jobs WHERE finished_at >= ? GROUP BY state').all(since) as Array<{ state: string; n: number }>;
-  const byState = Object.fromEntries(jobs.map((j) => [j.state, j.n]));
-  const flagged = store.index.countFlaggedSince(since);
-  let diskFreeMb = NaN;
-  try {
-    diskFreeMb = Math.round(freeBytes(store.dir) / 1048576);
-  } catch {
-    /* unknown */
-  }
+  const a = store.index.activitySince(since);
+  const depth = store.outbox.depth();
+  const free = diskFree(store.dir);
   return {
-    studiesReceived: one('SELECT COUNT(*) AS n FROM studies WHERE created_at >= ?', since),
-    instancesReceived: one('SELECT COUNT(*) AS n FROM instances WHERE received_at >= ?', since),
-    jobsDone: byState['done'] ?? 0,
-    jobsNotAssessable: byState['not-assessable'] ?? 0,
-    jobsFailed: byState['failed'] ?? 0,
-    flagged,
-    outputsSent: one("SELECT COUNT(*) AS n FROM outbox WHERE state = 'sent' AND sent_at >= ?", since),
-    outboxPending: one("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'"),
-    deadLetters: one("SELECT COUNT(*) AS n FROM outbox WHERE state = 'dead-letter'"),
-    studiesTotal: one('SELECT COUNT(*) AS n FROM studies'),
-    diskFreeMb,
+    studiesReceived: a.studiesReceived,
+    instancesReceived: a.instancesReceived,
+    jobsDone: a.jobsFinished['done'] ?? 0,
+    jobsNotAssessable: a.jobsFinished['not-assessable'] ?? 0,
+    jobsFailed: a.jobsFinished['failed'] ?? 0,
+    flagged: store.index.countFlaggedSince(since),
+    outputsSent: store.outbox.sentSince(since),
+    outboxPending: depth.pending,
+    deadLetters: depth.deadLetter,
+    studiesTotal: a.studiesTotal,
+    diskFreeMb: free === null ? NaN : Math.round(free / 1048576),
   };
 }
 
@@ -118,7 +85,7 @@ export function startHousekeeping(deps: HousekeepingDeps): Housekeeping {
       if (deps.sendDue && r.due > 0) await deps.sendDue();
       return r;
     },
-    vacuum: async () => vacuumDb(store),
+    vacuum: async () => store.vacuum(),
     summary: async () => {
       const s = dailySummary(store);
       log.info('daily summary (last 24 h)', s);

@@ -1,15 +1,14 @@
 /**
  * Admin console public surface: routes beyond the core read API (page, jobs, actions, audit, drift, model card,
- * summary image, outbox, housekeeping), scheduled housekeeping, and the drift monitor used by the pipeline.
+ * summary image, outbox, housekeeping) and scheduled housekeeping. The drift monitor is src/pipeline/drift.ts.
  */
 import type { Route } from './http.js';
 import { adminRoutes as buildRoutes, type AdminDeps } from './routes.js';
 import { startHousekeeping as startHk, type Housekeeping, type HousekeepingDeps } from './housekeeping.js';
 
 export { listJobs, type AdminDeps } from './routes.js';
-export { HOUSEKEEPING_TASKS, outboxSweep, vacuumDb, dailySummary, type Housekeeping, type HousekeepingTask, type HousekeepingDeps } from './housekeeping.js';
-export { recordDrift, driftReport, scannerKey, type DriftReport, type DriftScanner, type DriftTerm, type DriftTermValue, type ScannerInfo } from './drift.js';
-export { runRetention, retentionCandidates, deleteStudyFiles, deleteStudyCompletely, outputsDir, studyIsIdle, type FileDeletion } from './retention.js';
+export { HOUSEKEEPING_TASKS, outboxSweep, dailySummary, type Housekeeping, type HousekeepingTask, type HousekeepingDeps } from './housekeeping.js';
+export { runRetention, retentionCandidates, deleteStudyFiles, deleteStudyCompletely, outputsDir, type FileDeletion } from './retention.js';
 export { findSummaryPng } from './summary-image.js';
 export { calibrationReport, approveCalibration, dismissCalibration, scannerCsv, scannerId, scannerModelRefs, proposeModel, type CalibrationDeps } from './calibration.js';
 export { modelCard, loadConfiguredModel } from './model-card.js';

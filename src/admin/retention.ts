@@ -4,9 +4,6 @@ import type { Store } from '../store/index.js';
 import { isPathSafeUid } from '../store/index.js';
 import { OsteoError } from '../common/errors.js';
 
-/** Study states after which the received instances are no longer needed by the pipeline. */
-export const FINISHED_STATES = ['done', 'failed', 'not-assessable'] as const;
-
 export interface FileDeletion {
   studies: number;
   files: number;
@@ -17,38 +14,22 @@ export interface FileDeletion {
 
 const DAY_MS = 86_400_000;
 
-/** Is the study finished and idle (no open series, no queued/processing job)? */
-export function studyIsIdle(store: Pick<Store, 'db'>, studyUid: string): boolean {
-  const st = store.db.prepare('SELECT state FROM studies WHERE study_uid = ?').get(studyUid) as { state: string } | undefined;
-  if (!st || !(FINISHED_STATES as readonly string[]).includes(st.state)) return false;
-  const busy = store.db
-    .prepare(
-      `SELECT (SELECT COUNT(*) FROM series WHERE study_uid = ? AND state = 'receiving') +
-              (SELECT COUNT(*) FROM jobs WHERE study_uid = ? AND state IN ('queued', 'processing')) AS n`,
-    )
-    .get(studyUid, studyUid) as { n: number };
-  return busy.n === 0;
-}
-
 /**
  * Delete the received instance files of one study, keeping every index row (instances get files_deleted = 1)
  * and the outputs (reports). Safe while the service runs: the study must be finished and idle, and a file is
  * only removed when its row is unchanged and the file is not newer than the row (a resend arriving meanwhile
  * re-opens the study and keeps its file).
  */
-export function deleteStudyFiles(store: Pick<Store, 'db' | 'blobs'>, studyUid: string): FileDeletion {
+export function deleteStudyFiles(store: Pick<Store, 'retention' | 'blobs'>, studyUid: string): FileDeletion {
   const out: FileDeletion = { studies: 0, files: 0, bytes: 0, skipped: 0 };
   if (!isPathSafeUid(studyUid)) throw new OsteoError('bad-uid', 'StudyInstanceUID is not a valid DICOM UID', 400);
-  const rows = store.db
-    .prepare('SELECT sop_uid, path, size, received_at FROM instances WHERE study_uid = ? AND files_deleted = 0')
-    .all(studyUid) as Array<{ sop_uid: string; path: string; size: number; received_at: number }>;
+  const rows = store.retention.storedFiles(studyUid);
   if (!rows.length) return out;
-  const mark = store.db.prepare('UPDATE instances SET files_deleted = 1 WHERE sop_uid = ? AND received_at = ? AND files_deleted = 0');
   const root = store.blobs.studiesDir + path.sep;
   const dirs = new Set<string>();
   for (const r of rows) {
     // Checked per file, synchronously: nothing else in this process runs between the check and the unlink.
-    if (!studyIsIdle(store, studyUid)) break;
+    if (!store.retention.studyIsIdle(studyUid)) break;
     const p = path.resolve(r.path);
     if (!p.startsWith(root)) {
       out.skipped++;
@@ -66,7 +47,7 @@ export function deleteStudyFiles(store: Pick<Store, 'db' | 'blobs'>, studyUid: s
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    if (mark.run(r.sop_uid, r.received_at).changes === 1) {
+    if (store.retention.markFileDeleted(r.sop_uid, r.received_at)) {
       out.files++;
       out.bytes += size;
     }
@@ -91,18 +72,8 @@ function removeEmptyDirs(dir: string, stopAt: string): void {
 }
 
 /** Studies whose instance files retention would delete now. */
-export function retentionCandidates(store: Pick<Store, 'db'>, days: number, now = Date.now()): string[] {
-  if (!(days > 0)) return [];
-  const cutoff = now - days * DAY_MS;
-  const rows = store.db
-    .prepare(
-      `SELECT s.study_uid AS uid FROM studies s
-       WHERE s.state IN ('done', 'failed', 'not-assessable') AND s.updated_at < ?
-         AND EXISTS (SELECT 1 FROM instances i WHERE i.study_uid = s.study_uid AND i.files_deleted = 0)
-       ORDER BY s.updated_at`,
-    )
-    .all(cutoff) as Array<{ uid: string }>;
-  return rows.map((r) => r.uid).filter((uid) => studyIsIdle(store, uid));
+export function retentionCandidates(store: Pick<Store, 'retention'>, days: number, now = Date.now()): string[] {
+  return days > 0 ? store.retention.candidates(now - days * DAY_MS) : [];
 }
 
 /**
@@ -110,7 +81,7 @@ export function retentionCandidates(store: Pick<Store, 'db'>, days: number, now 
  * Index rows (studies, series, instances, jobs), outbox rows and outputs (reports) are kept.
  * 0 days = keep forever.
  */
-export function runRetention(store: Pick<Store, 'db' | 'blobs'>, days: number, now = Date.now()): FileDeletion {
+export function runRetention(store: Pick<Store, 'retention' | 'blobs'>, days: number, now = Date.now()): FileDeletion {
   const total: FileDeletion = { studies: 0, files: 0, bytes: 0, skipped: 0 };
   for (const uid of retentionCandidates(store, days, now)) {
     const r = deleteStudyFiles(store, uid);
@@ -131,7 +102,7 @@ export function outputsDir(dataDir: string, studyUid: string): string {
 /** Admin "delete study": instance files, outputs folder and index rows (outbox and audit rows stay). */
 export function deleteStudyCompletely(store: Store, studyUid: string): { files: number; bytes: number } {
   if (!isPathSafeUid(studyUid)) throw new OsteoError('bad-uid', 'StudyInstanceUID is not a valid DICOM UID', 400);
-  const rows = store.db.prepare('SELECT size FROM instances WHERE study_uid = ? AND files_deleted = 0').all(studyUid) as Array<{ size: number }>;
+  const rows = store.retention.storedFiles(studyUid);
   store.blobs.removeStudy(studyUid);
   rmSync(outputsDir(store.dir, studyUid), { recursive: true, force: true });
   store.index.deleteStudyRows(studyUid);

@@ -1,19 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import type { Store, JobRow } from '../store/index.js';
-import { JOB_STATES, OUTBOX_STATES } from '../store/index.js';
+import type { Store, JobFilter } from '../store/index.js';
+import { JOB_STATES, OUTBOX_STATES, diskFree } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { OsteoError } from '../common/errors.js';
 import { logger } from '../common/log.js';
-import { freeBytes } from '../dicom/scp.js';
 import type { Route, Request } from './http.js';
 import { parseFlagged, parseLimit, parseTime } from './query.js';
 import { jobView, outputView } from './api.js';
-import { driftReport } from './drift.js';
+import { driftReport } from '../pipeline/drift.js';
 import { loadModel } from '../model/load.js';
 import type { RadscoreModel } from '../model/schema.js';
 import { loadConfiguredModel, modelCard, type LoadedModel } from './model-card.js';
-import { deleteStudyCompletely, deleteStudyFiles, studyIsIdle } from './retention.js';
+import { deleteStudyCompletely, deleteStudyFiles } from './retention.js';
 import { findSummaryPng } from './summary-image.js';
 import { PAGE_HTML, PAGE_CSS, PAGE_JS } from './page.js';
 import { destinationStates } from './destinations.js';
@@ -43,23 +42,8 @@ function jsonOr<T>(s: string | null): T | null {
 }
 
 /** Jobs with their study's non-identifying summary, filtered by state, creation time and flag. */
-export function listJobs(store: Store, f: { state?: string; since?: number; until?: number; flagged?: boolean; study?: string; limit: number }) {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  if (f.state) (where.push('j.state = ?'), args.push(f.state));
-  if (f.since !== undefined) (where.push('j.created_at >= ?'), args.push(f.since));
-  if (f.until !== undefined) (where.push('j.created_at < ?'), args.push(f.until));
-  if (f.study) (where.push('j.study_uid = ?'), args.push(f.study));
-  if (f.flagged === true) where.push('j.flag = 1');
-  if (f.flagged === false) where.push('(j.flag IS NULL OR j.flag = 0)');
-  const rows = store.db
-    .prepare(
-      `SELECT j.*, s.study_date AS study_date, s.study_description AS study_description, s.state AS study_state
-       FROM jobs j JOIN studies s ON s.study_uid = j.study_uid
-       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY j.id DESC LIMIT ?`,
-    )
-    .all(...args, f.limit) as Array<JobRow & { study_date: string | null; study_description: string | null; study_state: string }>;
-  return rows.map((r) => ({
+export function listJobs(store: Pick<Store, 'index'>, f: JobFilter) {
+  return store.index.listJobs(f).map((r) => ({
     ...jobView(r)!,
     studyInstanceUid: r.study_uid,
     studyDate: r.study_date,
@@ -180,12 +164,6 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
       pattern: '/api/overview',
       auth: true,
       handler: () => {
-        let diskFree: number | null = null;
-        try {
-          diskFree = freeBytes(store.dir);
-        } catch {
-          diskFree = null;
-        }
         const m = model().model;
         const driftNow = drift();
         return {
@@ -196,7 +174,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
             studies: store.index.countBy('studies'),
             jobs: store.index.countBy('jobs'),
             outbox: store.outbox.depth(),
-            diskFreeBytes: diskFree,
+            diskFreeBytes: diskFree(store.dir),
             model: m ? { name: m.name, version: m.version, hash: m.hash, calibrated: m.calibrated } : null,
             modelError: model().error ?? segmentationReadiness(config).reason ?? null,
             segmentationModel: segmentationReadiness(config),
@@ -279,8 +257,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
       handler: (req) => {
         const uid = req.params.uid!;
         const st = study(uid);
-        const files = store.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE study_uid = ? AND files_deleted = 0').get(uid) as { n: number };
-        if (files.n === 0) throw new OsteoError('no-files', 'the instance files of this study were deleted (retention or admin); it cannot be re-run', 409);
+        if (store.retention.storedFileCount(uid) === 0) throw new OsteoError('no-files', 'the instance files of this study were deleted (retention or admin); it cannot be re-run', 409);
         const job = store.index.enqueueJob(uid, 'rerun');
         audit(req, 'rerun', uid, { job: job.id, previousState: st.state });
         wake();
@@ -331,7 +308,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
       handler: (req) => {
         const uid = req.params.uid!;
         study(uid);
-        if (!studyIsIdle(store, uid)) throw new OsteoError('busy', 'the study is receiving or being processed; try again when it is finished', 409);
+        if (!store.retention.studyIsIdle(uid)) throw new OsteoError('busy', 'the study is receiving or being processed; try again when it is finished', 409);
         const r = deleteStudyFiles(store, uid);
         audit(req, 'delete-files', uid, r);
         return { json: r };
@@ -344,10 +321,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
       handler: (req) => {
         const uid = req.params.uid!;
         const st = study(uid);
-        const busy = store.db
-          .prepare("SELECT COUNT(*) AS n FROM jobs WHERE study_uid = ? AND state = 'processing'")
-          .get(uid) as { n: number };
-        if (busy.n) throw new OsteoError('busy', 'the study is being processed; try again when it is finished', 409);
+        if (store.index.hasProcessingJob(uid)) throw new OsteoError('busy', 'the study is being processed; try again when it is finished', 409);
         const r = deleteStudyCompletely(store, uid);
         audit(req, 'delete-study', uid, { ...r, state: st.state });
         return { json: { deleted: uid, ...r } };

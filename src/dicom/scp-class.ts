@@ -9,7 +9,8 @@ import { part10Header } from './part10.js';
 import { AssociationTally } from './association-log.js';
 import { OUR_MAX_PDU_LENGTH } from './pdu-guard.js';
 import type { Connections, Tracked } from './connections.js';
-import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, STATUS, TempInstanceWriter, freeBytes, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
+import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, STATUS, TempInstanceWriter, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
+import { diskFree } from '../store/index.js';
 
 const { Scp, Dataset, constants, responses } = dimse;
 type Association = assoc.Association;
@@ -130,14 +131,9 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
         log.warn('C-STORE rejected', { reason, callingAe: this.callingAe });
         return refuse(STATUS.SopClassNotSupported, reason);
       }
-      let minFree = ctx.config.storage.minFreeMb * 1024 * 1024;
-      let free = Infinity;
-      try {
-        free = freeBytes(ctx.store.dir);
-      } catch {
-        /* unknown: do not refuse on that */
-        minFree = 0;
-      }
+      // Unknown free space (statfs failed): do not refuse on that.
+      const free = diskFree(ctx.store.dir) ?? Infinity;
+      const minFree = ctx.config.storage.minFreeMb * 1024 * 1024;
       if (free < minFree) {
         const reason = `free disk space ${(free / 1048576).toFixed(0)} MB is below storage.minFreeMb ${ctx.config.storage.minFreeMb} MB`;
         log.error('C-STORE refused: out of resources', { reason });

@@ -1,6 +1,6 @@
 import dimse from 'dcmjs-dimse';
 import { createHash } from 'node:crypto';
-import { createWriteStream, statfsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, rm, open as openFile, rename, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -61,12 +61,6 @@ export interface ScpContext {
   metrics: Metrics;
   /** Called after each stored instance (the pipeline may react). */
   onStored?: (info: { studyUid: string; seriesUid: string; outcome: string }) => void;
-}
-
-/** Free bytes on the file system of `dir` (statfs). */
-export function freeBytes(dir: string): number {
-  const s = statfsSync(dir);
-  return Number(s.bavail) * Number(s.bsize);
 }
 
 /** Temp-file writer that hashes what it writes; the Part-10 header is written first. */

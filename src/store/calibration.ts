@@ -1,4 +1,4 @@
-import type { DB } from './db.js';
+import { statements, type DB, type Statements } from './db.js';
 
 /**
  * Per-scanner calibration data: each assessable study's raw model-term values under its scanner key (one row per
@@ -68,29 +68,30 @@ const view = (r: RawRow): CalibrationRow => ({
 });
 
 export class CalibrationStore {
-  constructor(readonly db: DB) {}
+  private readonly sql: Statements;
+
+  constructor(private readonly db: DB) {
+    this.sql = statements(db);
+  }
 
   /** Record (or replace, for a re-run) one assessable study's term values under its scanner. Non-finite values are dropped. */
   recordStudy(e: { scanner: string; studyUid: string; jobId: number; terms: TermValue[]; at?: number }): void {
     const terms = e.terms.filter((t) => typeof t.value === 'number' && Number.isFinite(t.value)).map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value }));
-    this.db
-      .prepare(
-        `INSERT INTO scanner_studies (scanner, study_uid, job_id, terms, recorded_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(scanner, study_uid) DO UPDATE SET job_id = excluded.job_id, terms = excluded.terms, recorded_at = excluded.recorded_at`,
-      )
-      .run(e.scanner, e.studyUid, e.jobId, JSON.stringify(terms), e.at ?? Date.now());
+    this.sql(
+      `INSERT INTO scanner_studies (scanner, study_uid, job_id, terms, recorded_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(scanner, study_uid) DO UPDATE SET job_id = excluded.job_id, terms = excluded.terms, recorded_at = excluded.recorded_at`,
+    ).run(e.scanner, e.studyUid, e.jobId, JSON.stringify(terms), e.at ?? Date.now());
   }
 
   /** Scanners with recorded studies: key, study count, last recording. */
   scanners(): { scanner: string; studies: number; lastAt: number }[] {
-    return this.db
-      .prepare('SELECT scanner, COUNT(*) AS studies, MAX(recorded_at) AS lastAt FROM scanner_studies GROUP BY scanner ORDER BY scanner')
+    return this.sql('SELECT scanner, COUNT(*) AS studies, MAX(recorded_at) AS lastAt FROM scanner_studies GROUP BY scanner ORDER BY scanner')
       .all() as { scanner: string; studies: number; lastAt: number }[];
   }
 
   /** The recorded studies of one scanner, oldest first. */
   studies(scanner: string): ScannerStudy[] {
-    const rows = this.db.prepare('SELECT job_id, terms, recorded_at FROM scanner_studies WHERE scanner = ? ORDER BY recorded_at, job_id').all(scanner) as {
+    const rows = this.sql('SELECT job_id, terms, recorded_at FROM scanner_studies WHERE scanner = ? ORDER BY recorded_at, job_id').all(scanner) as {
       job_id: number;
       terms: string;
       recorded_at: number;
@@ -102,39 +103,36 @@ export class CalibrationStore {
   decisions(scanner?: string): CalibrationRow[] {
     const rows = (
       scanner
-        ? this.db.prepare('SELECT * FROM calibrations WHERE scanner = ? ORDER BY id DESC').all(scanner)
-        : this.db.prepare('SELECT * FROM calibrations ORDER BY id DESC').all()
+        ? this.sql('SELECT * FROM calibrations WHERE scanner = ? ORDER BY id DESC').all(scanner)
+        : this.sql('SELECT * FROM calibrations ORDER BY id DESC').all()
     ) as RawRow[];
     return rows.map(view);
   }
 
   /** The approved (active) calibration of each scanner. */
   approved(): CalibrationRow[] {
-    return (this.db.prepare("SELECT * FROM calibrations WHERE state = 'approved' ORDER BY scanner").all() as RawRow[]).map(view);
+    return (this.sql("SELECT * FROM calibrations WHERE state = 'approved' ORDER BY scanner").all() as RawRow[]).map(view);
   }
 
   /** Record an approval; an earlier approval of the same scanner becomes 'superseded'. */
   approve(e: { scanner: string; n: number; modelFile: string; modelName: string; modelVersion: string; modelHash: string; baseHash: string; actor: string; detail?: unknown }): CalibrationRow {
     let id = 0;
     this.db.transaction(() => {
-      this.db.prepare("UPDATE calibrations SET state = 'superseded' WHERE scanner = ? AND state = 'approved'").run(e.scanner);
+      this.sql("UPDATE calibrations SET state = 'superseded' WHERE scanner = ? AND state = 'approved'").run(e.scanner);
       id = Number(
-        this.db
-          .prepare(
-            `INSERT INTO calibrations (scanner, state, n, model_file, model_name, model_version, model_hash, base_hash, actor, at, detail)
-             VALUES (?, 'approved', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(e.scanner, e.n, e.modelFile, e.modelName, e.modelVersion, e.modelHash, e.baseHash, e.actor, Date.now(), e.detail === undefined ? null : JSON.stringify(e.detail)).lastInsertRowid,
+        this.sql(
+          `INSERT INTO calibrations (scanner, state, n, model_file, model_name, model_version, model_hash, base_hash, actor, at, detail)
+           VALUES (?, 'approved', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(e.scanner, e.n, e.modelFile, e.modelName, e.modelVersion, e.modelHash, e.baseHash, e.actor, Date.now(), e.detail === undefined ? null : JSON.stringify(e.detail)).lastInsertRowid,
       );
     })();
-    return view(this.db.prepare('SELECT * FROM calibrations WHERE id = ?').get(id) as RawRow);
+    return view(this.sql('SELECT * FROM calibrations WHERE id = ?').get(id) as RawRow);
   }
 
   /** Record a dismissal of the proposal made on `n` studies. */
   dismiss(e: { scanner: string; n: number; baseHash: string; actor: string; detail?: unknown }): CalibrationRow {
-    const id = this.db
-      .prepare(`INSERT INTO calibrations (scanner, state, n, base_hash, actor, at, detail) VALUES (?, 'dismissed', ?, ?, ?, ?, ?)`)
+    const id = this.sql(`INSERT INTO calibrations (scanner, state, n, base_hash, actor, at, detail) VALUES (?, 'dismissed', ?, ?, ?, ?, ?)`)
       .run(e.scanner, e.n, e.baseHash, e.actor, Date.now(), e.detail === undefined ? null : JSON.stringify(e.detail)).lastInsertRowid;
-    return view(this.db.prepare('SELECT * FROM calibrations WHERE id = ?').get(Number(id)) as RawRow);
+    return view(this.sql('SELECT * FROM calibrations WHERE id = ?').get(Number(id)) as RawRow);
   }
 }

@@ -4,6 +4,28 @@ import path from 'node:path';
 
 export type DB = Database.Database;
 
+/** The index file in a data folder. */
+export const INDEX_FILE = 'index.sqlite';
+
+/** A connection's statements by SQL text, each prepared once (on first use) and reused. */
+export type Statements = (sql: string) => Database.Statement;
+
+const caches = new WeakMap<DB, Statements>();
+
+/** The statements of one connection (one cache per connection, shared by the store classes on it). */
+export function statements(db: DB): Statements {
+  const known = caches.get(db);
+  if (known) return known;
+  const cache = new Map<string, Database.Statement>();
+  const sql: Statements = (text) => {
+    let st = cache.get(text);
+    if (!st) cache.set(text, (st = db.prepare(text)));
+    return st;
+  };
+  caches.set(db, sql);
+  return sql;
+}
+
 /** Ordered schema migrations; `user_version` records how many have been applied. */
 const MIGRATIONS: string[] = [
   `

@@ -9,8 +9,8 @@ import { writeMrSeries } from '../helpers/mr.js';
 import { storescu } from '../helpers/dcmtk.js';
 import { waitFor, freePort } from '../helpers/ports.js';
 import { parsePrometheusText, total } from './promtext.js';
-import { recordDrift } from '../../src/admin/drift.js';
 import { tokenId } from '../../src/admin/auth.js';
+import { DriftStore } from '../../src/store/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-admin-api-'));
 const FINAL = ['done', 'not-assessable', 'failed'];
@@ -244,9 +244,10 @@ describe('admin HTTP API: auth, actions and their effects, metrics', () => {
     const model = await svc.json<any>('/api/model');
     expect(model.radscore.name).toBeTruthy();
     const term = model.radscore.terms[0];
-    const store = { db } as any;
-    for (let i = 0; i < 3; i++) recordDrift(store, 'ACME / M1 / ST1', [{ sequence: term.sequence, feature: term.feature, value: term.mean + 3 * term.sd + (i - 1) * 0.01 * term.sd }]);
-    for (let i = 0; i < 3; i++) recordDrift(store, 'ACME / M1 / ST2', [{ sequence: term.sequence, feature: term.feature, value: term.mean + 0.5 * term.sd }]);
+    // As the service records each scored study (a second connection to its index).
+    const drift = new DriftStore(db);
+    for (let i = 0; i < 3; i++) drift.record('ACME / M1 / ST1', [{ sequence: term.sequence, feature: term.feature, value: term.mean + 3 * term.sd + (i - 1) * 0.01 * term.sd }]);
+    for (let i = 0; i < 3; i++) drift.record('ACME / M1 / ST2', [{ sequence: term.sequence, feature: term.feature, value: term.mean + 0.5 * term.sd }]);
     const d = await svc.json<any>('/api/drift');
     expect(d).toMatchObject({ maxZ: 2, minStudies: 3 });
     const by = Object.fromEntries(d.scanners.map((s: any) => [s.scanner, s]));

@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
+import type { DB } from '../../src/store/db.js';
+import { rawIndex } from '../helpers/raw-index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/common/metrics.js';
 import { setLogSink } from '../../src/common/log.js';
@@ -13,14 +15,17 @@ const DAY = 86_400_000;
 
 describe('housekeeping', () => {
   let store: Store;
+  let db: DB;
   let lines: string[];
   beforeEach(() => {
     store = openStore(mkdtempSync(path.join(os.tmpdir(), 'osteo-hk-')));
+    db = rawIndex(store);
     lines = [];
     setLogSink((l) => lines.push(l));
   });
   afterEach(() => {
     setLogSink((l) => process.stderr.write(l + '\n'));
+    db.close();
     store.close();
   });
 
@@ -39,11 +44,11 @@ describe('housekeeping', () => {
       { path: final, size: 100, sha256: 'x' },
       'SCU',
     );
-    store.db.prepare("UPDATE series SET state = 'stable' WHERE study_uid = ?").run(study);
-    store.db.prepare('UPDATE instances SET received_at = ? WHERE study_uid = ?').run(t, study);
-    store.db.prepare('UPDATE studies SET state = ?, updated_at = ? WHERE study_uid = ?').run(state, t, study);
+    db.prepare("UPDATE series SET state = 'stable' WHERE study_uid = ?").run(study);
+    db.prepare('UPDATE instances SET received_at = ? WHERE study_uid = ?').run(t, study);
+    db.prepare('UPDATE studies SET state = ?, updated_at = ? WHERE study_uid = ?').run(state, t, study);
     // As the store writes a finished job: the result JSON and its flag/score columns.
-    store.db.prepare('INSERT INTO jobs (study_uid, state, trigger, result, flag, score, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+    db.prepare('INSERT INTO jobs (study_uid, state, trigger, result, flag, score, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       study, state, 'stable', JSON.stringify({ kind: 'scored', flag: true, score: 1 }), 1, 1, Date.now(), Date.now(), Date.now(),
     );
     return { study, file: final };
@@ -83,22 +88,21 @@ describe('housekeeping', () => {
   });
 
   it('vacuum checkpoints the WAL and VACUUMs when more than 20 % of the pages are free', async () => {
-    const { vacuumDb } = await import('../../src/admin/index.js');
-    store.db.exec('CREATE TABLE IF NOT EXISTS filler (x BLOB)');
-    const ins = store.db.prepare('INSERT INTO filler VALUES (?)');
-    store.db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS filler (x BLOB)');
+    const ins = db.prepare('INSERT INTO filler VALUES (?)');
+    db.transaction(() => {
       for (let i = 0; i < 400; i++) ins.run(Buffer.alloc(4000, i));
     })();
-    store.db.exec('DELETE FROM filler');
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
-    const before = store.db.pragma('page_count', { simple: true }) as number;
-    const r = vacuumDb(store);
+    db.exec('DELETE FROM filler');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const before = db.pragma('page_count', { simple: true }) as number;
+    const r = store.vacuum();
     expect(r.freePages / r.pages).toBeGreaterThan(0.2);
     expect(r.vacuumed).toBe(true);
-    expect(store.db.pragma('page_count', { simple: true }) as number).toBeLessThan(before / 2);
-    expect(store.db.pragma('freelist_count', { simple: true })).toBe(0);
+    expect(db.pragma('page_count', { simple: true }) as number).toBeLessThan(before / 2);
+    expect(db.pragma('freelist_count', { simple: true })).toBe(0);
     // Nothing to reclaim: no VACUUM.
-    expect(vacuumDb(store).vacuumed).toBe(false);
+    expect(store.vacuum().vacuumed).toBe(false);
   });
 
   it('refuses an invalid cron expression from config', () => {
@@ -136,7 +140,7 @@ describe('housekeeping', () => {
     const now = Date.now();
     const add = (sop: string, ageH: number, attempts: number, state = 'pending') => {
       store.outbox.add({ studyUid: '1.2.3', jobId: null, kind: 'sr', destination: 'PACS', path: '/x', sopUid: sop });
-      store.db.prepare('UPDATE outbox SET created_at = ?, attempts = ?, state = ? WHERE sop_uid = ?').run(now - ageH * 3_600_000, attempts, state, sop);
+      db.prepare('UPDATE outbox SET created_at = ?, attempts = ?, state = ? WHERE sop_uid = ?').run(now - ageH * 3_600_000, attempts, state, sop);
     };
     add('1.1', 80, 3); // expired
     add('1.2', 80, 0); // never tried yet (sender down at start-up): left for the sender
@@ -144,7 +148,7 @@ describe('housekeeping', () => {
     add('1.4', 80, 2, 'sent'); // delivered
     const r = outboxSweep(store, 72, now);
     expect(r).toMatchObject({ expired: 1, pending: 2, deadLetter: 1 });
-    const states = Object.fromEntries((store.db.prepare('SELECT sop_uid, state, last_error FROM outbox').all() as any[]).map((x) => [x.sop_uid, x.state]));
+    const states = Object.fromEntries((db.prepare('SELECT sop_uid, state, last_error FROM outbox').all() as any[]).map((x) => [x.sop_uid, x.state]));
     expect(states).toEqual({ '1.1': 'dead-letter', '1.2': 'pending', '1.3': 'pending', '1.4': 'sent' });
   });
 });

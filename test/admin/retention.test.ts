@@ -3,10 +3,14 @@ import { mkdtempSync, writeFileSync, existsSync, mkdirSync, utimesSync, readdirS
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
+import type { DB } from '../../src/store/db.js';
+import { rawIndex } from '../helpers/raw-index.js';
 import { runRetention, retentionCandidates, deleteStudyFiles, outputsDir } from '../../src/admin/retention.js';
 
 const DAY = 86_400_000;
 let n = 0;
+/** A second connection to the store's index, to age rows and read files_deleted. */
+let db: DB;
 const nextUid = () => `1.2.826.0.1.3680043.10.9999.${process.pid}.${++n}`;
 
 /** Write real instance files through the BlobStore and index them, then age the study. */
@@ -31,11 +35,11 @@ function makeStudy(store: Store, opts: { state: string; ageDays: number; series?
       files.push(final);
     }
   }
-  store.db.prepare('UPDATE instances SET received_at = ? WHERE study_uid = ?').run(t, studyUid);
-  store.db.prepare('UPDATE series SET state = ?, last_received = ?, first_received = ? WHERE study_uid = ?').run(opts.seriesState ?? 'stable', t, t, studyUid);
-  store.db.prepare('UPDATE studies SET state = ?, updated_at = ?, created_at = ? WHERE study_uid = ?').run(opts.state, t, t, studyUid);
+  db.prepare('UPDATE instances SET received_at = ? WHERE study_uid = ?').run(t, studyUid);
+  db.prepare('UPDATE series SET state = ?, last_received = ?, first_received = ? WHERE study_uid = ?').run(opts.seriesState ?? 'stable', t, t, studyUid);
+  db.prepare('UPDATE studies SET state = ?, updated_at = ?, created_at = ? WHERE study_uid = ?').run(opts.state, t, t, studyUid);
   if (opts.job) {
-    store.db.prepare('INSERT INTO jobs (study_uid, state, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(studyUid, opts.job, 'stable', t, t);
+    db.prepare('INSERT INTO jobs (study_uid, state, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(studyUid, opts.job, 'stable', t, t);
   }
   // A report output that retention must keep.
   const out = outputsDir(store.dir, studyUid);
@@ -46,7 +50,7 @@ function makeStudy(store: Store, opts: { state: string; ageDays: number; series?
 
 function snapshot(store: Store) {
   const tables = ['studies', 'series', 'instances', 'jobs', 'outbox', 'audit'];
-  return Object.fromEntries(tables.map((t) => [t, store.db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all().map((r) => JSON.stringify({ ...(r as object), files_deleted: undefined }))]));
+  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all().map((r) => JSON.stringify({ ...(r as object), files_deleted: undefined }))]));
 }
 
 describe('retention: deletes exactly the instance files of old finished studies, keeps rows and reports', () => {
@@ -55,8 +59,12 @@ describe('retention: deletes exactly the instance files of old finished studies,
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'osteo-ret-'));
     store = openStore(dir);
+    db = rawIndex(store);
   });
-  afterEach(() => store.close());
+  afterEach(() => {
+    db.close();
+    store.close();
+  });
 
   it('selects and deletes only eligible studies', () => {
     const oldDone = makeStudy(store, { state: 'done', ageDays: 40, job: 'done' });
@@ -68,10 +76,10 @@ describe('retention: deletes exactly the instance files of old finished studies,
     const oldReceiving = makeStudy(store, { state: 'receiving', ageDays: 40, seriesState: 'receiving' });
     // Finished, but a re-run is queued for it: must be kept.
     const oldDoneRerun = makeStudy(store, { state: 'done', ageDays: 40, job: 'done' });
-    store.db.prepare("INSERT INTO jobs (study_uid, state, trigger, created_at, updated_at) VALUES (?, 'queued', 'rerun', 1, 1)").run(oldDoneRerun.studyUid);
+    db.prepare("INSERT INTO jobs (study_uid, state, trigger, created_at, updated_at) VALUES (?, 'queued', 'rerun', 1, 1)").run(oldDoneRerun.studyUid);
     // Study state says done but one series re-opened (instances arriving): kept.
     const oldDoneOpen = makeStudy(store, { state: 'done', ageDays: 40, job: 'done' });
-    store.db.prepare("UPDATE series SET state = 'receiving' WHERE series_uid = (SELECT series_uid FROM series WHERE study_uid = ? LIMIT 1)").run(oldDoneOpen.studyUid);
+    db.prepare("UPDATE series SET state = 'receiving' WHERE series_uid = (SELECT series_uid FROM series WHERE study_uid = ? LIMIT 1)").run(oldDoneOpen.studyUid);
 
     const before = snapshot(store);
     const expectDeleted = [oldDone, oldNa, oldFailed];
@@ -87,13 +95,13 @@ describe('retention: deletes exactly the instance files of old finished studies,
       // The empty study folder is gone too, the report is not.
       expect(existsSync(path.join(store.blobs.studiesDir, s.studyUid))).toBe(false);
       expect(existsSync(path.join(s.out, 'sr-1.dcm'))).toBe(true);
-      const rows = store.db.prepare('SELECT files_deleted FROM instances WHERE study_uid = ?').all(s.studyUid) as { files_deleted: number }[];
+      const rows = db.prepare('SELECT files_deleted FROM instances WHERE study_uid = ?').all(s.studyUid) as { files_deleted: number }[];
       expect(rows).toHaveLength(6);
       expect(rows.every((x) => x.files_deleted === 1)).toBe(true);
     }
     for (const s of expectKept) {
       for (const f of s.files) expect(existsSync(f), f).toBe(true);
-      const rows = store.db.prepare('SELECT files_deleted FROM instances WHERE study_uid = ?').all(s.studyUid) as { files_deleted: number }[];
+      const rows = db.prepare('SELECT files_deleted FROM instances WHERE study_uid = ?').all(s.studyUid) as { files_deleted: number }[];
       expect(rows.every((x) => x.files_deleted === 0)).toBe(true);
     }
     // Every row of every table is still there, unchanged apart from files_deleted.
@@ -117,13 +125,13 @@ describe('retention: deletes exactly the instance files of old finished studies,
     utimesSync(fresh, new Date(), new Date());
     const outside = path.join(dir, 'not-an-instance.dcm');
     writeFileSync(outside, 'keep me');
-    store.db.prepare('UPDATE instances SET path = ? WHERE path = ?').run(outside, s.files[1]!);
+    db.prepare('UPDATE instances SET path = ? WHERE path = ?').run(outside, s.files[1]!);
     const r = deleteStudyFiles(store, s.studyUid);
     expect(r.skipped).toBe(2);
     expect(r.files).toBe(4);
     expect(existsSync(fresh)).toBe(true);
     expect(existsSync(outside)).toBe(true);
-    const kept = store.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE study_uid = ? AND files_deleted = 0').get(s.studyUid) as { n: number };
+    const kept = db.prepare('SELECT COUNT(*) AS n FROM instances WHERE study_uid = ? AND files_deleted = 0').get(s.studyUid) as { n: number };
     expect(kept.n).toBe(2);
   });
 });

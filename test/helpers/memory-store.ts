@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDb, BlobStore, Index, Outbox, AuditLog, CalibrationStore, type Store, type InstanceMeta } from '../../src/store/index.js';
+import { openStore, type Store, type InstanceMeta } from '../../src/store/index.js';
 
 /** A clock the test moves by hand (ms). Used as the wall clock of the store and as the pipeline's monotonic clock. */
 export class FakeClock {
@@ -18,16 +18,8 @@ export class FakeClock {
 
 export function memoryStore(clock: FakeClock = new FakeClock()): Store & { clock: FakeClock } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'osteo-mem-store-'));
-  const db = openDb(':memory:');
   return {
-    dir,
-    db,
-    blobs: new BlobStore(dir),
-    index: new Index(db, clock.now),
-    outbox: new Outbox(db, clock.now),
-    audit: new AuditLog(db),
-    calibration: new CalibrationStore(db),
-    close: () => db.close(),
+    ...openStore(dir, { clock: clock.now, inMemory: true }),
     clock,
   };
 }

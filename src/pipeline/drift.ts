@@ -1,49 +1,15 @@
 import type { Store } from '../store/index.js';
 
 /**
- * Drift monitor: per scanner (manufacturer / model / station) a running mean and variance (Welford) of each
- * model term's raw feature value, compared with the model's normalisation mean/SD.
+ * Drift monitor: per scanner (the one scanner key, src/common/scanner.ts) a running mean and variance (Welford,
+ * kept by the store: src/store/drift.ts, recorded for each scored study) of each model term's raw feature value,
+ * compared with the model's normalisation mean/SD.
  *
  *   z = (running mean − model mean) / model SD
  *
  * A scanner warns when it has at least `minStudies` studies and some term has |z| > `maxZ`: its feature
  * distribution has moved away from what the model's Z-scoring assumes (new scanner, protocol change, upgrade).
  */
-
-export { scannerKey, type ScannerInfo } from '../common/scanner.js';
-
-export interface DriftTermValue {
-  sequence: string;
-  feature: string;
-  value: number;
-}
-
-/** Welford update of the running statistics of one scanner with one study's term values (non-finite values are skipped). */
-export function recordDrift(store: Pick<Store, 'db'>, scanner: string, terms: DriftTermValue[]): number {
-  const get = store.db.prepare('SELECT n, mean, m2 FROM drift WHERE scanner = ? AND sequence = ? AND feature = ?');
-  const put = store.db.prepare(
-    `INSERT INTO drift (scanner, sequence, feature, n, mean, m2, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(scanner, sequence, feature) DO UPDATE SET n = excluded.n, mean = excluded.mean, m2 = excluded.m2, updated_at = excluded.updated_at`,
-  );
-  let recorded = 0;
-  store.db.transaction(() => {
-    const t = Date.now();
-    for (const term of terms) {
-      if (typeof term.value !== 'number' || !Number.isFinite(term.value)) continue;
-      const row = get.get(scanner, term.sequence, term.feature) as { n: number; mean: number; m2: number } | undefined;
-      let n = row?.n ?? 0;
-      let mean = row?.mean ?? 0;
-      let m2 = row?.m2 ?? 0;
-      n += 1;
-      const delta = term.value - mean;
-      mean += delta / n;
-      m2 += delta * (term.value - mean);
-      put.run(scanner, term.sequence, term.feature, n, mean, m2, t);
-      recorded++;
-    }
-  })();
-  return recorded;
-}
 
 export interface DriftTerm {
   sequence: string;
@@ -90,21 +56,13 @@ export interface DriftModel {
 
 /** Compare every scanner's running term statistics with the model's normalisation. */
 export function driftReport(
-  store: Pick<Store, 'db'>,
+  store: Pick<Store, 'drift'>,
   model: DriftModel | null,
   cfg: { maxZ: number; minStudies: number },
   /** A scanner's own model (its approved calibration), compared instead of the default; null/undefined = default. */
   modelFor?: (scanner: string) => DriftModel | null | undefined,
 ): DriftReport {
-  const rows = store.db.prepare('SELECT * FROM drift ORDER BY scanner, sequence, feature').all() as Array<{
-    scanner: string;
-    sequence: string;
-    feature: string;
-    n: number;
-    mean: number;
-    m2: number;
-    updated_at: number;
-  }>;
+  const rows = store.drift.rows();
   const normOf = (m: DriftModel | null) => new Map((m?.terms ?? []).map((t) => [`${t.sequence}:${t.feature}`, t]));
   const norms = new Map<string, { model: DriftModel | null; norm: ReturnType<typeof normOf> }>();
   const by = new Map<string, DriftScanner>();
@@ -134,7 +92,7 @@ export function driftReport(
     };
     s.terms.push(term);
     s.studies = Math.max(s.studies, r.n);
-    const at = new Date(r.updated_at).toISOString();
+    const at = new Date(r.updatedAt).toISOString();
     if (at > s.updatedAt) s.updatedAt = at;
     if (z !== null) s.maxAbsZ = Math.max(s.maxAbsZ ?? 0, Math.abs(z));
   }

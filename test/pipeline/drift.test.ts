@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
-import { recordDrift, driftReport, scannerKey } from '../../src/admin/drift.js';
+import { driftReport } from '../../src/pipeline/drift.js';
+import { scannerKey } from '../../src/common/scanner.js';
 
 const model = {
   name: 'test-model',
@@ -35,7 +36,7 @@ describe('drift monitor', () => {
     const b = Array.from({ length: 57 }, (_, i) => 0.5 + (((i * 104729) % 37) - 18) / 300);
     const sA = scannerKey({ manufacturer: 'ACME', model: 'Magnet 1.5T', station: 'MR1' });
     for (let i = 0; i < a.length; i++) {
-      recordDrift(store, sA, [
+      store.drift.record(sA, [
         { sequence: 'T1', feature: 'original_firstorder_Median', value: a[i]! },
         { sequence: 'T2', feature: 'original_glcm_Correlation', value: b[i]! },
         { sequence: 'T2', feature: 'original_glcm_Correlation', value: Number.NaN }, // skipped
@@ -66,12 +67,12 @@ describe('drift monitor', () => {
     const few = scannerKey({ manufacturer: 'B', model: null, station: undefined });
     expect(few).toBe('B / ? / ?');
     for (let i = 0; i < 12; i++) {
-      recordDrift(store, near, [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 100 + (i % 2 ? 15 : -15) }]); // mean 100
-      recordDrift(store, far, [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 125 + (i % 2 ? 1 : -1) }]); // z = 2.5
+      store.drift.record(near, [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 100 + (i % 2 ? 15 : -15) }]); // mean 100
+      store.drift.record(far, [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 125 + (i % 2 ? 1 : -1) }]); // z = 2.5
     }
-    for (let i = 0; i < 5; i++) recordDrift(store, few, [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 200 }]); // z = 10, too few
+    for (let i = 0; i < 5; i++) store.drift.record(few, [{ sequence: 'T1', feature: 'original_firstorder_Median', value: 200 }]); // z = 10, too few
     // A feature of another model version is ignored against the loaded model.
-    recordDrift(store, near, [{ sequence: 'T1', feature: 'original_shape_VoxelVolume', value: 1 }]);
+    store.drift.record(near, [{ sequence: 'T1', feature: 'original_shape_VoxelVolume', value: 1 }]);
     const r = driftReport(store, model, { maxZ: 2, minStudies: 10 });
     const by = Object.fromEntries(r.scanners.map((s) => [s.scanner, s]));
     expect(by[near]!.warn).toBe(false);
