@@ -26,12 +26,12 @@ export function memoryStore(clock: FakeClock = new FakeClock()): Store & { clock
 
 let sop = 0;
 
-/** Record one instance of (study, series) in the index, as the SCP does after storing the file. */
-export function receive(store: Store, studyUid: string, seriesUid: string, extra: Partial<InstanceMeta> = {}): string {
+/** Record one instance of (study, series) in the index, as the SCP does after storing the file (at `file`, if given). */
+export function receive(store: Store, studyUid: string, seriesUid: string, extra: Partial<InstanceMeta> = {}, file?: string): string {
   const sopInstanceUid = `${seriesUid}.${++sop}`;
   store.index.recordInstance(
     { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid, studyInstanceUid: studyUid, seriesInstanceUid: seriesUid, transferSyntaxUid: '1.2.840.10008.1.2.1', modality: 'MR', ...extra },
-    { path: `/nowhere/${sopInstanceUid}.dcm`, size: 100, sha256: `sha-${sopInstanceUid}` },
+    { path: file ?? `/nowhere/${sopInstanceUid}.dcm`, size: 100, sha256: `sha-${sopInstanceUid}` },
     'MODALITY',
   );
   return sopInstanceUid;

@@ -42,11 +42,13 @@ function configFor(hl7: Record<string, unknown>[], output: Record<string, unknow
 
 type Outcome = { flag: boolean | null; reason?: string; calibrated?: boolean };
 
+let instances = 0;
+
 /** Record the study with a real instance file (patient identity is read from it), run the processor on a job. */
 async function finishStudy(config: Config, outcome: Outcome, study = STUDY, dataset: Record<string, unknown> = PATIENT): Promise<number> {
-  const sop = receive(store, study, `${study}.1`, { accessionNumber: 'ACC-2026-19', studyDate: '20260301', studyTime: '101530.25' } as never);
+  const sop = `${study}.1.${++instances}`;
   const file = writePart10({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID: sop, StudyInstanceUID: study, AccessionNumber: 'ACC-2026-19', ...dataset }, join(dir, `${sop}.dcm`));
-  store.db.prepare('UPDATE instances SET path = ? WHERE sop_uid = ?').run(file, sop);
+  receive(store, study, `${study}.1`, { accessionNumber: 'ACC-2026-19', studyDate: '20260301', studyTime: '101530.25' } as never, file);
   const job = store.index.enqueueJob(study, 'test');
   const model = { name: 'paper-t1t2', version: '1.1.0', hash: 'abc123def4567890' };
   const na = outcome.reason !== undefined;

@@ -62,13 +62,13 @@ describe('identity', () => {
     const dir = mkdtempSync(join(tmpdir(), 'osteo-identity-'));
     const study = '1.2.826.0.1.3680043.8.498.77';
     expect(studyIdentity(store, study, defaults)).toEqual({ ok: false, reason: "the study's identifiers could not be read: no stored instance file is left" });
-    const sop = receive(store, study, `${study}.1`);
-    const file = writePart10({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID: sop, StudyInstanceUID: study, ...DS }, join(dir, 'a.dcm'));
-    store.db.prepare('UPDATE instances SET path = ? WHERE sop_uid = ?').run(file, sop);
+    const file = writePart10({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID: `${study}.1.1`, StudyInstanceUID: study, ...DS }, join(dir, 'a.dcm'));
+    receive(store, study, `${study}.1`, {}, file);
     const r = studyIdentity(store, study, defaults);
     expect(r.ok && r.identity.patientId).toBe('PID-4711');
-    store.db.prepare('UPDATE instances SET path = ? WHERE sop_uid = ?').run(join(dir, 'gone.dcm'), sop);
-    const gone = studyIdentity(store, study, defaults);
+    const other = memoryStore();
+    receive(other, study, `${study}.1`, {}, join(dir, 'gone.dcm'));
+    const gone = studyIdentity(other, study, defaults);
     expect(!gone.ok && gone.reason).toMatch(/^the study's identifiers could not be read: /);
   });
 });
