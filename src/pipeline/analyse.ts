@@ -9,14 +9,14 @@
  */
 import type { Config } from '../config/schema.js';
 import type { Segmenter } from '../segmentation/index.js';
-import { isNotAssessable, roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
+import { roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
 import type { PredecessorRef } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
 import { pauseAt, faultAt, type FaultStage } from '../common/test-pause.js';
 import { modelForStudy, type ModelChoice, type ScannerModelRef } from './model-choice.js';
 import { buildStudyModel, type SeriesFiles } from './study-model.js';
-import { logSkipped, selectStage, studySource, type Scanner } from './stages/select.js';
-import { buildVolumes, type Volumes } from './stages/volumes.js';
+import { logSkipped, selectStage, studySource, type Scanner, type Selection } from './stages/select.js';
+import { buildVolumes } from './stages/volumes.js';
 import { segmentStage, type Segmentation, type SegmentationSummary } from './stages/segment.js';
 import { featuresStage, type StudyFeatureValues } from './stages/features.js';
 import { scoreStage, type Scored } from './stages/score.js';
@@ -24,9 +24,6 @@ import { writeReports, type WrittenReports } from './stages/report.js';
 import type { Volume } from '../volume/types.js';
 
 export type { SeriesFiles } from './study-model.js';
-export type { LevelInfo } from './stages/segment.js';
-export { pooledRoi } from './stages/features.js';
-export { scoreOptionsOf } from './stages/score.js';
 
 export interface AnalyseInput {
   studyUid: string;
@@ -70,86 +67,92 @@ export interface AnalyseResult {
   timings: Record<string, number>;
 }
 
-/** Runs a stage and records its seconds under `stage` in `timings` (the job's timings, the stage-seconds metric). */
-function timer(timings: Record<string, number>) {
-  return async <T>(stage: string, fn: () => Promise<T> | T): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[stage] = Number(((performance.now() - t0) / 1000).toFixed(3));
-    }
+/** What the stages after the selection found; a field is there when its stage ran. */
+interface StageResults {
+  /** Why the study is not assessable (the first stage that refused), null when scored. */
+  reason: string | null;
+  /** The T1 volume, also when only the T2 failed to load (the summary image shows it). */
+  t1Volume?: Volume;
+  segmentation?: Segmentation;
+  features?: StudyFeatureValues;
+  scored?: Scored;
+}
+
+/** How a stage is run: timed, and with the test-only hooks before it. */
+interface StageRunner {
+  time: <T>(stage: string, fn: () => Promise<T> | T) => Promise<T>;
+  hooks: (stage: FaultStage) => Promise<void>;
+}
+
+function stageRunner(input: AnalyseInput, timings: Record<string, number>): StageRunner {
+  return {
+    // the job's timings and the stage-seconds metric
+    async time(stage, fn) {
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        timings[stage] = Number(((performance.now() - t0) / 1000).toFixed(3));
+      }
+    },
+    // OSTEOSCREEN_TEST_PAUSE_AT / OSTEOSCREEN_TEST_FAULT (test-only), before a stage
+    async hooks(stage) {
+      await pauseAt(stage, { studyUid: input.studyUid });
+      await faultAt(stage, input.attempt, { studyUid: input.studyUid });
+    },
   };
+}
+
+/** Stages 2-5: volumes -> segment + QA gate -> features -> score; each takes the results of the ones before, the first refusal ends the chain. */
+async function measure(run: StageRunner, selection: Selection, model: RadscoreModel, input: AnalyseInput, deps: AnalyseDeps): Promise<StageResults> {
+  if (selection.reason) return { reason: selection.reason };
+  const volumes = await run.time('volume', () => buildVolumes(selection));
+  if ('reason' in volumes) return { reason: volumes.reason, t1Volume: volumes.t1 };
+  const t1Volume = volumes.t1;
+  await run.hooks('segmentation');
+  const roi = roiSpecOf(model, deps.config.segmentation.erosionMm);
+  const segmentation = await run.time('segment', () => segmentStage(volumes, deps.segmenter, roi));
+  if (segmentation.reason) return { reason: segmentation.reason, t1Volume, segmentation };
+  await run.hooks('features');
+  const features = await run.time('features', () => featuresStage(volumes, segmentation.spine, model, input.features));
+  const scored = await run.time('score', () => scoreStage(model, features, deps.config));
+  return { reason: scored.reason, t1Volume, segmentation, features, scored };
 }
 
 export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Promise<AnalyseResult> {
   const { config } = deps;
-  const { studyUid } = input;
   const timings: Record<string, number> = {};
-  const time = timer(timings);
-  /** The test-only pause and fault hooks (OSTEOSCREEN_TEST_PAUSE_AT / OSTEOSCREEN_TEST_FAULT) before a stage. */
-  const hooks = async (stage: FaultStage) => {
-    await pauseAt(stage, { studyUid });
-    await faultAt(stage, input.attempt, { studyUid });
-  };
+  const run = stageRunner(input, timings);
 
-  // 1. select (the study model: each header read once), then the source header, scanner and model
-  const { study, selection } = await time('select', () => {
-    const study = buildStudyModel(studyUid, input.series);
+  // 1. select over the study model (each header read once), then the source header, the scanner and its model
+  const { study, selection } = await run.time('select', () => {
+    const study = buildStudyModel(input.studyUid, input.series);
     return { study, selection: selectStage(study, config.selection) };
   });
-  logSkipped(studyUid, selection);
+  logSkipped(input.studyUid, selection);
   const source = studySource(study, selection);
   const { model, choice } = modelForStudy(source?.scanner ?? null, deps.model, input.scannerModels, deps.loadScannerModel);
-  let reason = selection.reason;
 
-  // 2. volumes
-  let volumes: Volumes | undefined;
-  let t1Volume: Volume | undefined;
-  if (!reason) {
-    const v = await time('volume', () => buildVolumes(selection));
-    if ('reason' in v) reason = v.reason;
-    else volumes = v;
-    t1Volume = v.t1;
-  }
-  // 3. segmentation + QA gate
-  let segmentation: Segmentation | undefined;
-  if (!reason && volumes) {
-    await hooks('segmentation');
-    const vols = volumes;
-    segmentation = await time('segment', () => segmentStage(vols, deps.segmenter, roiSpecOf(model, config.segmentation.erosionMm)));
-    reason = segmentation.reason;
-  }
-  // 4. radiomics on both sequences, 5. radscore
-  let features: StudyFeatureValues | undefined;
-  let scored: Scored | undefined;
-  if (!reason && volumes && segmentation) {
-    await hooks('features');
-    const [vols, spine] = [volumes, segmentation.spine];
-    const feats = await time('features', () => featuresStage(vols, spine, model, input.features));
-    features = feats;
-    scored = await time('score', () => scoreStage(model, feats, config));
-    reason = scored.reason;
-  }
-  const done = scored !== undefined && scored.reason === null;
+  // 2.-5. volumes, segmentation + QA gate, radiomics on both sequences, radscore
+  const found = await measure(run, selection, model, input, deps);
+  const scored = found.scored?.reason === null ? found.scored.score : undefined;
 
   // 6. reports (also for a not-assessable MR study: the radiologist sees why there is no score)
   let reports: WrittenReports | undefined;
   const reportDir = input.reportDir;
-  if (reportDir && source && (done || selection.anyMr)) {
-    await hooks('report');
-    const { revision, earlierSrs, algorithmVersion } = input;
-    const scoredResult = done && scored && !isNotAssessable(scored.score) ? scored.score : undefined;
-    const of = { studyUid, revision, earlierSrs, algorithmVersion, source, selection, model, modelChoice: choice, t1Volume, segmentation, scored: scoredResult, reason };
-    reports = await time('report', () => writeReports(of, reportDir, config.output.seg));
+  if (reportDir && source && (scored || selection.anyMr)) {
+    await run.hooks('report');
+    const { studyUid, revision, earlierSrs, algorithmVersion } = input;
+    const of = { studyUid, revision, earlierSrs, algorithmVersion, source, selection, model, modelChoice: choice, ...found, scored };
+    reports = await run.time('report', () => writeReports(of, reportDir, config.output.seg));
   }
   return {
-    state: done ? 'done' : 'not-assessable',
-    reason: done ? null : (reason ?? 'not assessable'),
+    state: scored ? 'done' : 'not-assessable',
+    reason: scored ? null : (found.reason ?? 'not assessable'),
     selection: selection.record,
-    segmentation: segmentation?.summary ?? null,
-    features: features ?? null,
-    score: scored?.score ?? null,
+    segmentation: found.segmentation?.summary ?? null,
+    features: found.features ?? null,
+    score: found.scored?.score ?? null,
     scanner: source?.scanner ?? null,
     modelChoice: choice,
     reportFiles: reports?.files ?? [],

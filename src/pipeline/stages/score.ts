@@ -3,14 +3,11 @@
  * options say; a missing/NaN term makes the study not assessable, never a partial score.
  */
 import type { Config } from '../../config/schema.js';
-import { isNotAssessable, scoreOptionsFrom, scoreStudy, type RadscoreModel, type ScoreOutcome } from '../../model/index.js';
+import { isNotAssessable, scoreOptionsFrom, scoreStudy, type NotAssessableScore, type RadscoreModel, type ScoreResult } from '../../model/index.js';
 import type { StudyFeatureValues } from './features.js';
 
-export interface Scored {
-  score: ScoreOutcome;
-  /** Why no score could be computed; null: scored. */
-  reason: string | null;
-}
+/** The score, or why none could be computed (reason null: scored). */
+export type Scored = { score: ScoreResult; reason: null } | { score: NotAssessableScore; reason: string };
 
 /** The scoring options of the config (model.requireCalibrated, the out-of-range guard). */
 export function scoreOptionsOf(config: Config) {
@@ -19,5 +16,5 @@ export function scoreOptionsOf(config: Config) {
 
 export function scoreStage(model: RadscoreModel, features: StudyFeatureValues, config: Config): Scored {
   const score = scoreStudy(model, features, scoreOptionsOf(config));
-  return { score, reason: isNotAssessable(score) ? score.notAssessable : null };
+  return isNotAssessable(score) ? { score, reason: score.notAssessable } : { score, reason: null };
 }
