@@ -8,7 +8,7 @@
  * duplicated positions, missing slices (gap = k × spacing) or irregular spacing, undecodable pixel data.
  * Real-world values: stored value (bits stored, signed or not) × RescaleSlope + RescaleIntercept.
  */
-import { dot, sliceNormal, unitOrNull } from '../volume/geometry.js';
+import { dot, sliceNormal, sortAlongNormal, unitOrNull } from '../volume/geometry.js';
 import { readFileSync } from 'node:fs';
 import { NotAssessable } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -169,7 +169,7 @@ function assembleFrames(refs: FrameRef[], opts: VolumeOptions): Volume {
   if (Math.abs(dot(row, col)) > 1e-3) throw new NotAssessable('ImageOrientationPatient row and column are not orthogonal');
   const nrm = sliceNormal(row, col);
   if (!nrm) throw new NotAssessable('degenerate ImageOrientationPatient');
-  const sorted = refs.map((r) => ({ r, s: dot(nrm, r.frame.position!) })).sort((a, b) => a.s - b.s);
+  const sorted = sortAlongNormal(refs, nrm, (r) => r.frame.position!).map(({ item, s }) => ({ r: item, s }));
   const n = sorted.length;
   if (n < 2) throw new NotAssessable('only one slice: a volume needs at least two');
   const p0 = sorted[0]!.r.frame.position!;

@@ -1,32 +1,29 @@
 /**
- * The study analysis shared by the service (in a worker thread) and the research `cohort` command:
- * selection -> volumes -> segmentation + QA -> radiomics -> radscore -> report files.
- * Expected outcomes ("not assessable: no sagittal T2", "T1: fewer than four lumbar bodies") are results
- * with a reason, never exceptions; exceptions mean an unexpected failure (the job is retried).
+ * The study analysis shared by the service (in a worker thread) and the research `cohort` command, as typed
+ * stages over a study model built once (src/pipeline/study-model.ts: every instance header parsed once):
+ *   select (stages/select.ts) -> volumes (stages/volumes.ts) -> segment + QA (stages/segment.ts)
+ *   -> features (stages/features.ts) -> score (stages/score.ts) -> report (stages/report.ts).
+ * Each stage takes the typed results of the ones before and returns its own; expected outcomes ("not assessable:
+ * no sagittal T2", "T1: fewer than four lumbar bodies") are results with a reason, never exceptions; exceptions
+ * mean an unexpected failure (the job is retried).
  */
-import { cross, dot } from '../volume/geometry.js';
 import type { Config } from '../config/schema.js';
-import { NotAssessable, errorMessage } from '../common/errors.js';
-import { logger } from '../common/log.js';
-import type { Volume, LabelMap } from '../volume/types.js';
-import { readSeriesHeader, selectSeries, type SeriesHeader } from './selection.js';
-import { loadSeriesVolume } from '../dicom/volume.js';
-import { parseHeader } from '../dicom/tags.js';
-import { Segmenter, analyseSpine, type SpineResult } from '../segmentation/index.js';
-import { extractFeatures, type RImage, type RMask } from '../radiomics/index.js';
-import { scoreStudy, scoreOptionsFrom, requiredFeatures, isNotAssessable, radiomicsSettingsOf, roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
-import { outputUids, writeReportFiles, type PredecessorRef, type ReportInput, type ReportResult, type SegInput } from '../report/index.js';
+import type { Segmenter } from '../segmentation/index.js';
+import { roiSpecOf, type RadscoreModel, type ScoreOutcome } from '../model/index.js';
+import type { PredecessorRef } from '../report/index.js';
 import type { SelectionRecord } from '../store/types.js';
-import { readFileSync } from 'node:fs';
-import { pauseAt, faultAt } from '../common/test-pause.js';
-import { chooseModel, type ModelChoice, type ScannerModelRef } from './model-choice.js';
+import { pauseAt, faultAt, type FaultStage } from '../common/test-pause.js';
+import { modelForStudy, type ModelChoice, type ScannerModelRef } from './model-choice.js';
+import { buildStudyModel, type SeriesFiles } from './study-model.js';
+import { logSkipped, selectStage, studySource, type Scanner, type Selection } from './stages/select.js';
+import { buildVolumes } from './stages/volumes.js';
+import { segmentStage, type Segmentation, type SegmentationSummary } from './stages/segment.js';
+import { featuresStage, type StudyFeatureValues } from './stages/features.js';
+import { scoreStage, type Scored } from './stages/score.js';
+import { writeReports, type WrittenReports } from './stages/report.js';
+import type { Volume } from '../volume/types.js';
 
-const log = logger('analyse');
-
-export interface SeriesFiles {
-  seriesUid: string;
-  files: string[];
-}
+export type { SeriesFiles } from './study-model.js';
 
 export interface AnalyseInput {
   studyUid: string;
@@ -55,240 +52,111 @@ export interface AnalyseDeps {
   loadScannerModel?: (ref: ScannerModelRef) => RadscoreModel;
 }
 
-export interface LevelInfo {
-  level: string;
-  volumeMm3: number;
-  midSlice: number;
-}
-
 export interface AnalyseResult {
   state: 'done' | 'not-assessable';
   reason: string | null;
   selection: SelectionRecord;
-  segmentation: { ok: boolean; reason?: string; levels: LevelInfo[]; agreement?: Record<string, number> } | null;
-  features: { T1: Record<string, number | null>; T2: Record<string, number | null> } | null;
+  segmentation: SegmentationSummary | null;
+  features: StudyFeatureValues | null;
   score: ScoreOutcome | null;
-  scanner: { manufacturer: string; model: string; station: string } | null;
+  scanner: Scanner | null;
   /** Which model scored (or would have scored) the study, and why. */
   modelChoice: ModelChoice | null;
-  reportFiles: { kind: string; path: string; sopInstanceUid: string; seriesInstanceUid?: string; sopClassUid?: string }[];
+  reportFiles: WrittenReports['files'];
   summaryPng?: string;
   timings: Record<string, number>;
 }
 
-/** The scoring options of the config (model.requireCalibrated, the out-of-range guard). */
-export function scoreOptionsOf(config: Config) {
-  return scoreOptionsFrom(config.model);
+/** What the stages after the selection found; a field is there when its stage ran. */
+interface StageResults {
+  /** Why the study is not assessable (the first stage that refused), null when scored. */
+  reason: string | null;
+  /** The T1 volume, also when only the T2 failed to load (the summary image shows it). */
+  t1Volume?: Volume;
+  segmentation?: Segmentation;
+  features?: StudyFeatureValues;
+  scored?: Scored;
 }
 
-function toRImage(v: Volume): RImage {
-  return { dims: v.dims, spacing: v.spacing, origin: v.origin, direction: v.direction, data: Float64Array.from(v.data), pixelType: 'float32' };
+/** How a stage is run: timed, and with the test-only hooks before it. */
+interface StageRunner {
+  time: <T>(stage: string, fn: () => Promise<T> | T) => Promise<T>;
+  hooks: (stage: FaultStage) => Promise<void>;
 }
 
-/** Union of the L1-L4 ROI labels (1..4) as one ROI with label 1, as the reference study pooled the bodies. */
-export function pooledRoi(roi: LabelMap): RMask {
-  const data = new Uint8Array(roi.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = roi.data[i]! >= 1 && roi.data[i]! <= 4 ? 1 : 0;
-  return { dims: roi.dims, spacing: roi.spacing, origin: roi.origin, direction: roi.direction, data };
-}
-
-function timer(timings: Record<string, number>) {
-  return async <T>(stage: string, fn: () => Promise<T> | T): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[stage] = Number(((performance.now() - t0) / 1000).toFixed(3));
-    }
+function stageRunner(input: AnalyseInput, timings: Record<string, number>): StageRunner {
+  return {
+    // the job's timings and the stage-seconds metric
+    async time(stage, fn) {
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        timings[stage] = Number(((performance.now() - t0) / 1000).toFixed(3));
+      }
+    },
+    // OSTEOSCREEN_TEST_PAUSE_AT / OSTEOSCREEN_TEST_FAULT (test-only), before a stage
+    async hooks(stage) {
+      await pauseAt(stage, { studyUid: input.studyUid });
+      await faultAt(stage, input.attempt, { studyUid: input.studyUid });
+    },
   };
 }
 
-function headerOf(file: string): Record<string, any> {
-  return parseHeader(readFileSync(file)).dataset;
+/** Stages 2-5: volumes -> segment + QA gate -> features -> score; each takes the results of the ones before, the first refusal ends the chain. */
+async function measure(run: StageRunner, selection: Selection, model: RadscoreModel, input: AnalyseInput, deps: AnalyseDeps): Promise<StageResults> {
+  if (selection.reason) return { reason: selection.reason };
+  const volumes = await run.time('volume', () => buildVolumes(selection));
+  if ('reason' in volumes) return { reason: volumes.reason, t1Volume: volumes.t1 };
+  const t1Volume = volumes.t1;
+  await run.hooks('segmentation');
+  const roi = roiSpecOf(model, deps.config.segmentation.erosionMm);
+  const segmentation = await run.time('segment', () => segmentStage(volumes, deps.segmenter, roi));
+  if (segmentation.reason) return { reason: segmentation.reason, t1Volume, segmentation };
+  await run.hooks('features');
+  const features = await run.time('features', () => featuresStage(volumes, segmentation.spine, model, input.features));
+  const scored = await run.time('score', () => scoreStage(model, features, deps.config));
+  return { reason: scored.reason, t1Volume, segmentation, features, scored };
 }
 
 export async function analyseStudy(input: AnalyseInput, deps: AnalyseDeps): Promise<AnalyseResult> {
-  const timings: Record<string, number> = {};
-  const time = timer(timings);
   const { config } = deps;
-  let model = deps.model;
-  const result: AnalyseResult = {
-    state: 'not-assessable',
-    reason: null,
-    selection: { t1: null, t2: null, skipped: [] },
-    segmentation: null,
-    features: null,
-    score: null,
-    scanner: null,
-    modelChoice: null,
-    reportFiles: [],
-    timings,
-  };
+  const timings: Record<string, number> = {};
+  const run = stageRunner(input, timings);
 
-  // 1. selection
-  const headers: SeriesHeader[] = [];
-  await time('select', async () => {
-    for (const s of input.series) {
-      try {
-        headers.push(readSeriesHeader(s.files));
-      } catch (e) {
-        result.selection.skipped.push({ series: s.seriesUid, reason: `unreadable header: ${errorMessage(e)}` });
-      }
-    }
-    const sel = selectSeries(headers, config.selection);
-    result.selection = { t1: sel.t1, t2: sel.t2, skipped: [...result.selection.skipped, ...sel.skipped] };
-    if (!sel.t1 || !sel.t2) result.reason = sel.notAssessableReason ?? (!sel.t1 ? 'no sagittal T1' : 'no sagittal T2');
+  // 1. select over the study model (each header read once), then the source header, the scanner and its model
+  const { study, selection } = await run.time('select', () => {
+    const study = buildStudyModel(input.studyUid, input.series);
+    return { study, selection: selectStage(study, config.selection) };
   });
-  for (const s of result.selection.skipped) log.info('series skipped', { studyUid: input.studyUid, seriesUid: s.series, reason: s.reason });
-  const filesOf = (uid: string | null) => input.series.find((s) => s.seriesUid === uid)?.files ?? [];
-  const t1Files = filesOf(result.selection.t1);
-  const t2Files = filesOf(result.selection.t2);
-  const anyMr = headers.some((h) => (h as { modality?: string }).modality === 'MR');
-  const sourceHeader = t1Files[0] ? headerOf(t1Files[0]) : input.series[0]?.files[0] ? headerOf(input.series[0].files[0]) : null;
-  if (sourceHeader) {
-    result.scanner = {
-      manufacturer: String(sourceHeader.Manufacturer ?? ''),
-      model: String(sourceHeader.ManufacturerModelName ?? ''),
-      station: String(sourceHeader.StationName ?? ''),
-    };
-  }
-  if (input.scannerModels?.length && deps.loadScannerModel) {
-    const picked = chooseModel(result.scanner, deps.model, input.scannerModels, deps.loadScannerModel);
-    model = picked.model;
-    result.modelChoice = picked.choice;
-  } else if (result.scanner) {
-    result.modelChoice = chooseModel(result.scanner, deps.model, [], () => deps.model).choice;
-  }
+  logSkipped(input.studyUid, selection);
+  const source = studySource(study, selection);
+  const { model, choice } = modelForStudy(source?.scanner ?? null, deps.model, input.scannerModels, deps.loadScannerModel);
 
-  let t1: Volume | undefined;
-  let t2: Volume | undefined;
-  let spine: SpineResult | undefined;
-  if (!result.reason) {
-    // 2. volumes
-    try {
-      await time('volume', async () => {
-        t1 = await loadSeriesVolume(t1Files);
-        t2 = await loadSeriesVolume(t2Files);
-      });
-    } catch (e) {
-      if (!(e instanceof NotAssessable)) throw e;
-      result.reason = e.message;
-    }
-  }
-  if (!result.reason && t1 && t2) {
-    // 3. segmentation + QA gate
-    await pauseAt('segmentation', { studyUid: input.studyUid });
-    await faultAt('segmentation', input.attempt, { studyUid: input.studyUid });
-    spine = await time('segment', () => analyseSpine(t1!, t2!, { segmenter: deps.segmenter, roi: roiSpecOf(model, config.segmentation.erosionMm) }));
-    result.segmentation = {
-      ok: spine.ok,
-      reason: spine.reason,
-      levels: spine.levels.map((l: SpineResult['levels'][number]) => ({ level: l.level, volumeMm3: Number(l.volumeMm3.toFixed(1)), midSlice: l.midSlice })),
-      agreement: spine.agreement,
-    };
-    if (!spine.ok) result.reason = spine.reason ?? 'segmentation failed the QA gate';
-  }
-  if (!result.reason && spine && t1 && t2) {
-    // 4. radiomics on both sequences
-    await pauseAt('features', { studyUid: input.studyUid });
-    await faultAt('features', input.attempt, { studyUid: input.studyUid });
-    const settings = radiomicsSettingsOf(model);
-    const need = requiredFeatures(model);
-    const feats = await time('features', () => ({
-      T1: extractFeatures(toRImage(t1!), pooledRoi(spine!.t1Roi), settings, input.features === 'model' ? { only: need.T1 } : {}).features,
-      T2: extractFeatures(toRImage(t2!), pooledRoi(spine!.t2Roi), settings, input.features === 'model' ? { only: need.T2 } : {}).features,
-    }));
-    result.features = feats;
-    // 5. radscore
-    const score = await time('score', () => scoreStudy(model, feats, scoreOptionsOf(config)));
-    result.score = score;
-    if (isNotAssessable(score)) result.reason = score.notAssessable;
-    else result.state = 'done';
-  }
+  // 2.-5. volumes, segmentation + QA gate, radiomics on both sequences, radscore
+  const found = await measure(run, selection, model, input, deps);
+  const scored = found.scored?.reason === null ? found.scored.score : undefined;
 
   // 6. reports (also for a not-assessable MR study: the radiologist sees why there is no score)
-  if (input.reportDir && sourceHeader && (result.state === 'done' || anyMr)) {
-    await pauseAt('report', { studyUid: input.studyUid });
-    await faultAt('report', input.attempt, { studyUid: input.studyUid });
-    await time('report', () => {
-      const reportResult: ReportResult =
-        result.state === 'done' && result.score && !isNotAssessable(result.score)
-          ? {
-              kind: 'scored',
-              score: result.score.score,
-              cutoff: result.score.cutoff,
-              flag: result.score.flag,
-              noFlag: result.score.noFlag,
-              calibrated: result.score.calibrated,
-              intercept: result.score.intercept,
-              terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value, z: t.z, coefficient: t.coefficient, contribution: t.contribution })),
-              levels: (result.segmentation?.levels ?? []).map((l) => ({ level: l.level, volumeMm3: l.volumeMm3 })),
-            }
-          : { kind: 'not-assessable', reason: result.reason ?? 'not assessable', levels: result.segmentation?.levels.map((l) => ({ level: l.level, volumeMm3: l.volumeMm3 })) };
-      const evidence = (files: string[], uid: string | null) =>
-        uid && files.length
-          ? {
-              seriesInstanceUid: uid,
-              instances: files.map((f) => {
-                const h = headerOf(f);
-                return { sopClassUid: String(h.SOPClassUID), sopInstanceUid: String(h.SOPInstanceUID) };
-              }),
-            }
-          : undefined;
-      const reportInput: ReportInput = {
-        source: sourceHeader as ReportInput['source'],
-        evidence: { t1: evidence(t1Files, result.selection.t1), t2: evidence(t2Files, result.selection.t2) },
-        result: reportResult,
-        model: { name: model.name, version: model.version, hash: model.hash ?? '', calibrated: model.calibrated },
-        modelChoice: result.modelChoice?.reason,
-        algorithm: { name: 'OsteoScreen', version: input.algorithmVersion },
-        revision: input.revision ?? 1,
-        predecessors: predecessorsFor(input, model),
-        summary: t1 ? summarySlice(t1, spine) : undefined,
-      };
-      const seg = config.output.seg && spine?.ok && t1 ? segInputFor(t1Files, spine.t1Roi, result.selection.t1!) : undefined;
-      const written = writeReportFiles(reportInput, input.reportDir!, { seg, previewPng: true });
-      result.reportFiles = written.files.map((f) => ({ kind: f.kind, path: f.path, sopInstanceUid: f.sopInstanceUid, seriesInstanceUid: f.seriesInstanceUid, sopClassUid: f.sopClassUid }));
-      result.summaryPng = written.previewPng;
-    });
+  let reports: WrittenReports | undefined;
+  const reportDir = input.reportDir;
+  if (reportDir && source && (scored || selection.anyMr)) {
+    await run.hooks('report');
+    const { studyUid, revision, earlierSrs, algorithmVersion } = input;
+    const of = { studyUid, revision, earlierSrs, algorithmVersion, source, selection, model, modelChoice: choice, ...found, scored };
+    reports = await run.time('report', () => writeReports(of, reportDir, config.output.seg));
   }
-  if (result.state === 'not-assessable' && !result.reason) result.reason = 'not assessable';
-  return result;
-}
-
-/**
- * SEG input: the T1 ROI with the source instance of each slice (slices ordered along the normal, as the volume).
- * Multi-frame (Enhanced MR) sources have no per-slice instance: no SEG then.
- */
-function segInputFor(files: string[], roi: LabelMap, seriesUid: string): SegInput | undefined {
-  if (files.length !== roi.dims[2]) return undefined;
-  const items = files.map((f) => {
-    const h = headerOf(f);
-    const iop = (h.ImageOrientationPatient as number[]).map(Number);
-    const ipp = (h.ImagePositionPatient as number[]).map(Number);
-    const n = cross(iop.slice(0, 3), iop.slice(3, 6));
-    return { pos: dot(n, ipp), sopClassUid: String(h.SOPClassUID), sopInstanceUid: String(h.SOPInstanceUID), frame: String(h.FrameOfReferenceUID ?? '') };
-  });
-  items.sort((a, b) => a.pos - b.pos);
-  // The volume's k axis runs along the normal from the first to the last slice, like this sort.
-  return { labels: roi, frameOfReferenceUid: items[0]!.frame, sliceInstances: items.map(({ sopClassUid, sopInstanceUid }) => ({ sopClassUid, sopInstanceUid })), sourceSeriesInstanceUid: seriesUid };
-}
-
-/** The mid-sagittal T1 slice (median of the bodies' centre slices) with the ROI labels on it. */
-function summarySlice(t1: Volume, spine: SpineResult | undefined) {
-  const [nx, ny, nz] = t1.dims;
-  const mids = spine?.levels.map((l: SpineResult['levels'][number]) => l.midSlice).sort((a: number, b: number) => a - b) ?? [];
-  const k = mids.length ? mids[Math.floor(mids.length / 2)]! : Math.floor(nz / 2);
-  const n = nx * ny;
-  const slice = t1.data.slice(k * n, (k + 1) * n);
-  const roi = spine?.ok ? spine.t1Roi.data.slice(k * n, (k + 1) * n) : undefined;
-  return { slice, rows: ny, columns: nx, pixelSpacing: [t1.spacing[1], t1.spacing[0]] as [number, number], roiOutline: roi };
-}
-
-/** The earlier SRs in the SR series this run writes to (same study, model version and hash), minus itself. */
-function predecessorsFor(input: AnalyseInput, model: RadscoreModel): PredecessorRef[] | undefined {
-  const uids = outputUids(input.studyUid, { version: model.version, hash: model.hash ?? '' }, 'sr');
-  const own = uids.instanceUid(input.revision ?? 1);
-  const list = (input.earlierSrs ?? []).filter((p) => p.seriesInstanceUid === uids.seriesInstanceUid && p.sopInstanceUid !== own);
-  return list.length ? list : undefined;
+  return {
+    state: scored ? 'done' : 'not-assessable',
+    reason: scored ? null : (found.reason ?? 'not assessable'),
+    selection: selection.record,
+    segmentation: found.segmentation?.summary ?? null,
+    features: found.features ?? null,
+    score: found.scored?.score ?? null,
+    scanner: source?.scanner ?? null,
+    modelChoice: choice,
+    reportFiles: reports?.files ?? [],
+    ...(reports ? { summaryPng: reports.summaryPng } : {}),
+    timings,
+  };
 }

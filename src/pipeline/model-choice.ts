@@ -64,3 +64,17 @@ export function chooseModel(
     };
   }
 }
+
+/**
+ * The model of one study: with approved per-scanner models (and a loader) the one `chooseModel` picks, else the
+ * default; the choice is recorded whenever there are approved models or the scanner is known.
+ */
+export function modelForStudy(
+  scanner: ScannerInfo | null,
+  defaultModel: RadscoreModel,
+  refs: ScannerModelRef[] | undefined,
+  load: ((ref: ScannerModelRef) => RadscoreModel) | undefined,
+): { model: RadscoreModel; choice: ModelChoice | null } {
+  if (refs?.length && load) return chooseModel(scanner, defaultModel, refs, load);
+  return { model: defaultModel, choice: scanner ? chooseModel(scanner, defaultModel, [], () => defaultModel).choice : null };
+}

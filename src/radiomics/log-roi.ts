@@ -8,7 +8,7 @@
  * approximated; the work drops from 9 to about 3–4 whole-volume passes.
  */
 import type { Vec3 } from '../volume/types.js';
-import { recursiveGaussianCoefficients, recursivePass, type RecursiveCoefficients } from './filters/log.js';
+import { recursiveGaussianCoefficients, recursivePass, type RecursiveCoefficients } from './filters/recursive-gaussian.js';
 import type { BBox } from './roi.js';
 import { bboxSize } from './roi.js';
 

@@ -1,4 +1,4 @@
-/** 3-vector helpers shared by the DICOM volume reader, the NRRD/NIfTI I/O, the segmentation and the phantom. */
+/** 3-vector helpers and slice order shared by the DICOM volume reader, the SEG input, the NRRD/NIfTI I/O, the segmentation and the phantom. */
 import type { Vec3 } from './types.js';
 
 type V = readonly number[];
@@ -25,4 +25,12 @@ export function direction(a: V, b: V): Vec3 {
 /** Slice normal of an ImageOrientationPatient (row, column direction cosines): row × column, normalised. */
 export function sliceNormal(row: V, col: V): Vec3 | null {
   return unitOrNull(cross(row, col));
+}
+
+/**
+ * Slices sorted by their position along the slice normal (ascending), each with that position `s` (mm): the
+ * order of a volume's k axis. Never by InstanceNumber or file order.
+ */
+export function sortAlongNormal<T>(items: readonly T[], normal: V, position: (item: T) => V): { item: T; s: number }[] {
+  return items.map((item) => ({ item, s: dot(normal, position(item)) })).sort((a, b) => a.s - b.s);
 }

@@ -1,5 +1,6 @@
 /**
- * NRRD reader/writer (attached header only) for 3-D scalar images.
+ * NRRD reader/writer (attached header only) for 3-D scalar images: the reader here, the writer in nrrd-write.ts,
+ * the pixel types both use in nrrd-types.ts (all exported from here).
  *
  * Supported: `type` (u)int8/16/32, float, double (all NRRD spellings); `encoding` raw, gzip (gz), ascii (text/txt);
  * `endian` little/big; `byte skip` (raw); `space` left-posterior-superior / LPS, right-anterior-superior / RAS and the
@@ -10,93 +11,16 @@
  * normalised, origin = `space origin` (all in LPS).
  */
 import { cross } from './geometry.js';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { OsteoError } from '../common/errors.js';
 import type { PixelType, RImage, RMask } from './image.js';
-import type { Geometry, Mat3, Vec3 } from './types.js';
+import type { Mat3, Vec3 } from './types.js';
+import { allocTyped, BYTES_PER_PIXEL, TYPE_ALIASES, type NrrdTypedArray, type NrrdVolume } from './nrrd-types.js';
 
 export type { PixelType } from './image.js';
-
-export type NrrdTypedArray =
-  | Uint8Array
-  | Int8Array
-  | Uint16Array
-  | Int16Array
-  | Uint32Array
-  | Int32Array
-  | Float32Array
-  | Float64Array;
-
-export interface NrrdVolume {
-  geometry: Geometry;
-  data: NrrdTypedArray;
-  pixelType: PixelType;
-}
-
-export interface NrrdWriteOptions {
-  /** 'gzip' (default) or 'raw'. */
-  encoding?: 'gzip' | 'raw';
-  /** Byte order of the written data; default 'little'. */
-  endian?: 'little' | 'big';
-}
-
-const TYPE_ALIASES: Record<string, PixelType> = {};
-function alias(pt: PixelType, names: string[]): void {
-  for (const n of names) TYPE_ALIASES[n] = pt;
-}
-alias('int8', ['signed char', 'int8', 'int8_t']);
-alias('uint8', ['uchar', 'unsigned char', 'uint8', 'uint8_t']);
-alias('int16', ['short', 'short int', 'signed short', 'signed short int', 'int16', 'int16_t']);
-alias('uint16', ['ushort', 'unsigned short', 'unsigned short int', 'uint16', 'uint16_t']);
-alias('int32', ['int', 'signed int', 'int32', 'int32_t']);
-alias('uint32', ['uint', 'unsigned int', 'uint32', 'uint32_t']);
-alias('float32', ['float']);
-alias('float64', ['double']);
-
-const NRRD_TYPE_NAME: Record<PixelType, string> = {
-  int8: 'signed char',
-  uint8: 'uchar',
-  int16: 'short',
-  uint16: 'ushort',
-  int32: 'int',
-  uint32: 'uint',
-  float32: 'float',
-  float64: 'double',
-};
-
-export const BYTES_PER_PIXEL: Record<PixelType, number> = {
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  float32: 4,
-  float64: 8,
-};
-
-/** Allocate a typed array of the given pixel type. */
-export function allocTyped(pt: PixelType, n: number): NrrdTypedArray {
-  switch (pt) {
-    case 'int8':
-      return new Int8Array(n);
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'float32':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-  }
-}
+export { allocTyped, BYTES_PER_PIXEL, type NrrdTypedArray, type NrrdVolume } from './nrrd-types.js';
+export { serializeNrrd, writeNrrd, type NrrdWriteOptions } from './nrrd-write.js';
 
 function bad(msg: string): OsteoError {
   return new OsteoError('nrrd-invalid', `NRRD: ${msg}`, 400);
@@ -341,63 +265,4 @@ export function readNrrdMask(path: string): RMask {
   else if (v.data instanceof Uint32Array) data = Float64Array.from(v.data);
   else data = v.data;
   return { ...v.geometry, data };
-}
-
-function fmt(x: number): string {
-  // Shortest representation that round-trips exactly.
-  return Object.is(x, -0) ? '0' : String(x);
-}
-
-/** Serialise an image as an NRRD file (attached header). */
-export function serializeNrrd(
-  geometry: Geometry,
-  data: ArrayLike<number>,
-  pixelType: PixelType,
-  opts: NrrdWriteOptions = {},
-): Buffer {
-  const { dims, spacing, origin, direction } = geometry;
-  const n = dims[0] * dims[1] * dims[2];
-  if (data.length !== n) throw new OsteoError('nrrd-invalid', `NRRD: ${data.length} values for dims ${dims.join('x')}`);
-  const endian = opts.endian ?? 'little';
-  const encoding = opts.encoding ?? 'gzip';
-  const dirs = [0, 1, 2]
-    .map((c) => `(${[0, 1, 2].map((r) => fmt(direction[r * 3 + c]! * spacing[c]!)).join(',')})`)
-    .join(' ');
-  const header =
-    'NRRD0004\n' +
-    '# Complete NRRD file format specification at:\n' +
-    '# http://teem.sourceforge.net/nrrd/format.html\n' +
-    `type: ${NRRD_TYPE_NAME[pixelType]}\n` +
-    'dimension: 3\n' +
-    'space: left-posterior-superior\n' +
-    `sizes: ${dims[0]} ${dims[1]} ${dims[2]}\n` +
-    `space directions: ${dirs}\n` +
-    'kinds: domain domain domain\n' +
-    `endian: ${endian}\n` +
-    `encoding: ${encoding}\n` +
-    `space origin: (${origin.map(fmt).join(',')})\n\n`;
-  const bpp = BYTES_PER_PIXEL[pixelType];
-  const typed = allocTyped(pixelType, n);
-  for (let i = 0; i < n; i++) typed[i] = data[i]!;
-  let bytes = Buffer.from(typed.buffer, typed.byteOffset, n * bpp);
-  const osLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (bpp > 1 && (endian === 'little') !== osLittle) {
-    bytes = Buffer.from(bytes); // copy, then swap in place
-    if (bpp === 2) bytes.swap16();
-    else if (bpp === 4) bytes.swap32();
-    else bytes.swap64();
-  }
-  const body = encoding === 'gzip' ? gzipSync(bytes) : bytes;
-  return Buffer.concat([Buffer.from(header, 'latin1'), body]);
-}
-
-/** Write an image as an NRRD file (attached header, LPS space, gzip unless told otherwise). */
-export function writeNrrd(
-  path: string,
-  geometry: Geometry,
-  data: ArrayLike<number>,
-  pixelType: PixelType,
-  opts: NrrdWriteOptions = {},
-): void {
-  writeFileSync(path, serializeNrrd(geometry, data, pixelType, opts));
 }

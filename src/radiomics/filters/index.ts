@@ -21,13 +21,9 @@ export {
   logImageName,
   logImages,
   logImagesWith,
-  recursiveGaussianCoefficients,
-  filterDataArray,
-  recursivePass,
   type LoGOptions,
-  type RecursiveCoefficients,
-  type GaussianOrder,
 } from './log.js';
+export { recursiveGaussianCoefficients, filterDataArray, recursivePass, type RecursiveCoefficients, type GaussianOrder } from './recursive-gaussian.js';
 export { WAVELETS, periodizationPlan, swtAxis, waveletBand, waveletImages, type WaveletFilterBank, type WaveletOptions } from './wavelet.js';
 export {
   squareData,
