@@ -1,6 +1,6 @@
 /**
  * Per-destination delivery state for the admin page and GET /api/outbox/destinations: every configured
- * destination (DICOM C-STORE, STOW-RS, webhook), and any key that still has outbox rows but is no longer
+ * destination (DICOM C-STORE, STOW-RS, webhook, FHIR), and any key that still has outbox rows but is no longer
  * configured, with its rows by state, last success, newest error and next attempt.
  */
 import type { Config } from '../config/schema.js';
@@ -8,17 +8,18 @@ import type { Store } from '../store/index.js';
 import { destinationKey } from '../pipeline/deliver.js';
 import { stowKey } from '../output/stow.js';
 import { webhookKey } from '../output/webhook.js';
+import { fhirKey } from '../output/fhir.js';
 
-export type DestinationKind = 'dicom' | 'stow' | 'webhook';
+export type DestinationKind = 'dicom' | 'stow' | 'webhook' | 'fhir';
 
 export function destinationKind(key: string): DestinationKind {
-  return key.startsWith('stow:') ? 'stow' : key.startsWith('webhook:') ? 'webhook' : 'dicom';
+  return key.startsWith('stow:') ? 'stow' : key.startsWith('webhook:') ? 'webhook' : key.startsWith('fhir:') ? 'fhir' : 'dicom';
 }
 
 const iso = (t: number | null) => (t ? new Date(t).toISOString() : null);
 
 export function destinationStates(config: Config, store: Pick<Store, 'outbox'>) {
-  const configured = [...config.output.destinations.map(destinationKey), ...config.output.stow.map(stowKey), ...config.output.webhooks.map(webhookKey)];
+  const configured = [...config.output.destinations.map(destinationKey), ...config.output.stow.map(stowKey), ...config.output.webhooks.map(webhookKey), ...config.output.fhir.map(fhirKey)];
   const counts = new Map(store.outbox.byDestination().map((c) => [c.destination, c]));
   const keys = [...new Set([...configured, ...counts.keys()])];
   return keys.map((key) => {
