@@ -163,7 +163,7 @@ export const configSchema = z.object({
       destinations: z.array(destinationSchema).default([]).describe('PACS destinations for SR and summary image (items AET@host:port or objects; comma-separated in the env var)'),
       stow: z.array(stowSchema).default([]).describe('DICOMweb STOW-RS destinations for SR, summary image and SEG: items {url, auth: none|bearer|basic, token, user, password, caFile, timeoutSeconds} or a URL (env var: a JSON array, or comma-separated URLs without auth)'),
       webhooks: z.array(webhookSchema).default([]).describe('Webhooks notified when a study finishes: items {url, secret, onlyFlagged, caFile, timeoutSeconds} (env var: a JSON array). Body and signature: README, Webhook'),
-      fhir: z.array(fhirSchema).default([]).describe('FHIR R4 servers sent a DiagnosticReport and an Observation per result: items {url, auth: none|bearer|basic, token, user, password, caFile, onlyFlagged, timeoutSeconds} or a URL (env var: a JSON array). Resources and codes: README, FHIR R4; patient identity: section identity'),
+      fhir: z.array(fhirSchema).default([]).describe('FHIR R4 servers sent a DiagnosticReport and an Observation per result: items {url, auth: none|bearer|basic, token, user, password, caFile, onlyFlagged, timeoutSeconds} or a URL (env var: a JSON array, or comma-separated URLs without auth). Resources and codes: README, FHIR R4; patient identity: section identity'),
       folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),
       seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
       maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),

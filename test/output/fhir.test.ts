@@ -23,7 +23,7 @@ import type { Store } from '../../src/store/index.js';
 import { memoryStore, receive, type FakeClock } from '../helpers/memory-store.js';
 import { freePort } from '../helpers/ports.js';
 import { FhirTestServer, loadR4Definitions, r4Errors } from '../helpers/fhir-server.js';
-import { writeStudyOutputs } from './files.js';
+import { analysisResult, writeStudyOutputs } from './files.js';
 
 const HOUR = 3_600_000;
 const STUDY = '1.2.826.0.1.3680043.8.498.4712';
@@ -57,19 +57,7 @@ async function finishStudy(config: Config, kind: Kind, study = STUDY, patient: R
   store.db.prepare('UPDATE instances SET path = ? WHERE sop_uid = ?').run(file, sop);
   const job = store.index.enqueueJob(study, 'test');
   const files = writeStudyOutputs(dir, job.id);
-  const score = analysis(kind);
-  const result: AnalyseResult = {
-    state: kind === 'not-assessable' ? 'not-assessable' : 'done',
-    reason: kind === 'not-assessable' ? 'no sagittal T1 series' : kind === 'no-flag' ? 'model not calibrated for this site' : null,
-    selection: {} as AnalyseResult['selection'],
-    segmentation: null,
-    features: null,
-    score,
-    scanner: null,
-    modelChoice: null,
-    reportFiles: files.map((f) => ({ kind: f.kind, path: f.path, sopInstanceUid: f.sopUid })),
-    timings: {},
-  };
+  const result = analysisResult(files, analysis(kind), kind === 'not-assessable' ? 'no sagittal T1 series' : kind === 'no-flag' ? 'model not calibrated for this site' : null);
   const processor = createProcessor({ config, store, metrics: createMetrics(), analyse: async () => result, version: 'test' });
   await processor(job);
   return job.id;
