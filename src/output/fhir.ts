@@ -19,7 +19,8 @@
  * undeliverable payload: dead-lettered at the first attempt with the reason, the server not contacted.
  * Answers: 2xx delivered (201 created, 200 found by the condition); 408/425/429, 5xx or no answer retried with the
  * outbox back-off; 3xx and other 4xx dead-lettered at once with the server's OperationOutcome text. The patient
- * identifier never reaches a log line: an answer that repeats it is redacted before it is recorded.
+ * identifier and accession number never reach a log line: an answer that repeats them is redacted before it is
+ * recorded.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -206,9 +207,11 @@ function createdId(a: PostAnswer, type: string): string | undefined {
   return new RegExp(`(?:^|/)${type}/([A-Za-z0-9\\-.]{1,64})(?:/_history/|$)`).exec(loc)?.[1];
 }
 
-/** The receiver's text with the patient identifier taken out (it is recorded in the outbox and logged). */
-function redact(text: string, patientId: string | undefined): string {
-  return patientId && patientId.length >= 3 ? text.split(patientId).join('[patient identifier]') : text;
+/** The receiver's text with the patient identifier and accession number taken out (it is recorded in the outbox and logged). */
+function redact(text: string, identifiers: [string | undefined, string][]): string {
+  let out = text;
+  for (const [value, label] of identifiers) if (value && value.length >= 3) out = out.split(value).join(`[${label}]`);
+  return out;
 }
 
 /** POST each row's two resources (Observation, then DiagnosticReport); one result per row, in order. Never rejects. */
@@ -233,7 +236,11 @@ async function sendOne(d: FhirDestination, file: string, ca: Buffer | undefined)
   } catch (e) {
     return { ok: false, error: `${file}: unreadable FHIR payload: ${(e as Error).message}`, retryable: false };
   }
-  const patientId = ((entries[0]!.subject as { identifier?: Identifier } | undefined)?.identifier)?.value;
+  const first = entries[0] as { subject?: { identifier?: Identifier }; basedOn?: { identifier?: Identifier }[] };
+  const identifiers: [string | undefined, string][] = [
+    [first.subject?.identifier?.value, 'patient identifier'],
+    [first.basedOn?.[0]?.identifier?.value, 'accession number'],
+  ];
   const ids = new Map<string, string>(); // "Observation|<identifier value>" -> server id
   let status = 0;
   for (const original of entries) {
@@ -261,7 +268,7 @@ async function sendOne(d: FhirDestination, file: string, ca: Buffer | undefined)
     }
     if (a.status < 200 || a.status >= 300) {
       const detail = a.status >= 300 && a.status < 400 ? `redirected to ${a.headers.location ?? '?'}; configure that URL` : operationOutcomeText(a.body);
-      return { ok: false, status: a.status, error: redact(`${type}: ${describeAnswer(a, detail)}`, patientId), retryable: a.status >= 400 && isRetryableHttpStatus(a.status) };
+      return { ok: false, status: a.status, error: redact(`${type}: ${describeAnswer(a, detail)}`, identifiers), retryable: a.status >= 400 && isRetryableHttpStatus(a.status) };
     }
     status = a.status;
     const id = createdId(a, type);

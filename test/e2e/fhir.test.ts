@@ -97,6 +97,6 @@ describe.skipIf(!have('storescu'))('end to end: phantom study -> OsteoScreen -> 
     const study = (await svc.json<any[]>('/api/studies')).find((s) => s.studyInstanceUID === uid || s.studyInstanceUid === uid);
     expect(study.patientName).toBeTruthy();
     expect(m!.patientId).toBeTruthy();
-    for (const id of [study.patientName, m!.patientId, study.patientId].filter(Boolean)) expect(svc.logs()).not.toContain(id);
+    for (const id of [study.patientName, m!.patientId, study.patientId, 'ACC940200001'].filter(Boolean)) expect(svc.logs()).not.toContain(id);
   });
 });

@@ -11,8 +11,8 @@
  *
  * Why this and not node-fhir-server-core or the `fhir` package: node-fhir-server-core is a framework whose
  * storage, search and conditional create the test would have to write itself (it would be our mock again), and it
- * pulls in snyk, eslint and mongodb; the `fhir` package (FHIR.js) checks structure and cardinality but not the
- * invariants. Medplum's validator runs the spec's own definitions, invariants included.
+ * pulls in snyk, eslint and mongodb; the `fhir` package (FHIR.js) checks structure, cardinality and codes but no
+ * invariant. Medplum's validator runs the spec's own definitions, invariants included.
  *
  * Test seams: `token` (bearer required), `onRequest` (answer instead of the router, e.g. 503), `dropAnswers` (the
  * router handles the request, stores the resource, then the connection is cut before the answer: a lost answer).

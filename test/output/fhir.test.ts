@@ -80,7 +80,7 @@ afterEach(async () => {
   await server.stop();
   store.close();
   // No patient identifier in any log line of any test.
-  for (const v of [PATIENT.PatientID, PATIENT.PatientName, 'Müller', PATIENT.PatientBirthDate]) expect(logLines.join('\n')).not.toContain(v);
+  for (const v of [PATIENT.PatientID, PATIENT.PatientName, 'Müller', PATIENT.PatientBirthDate, PATIENT.AccessionNumber]) expect(logLines.join('\n')).not.toContain(v);
 });
 
 describe('FHIR R4 resources', () => {
@@ -232,12 +232,12 @@ describe('FHIR output', () => {
     expect(await server.all('Observation')).toHaveLength(0);
   });
 
-  it('the server’s text is recorded without the patient identifier', async () => {
-    server.onRequest = () => [422, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'business-rule', diagnostics: `no patient with identifier ${PATIENT.PatientID}` }] }];
+  it('the server’s text is recorded without the patient identifier and accession number', async () => {
+    server.onRequest = () => [422, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'business-rule', diagnostics: `no patient with identifier ${PATIENT.PatientID} for order ${PATIENT.AccessionNumber}` }] }];
     const config = configFor([{ url: server.base }]);
     await finishStudy(config, 'flagged');
     await deliverer(config).tick();
-    expect(fhirRows()).toMatchObject([{ state: 'dead-letter', last_error: 'Observation: HTTP 422 Unprocessable Entity: error business-rule: no patient with identifier [patient identifier]' }]);
+    expect(fhirRows()).toMatchObject([{ state: 'dead-letter', last_error: 'Observation: HTTP 422 Unprocessable Entity: error business-rule: no patient with identifier [patient identifier] for order [accession number]' }]);
     expect(logLines.join('\n')).toContain('[patient identifier]');
   });
 
