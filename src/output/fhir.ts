@@ -233,6 +233,8 @@ async function sendOne(d: FhirDestination, file: string, ca: Buffer | undefined)
     const bundle = JSON.parse(payload.bytes.toString('utf8')) as { entry?: { resource?: Json }[] };
     entries = (bundle.entry ?? []).map((e) => e.resource!).filter((r) => r && typeof r.resourceType === 'string');
     if (!entries.length) throw new Error('no resources in the payload');
+    // Conditional create needs each resource's identifier: without one a retry could duplicate it.
+    if (entries.some((r) => !(r.identifier as Identifier[] | undefined)?.[0]?.value)) throw new Error('a resource without an identifier');
   } catch (e) {
     return { ok: false, error: `${file}: unreadable FHIR payload: ${(e as Error).message}`, retryable: false };
   }

@@ -14,13 +14,14 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { have, storescu } from '../helpers/dcmtk.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { FhirTestServer, r4Errors } from '../helpers/fhir-server.js';
+import { skipWithout } from '../helpers/tools.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
 import { filesUnder } from '../acceptance/harness.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-e2e-fhir-'));
 const ISSUER = '1.2.826.0.1.3680043.8.498.1';
 
-describe.skipIf(!have('storescu'))('end to end: phantom study -> OsteoScreen -> FHIR R4 servers', () => {
+describe.skipIf(skipWithout(have('storescu'), 'storescu', 'Debian package dcmtk'))('end to end: phantom study -> OsteoScreen -> FHIR R4 servers', () => {
   let svc: RunningService;
   let up: FhirTestServer;
   let refusing: FhirTestServer;

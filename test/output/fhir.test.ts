@@ -5,7 +5,7 @@
  * resource against the official R4 StructureDefinitions and JSON schema, refusing invalid ones).
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
@@ -257,6 +257,21 @@ describe('FHIR output', () => {
     await finishStudy(mapped, 'flagged', `${STUDY}.5`, { ...PATIENT, IssuerOfPatientID: 'HOSP' });
     await deliverer(mapped).tick();
     expect((await server.all<any>('Observation'))[0].subject.identifier.system).toBe('https://hospital.example/fhir/sid/mrn');
+  });
+
+  it('a payload file that is gone, or has a resource without identifier, is dead-lettered without contacting the server', async () => {
+    const config = configFor([{ url: server.base }]);
+    await finishStudy(config, 'flagged', `${STUDY}.8`);
+    await finishStudy(config, 'flagged', `${STUDY}.9`);
+    const [gone, bad] = fhirRows();
+    rmSync(gone!.path);
+    writeFileSync(bad!.path, readFileSync(bad!.path, 'utf8').replace(/"identifier":\[\{"system":"urn:dicom:uid","value":"urn:oid:[0-9.]+"\}\],"basedOn"/, '"basedOn"'));
+    await deliverer(config).tick();
+    expect(fhirRows().map((r) => [r.state, r.last_error])).toEqual([
+      ['dead-letter', `${gone!.path}: payload file is missing`],
+      ['dead-letter', `${bad!.path}: unreadable FHIR payload: a resource without an identifier`],
+    ]);
+    expect(server.requests).toHaveLength(0);
   });
 
   it('onlyFlagged servers get flagged studies only; each server has its own row', async () => {
