@@ -66,13 +66,18 @@ function fhirDate(da: string | null | undefined): string | undefined {
 
 const fmt = (x: number) => String(Number(x.toPrecision(6)));
 
+/** A finished job's result; `flagSuppressed` (the job result's words for why a scored study has no flag) when known. */
+export type FhirResult = FinishedResult & { flagSuppressed?: string | null };
+
+const noFlagReason = (r: FhirResult) => r.flagSuppressed ?? r.reason ?? 'model not calibrated';
+
 /** The result in words, as the conclusion says it (no identifiers). */
-export function resultSentence(r: FinishedResult): string {
+export function resultSentence(r: FhirResult): string {
   const kind = webhookResult(r);
   const model = r.model ? ` Model ${r.model.name} ${r.model.version}${r.model.hash ? ` (hash ${r.model.hash})` : ''}, ${r.calibrated ? 'calibrated' : 'not calibrated'}.` : '';
   if (kind === 'not-assessable') return `Not assessable: ${r.reason ?? 'no reason given'}.${model}`;
   const score = `Radscore ${fmt(r.score!)}${r.cutoff !== null ? ` (cut-off ${fmt(r.cutoff)})` : ''}`;
-  const what = kind === 'flagged' ? 'abnormal bone mass suspected' : kind === 'not-flagged' ? 'abnormal bone mass not suspected' : `no flag: ${r.reason ?? 'model not calibrated'}`;
+  const what = kind === 'flagged' ? 'abnormal bone mass suspected' : kind === 'not-flagged' ? 'abnormal bone mass not suspected' : `no flag: ${noFlagReason(r)}`;
   return `${score}: ${what}.${model}`;
 }
 
@@ -80,7 +85,7 @@ export interface FhirInput {
   studyUid: string;
   jobId: number;
   identity: StudyIdentity & { patientSystem: string };
-  result: FinishedResult;
+  result: FhirResult;
   /** The study's date (DICOM DA), for Observation.effectiveDateTime. */
   studyDate?: string | null;
   finishedAt: number;
@@ -112,7 +117,7 @@ export function fhirResources(a: FhirInput): { resourceType: 'Bundle'; type: 'co
       : kind === 'not-flagged'
         ? { coding: [CODES.normal, project('not-flagged')], text: PROJECT_TEXT['not-flagged'] }
         : kind === 'no-flag'
-          ? { coding: [CODES.indeterminate, project('no-flag')], text: `No flag: ${r.reason ?? 'model not calibrated'}` }
+          ? { coding: [CODES.indeterminate, project('no-flag')], text: `No flag: ${noFlagReason(r)}` }
           : undefined;
   const observation: Json = {
     resourceType: 'Observation',
@@ -159,7 +164,7 @@ const PROJECT_TEXT: Record<ReturnType<typeof webhookResult>, string> = {
  * Queue the study's FHIR resources for every FHIR server that wants them: the payload goes to `<dir>/fhir.json`,
  * one outbox row per server (kind "fhir", the report's identifier UID in the SOP UID column). Returns the rows.
  */
-export function queueFhir(deps: { config: Config; store: Store }, job: { id: number; study_uid: string }, result: FinishedResult, dir: string, now = Date.now()): number {
+export function queueFhir(deps: { config: Config; store: Store }, job: { id: number; study_uid: string }, result: FhirResult, dir: string, now = Date.now()): number {
   const servers = deps.config.output.fhir.filter((d) => !d.onlyFlagged || webhookResult(result) === 'flagged');
   if (!servers.length) return 0;
   const id = studyIdentity(deps.store, job.study_uid, deps.config.identity);

@@ -28,8 +28,8 @@ describe.skipIf(skipWithout(have('storescu'), 'storescu', 'Debian package dcmtk'
   let late: FhirTestServer;
 
   beforeAll(async () => {
-    up = new FhirTestServer(await freePort());
-    refusing = new FhirTestServer(await freePort());
+    up = new FhirTestServer();
+    refusing = new FhirTestServer();
     refusing.token = 'the-right-token';
     late = new FhirTestServer(await freePort()); // down until the service has tried it
     await Promise.all([up.start(), refusing.start()]);
@@ -87,7 +87,9 @@ describe.skipIf(skipWithout(have('storescu'), 'storescu', 'Debian package dcmtk'
       expect(obs.valueQuantity.value).toBeCloseTo(st.score, 10);
       expect(obs.interpretation[0].coding[0].code).toBe('IND');
       expect(obs.component.find((c: any) => c.code.coding[0].code === 'calibrated').valueBoolean).toBe(false);
-      expect(report.conclusion).toMatch(/^UNVERIFIED — screening support, not a diagnosis\. Radscore .* no flag: /);
+      // The job's own words for why there is no flag.
+      expect(report.conclusion).toMatch(/^UNVERIFIED — screening support, not a diagnosis\. Radscore [-0-9.e]+ \(cut-off [-0-9.e]+\): no flag: radscore .*model\.requireCalibrated is true\)\. Model /);
+      expect(obs.interpretation[0].text).toMatch(/^No flag: radscore .*model\.requireCalibrated is true\)$/);
     }
     // Exactly once at the late server: each resource POSTed once after it came up.
     expect(late.requests.map((q) => [q.method, q.url, q.status])).toEqual([

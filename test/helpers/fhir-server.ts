@@ -100,7 +100,8 @@ export class FhirTestServer {
   /** Cut the connection after this many requests have been handled (resource stored, answer lost). */
   dropAnswers = 0;
 
-  constructor(readonly port: number) {
+  /** `port` 0 (default): the kernel picks a free one at the first start; later starts (after stop) reuse it. */
+  constructor(public port = 0) {
     loadR4Definitions();
   }
 
@@ -114,7 +115,15 @@ export class FhirTestServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => void this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
     });
-    return new Promise((resolve) => this.server!.listen(this.port, '127.0.0.1', () => resolve()));
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject); // e.g. EADDRINUSE: another process took the port while this server was down
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        this.port = (server.address() as { port: number }).port;
+        resolve();
+      });
+    });
   }
 
   stop(): Promise<void> {

@@ -21,7 +21,6 @@ import { destinationStates } from '../../src/admin/destinations.js';
 import { writePart10 } from '../../src/dicom/write.js';
 import type { Store } from '../../src/store/index.js';
 import { memoryStore, receive, type FakeClock } from '../helpers/memory-store.js';
-import { freePort } from '../helpers/ports.js';
 import { FhirTestServer, loadR4Definitions, r4Errors } from '../helpers/fhir-server.js';
 import { analysisResult, writeStudyOutputs } from './files.js';
 
@@ -73,7 +72,7 @@ beforeAll(() => {
 });
 beforeEach(async () => {
   store = memoryStore();
-  server = new FhirTestServer(await freePort());
+  server = new FhirTestServer();
   await server.start();
 });
 afterEach(async () => {
@@ -275,7 +274,7 @@ describe('FHIR output', () => {
   });
 
   it('onlyFlagged servers get flagged studies only; each server has its own row', async () => {
-    const other = new FhirTestServer(await freePort());
+    const other = new FhirTestServer();
     await other.start();
     try {
       const config = configFor([{ url: server.base }, { url: other.base, onlyFlagged: true }]);
