@@ -1,6 +1,6 @@
 /**
  * Per-destination delivery state for the admin page and GET /api/outbox/destinations: every configured
- * destination (DICOM C-STORE, STOW-RS, webhook, HL7 v2), and any key that still has outbox rows but is no longer
+ * destination (DICOM C-STORE, STOW-RS, webhook, HL7 v2, FHIR), and any key that still has outbox rows but is no longer
  * configured, with its rows by state, last success, newest error and next attempt.
  */
 import type { Config } from '../config/schema.js';
@@ -9,17 +9,18 @@ import { destinationKey } from '../pipeline/deliver.js';
 import { stowKey } from '../output/stow.js';
 import { webhookKey } from '../output/webhook.js';
 import { hl7Key } from '../output/hl7.js';
+import { fhirKey } from '../output/fhir.js';
 
-export type DestinationKind = 'dicom' | 'stow' | 'webhook' | 'hl7';
+export type DestinationKind = 'dicom' | 'stow' | 'webhook' | 'hl7' | 'fhir';
 
 export function destinationKind(key: string): DestinationKind {
-  return key.startsWith('stow:') ? 'stow' : key.startsWith('webhook:') ? 'webhook' : key.startsWith('hl7:') ? 'hl7' : 'dicom';
+  return key.startsWith('stow:') ? 'stow' : key.startsWith('webhook:') ? 'webhook' : key.startsWith('hl7:') ? 'hl7' : key.startsWith('fhir:') ? 'fhir' : 'dicom';
 }
 
 const iso = (t: number | null) => (t ? new Date(t).toISOString() : null);
 
 export function destinationStates(config: Config, store: Pick<Store, 'outbox'>) {
-  const configured = [...config.output.destinations.map(destinationKey), ...config.output.stow.map(stowKey), ...config.output.webhooks.map(webhookKey), ...config.output.hl7.map(hl7Key)];
+  const configured = [...config.output.destinations.map(destinationKey), ...config.output.stow.map(stowKey), ...config.output.webhooks.map(webhookKey), ...config.output.hl7.map(hl7Key), ...config.output.fhir.map(fhirKey)];
   const counts = new Map(store.outbox.byDestination().map((c) => [c.destination, c]));
   const keys = [...new Set([...configured, ...counts.keys()])];
   return keys.map((key) => {

@@ -1,6 +1,6 @@
 /**
  * The admin page's per-destination panel (Outbox tab): one row per configured destination (DICOM, STOW-RS,
- * webhook, HL7 v2) and per key that still has rows but is no longer configured, from GET /api/outbox/destinations.
+ * webhook, HL7 v2, FHIR) and per key that still has rows but is no longer configured, from GET /api/outbox/destinations.
  * DESTINATIONS_JS runs inside the page script (it uses its el / api / badge / fmtTime / clear helpers).
  */
 export const DESTINATIONS_HTML = `<h3>Destinations</h3>
@@ -11,7 +11,7 @@ export const DESTINATIONS_JS = String.raw`
   function refreshDestinations() {
     return api('/api/outbox/destinations').then(function (rows) {
       var tb = clear(document.querySelector('#destinations tbody'));
-      if (!rows.length) tb.appendChild(el('tr', {}, [el('td', { colspan: 9, class: 'muted', text: 'No destination configured (output.destinations, output.stow, output.webhooks, output.hl7).' })]));
+      if (!rows.length) tb.appendChild(el('tr', {}, [el('td', { colspan: 9, class: 'muted', text: 'No destination configured (output.destinations, output.stow, output.webhooks, output.hl7, output.fhir).' })]));
       rows.forEach(function (d) {
         tb.appendChild(el('tr', { 'data-destination': d.destination }, [
           el('td', { class: 'uid', text: d.destination }), el('td', { text: d.kind }), el('td', {}, [badge(d.state)]),

@@ -182,7 +182,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, source, fromEnv));
   const cfg = parsed.data;
-  for (const [list, items] of [['stow', cfg.output.stow], ['webhooks', cfg.output.webhooks], ['hl7', cfg.output.hl7]] as const) {
+  for (const [list, items] of [['stow', cfg.output.stow], ['webhooks', cfg.output.webhooks], ['hl7', cfg.output.hl7], ['fhir', cfg.output.fhir]] as const) {
     items.forEach((d, i) => {
       if (d.caFile && !existsSync(d.caFile)) throw new ConfigError(`${fromEnv.get(`output.${list}`) ?? source}: output.${list}.${i}.caFile: file not found: ${d.caFile}`);
     });
@@ -220,7 +220,7 @@ export function maskedConfig(cfg: Config): Config {
   const c = structuredClone(cfg);
   const mask = '********';
   if (c.http.token) c.http.token = mask;
-  for (const s of c.output.stow) {
+  for (const s of [...c.output.stow, ...c.output.fhir]) {
     if (s.token) s.token = mask;
     if (s.password) s.password = mask;
     s.url = maskQuery(s.url);

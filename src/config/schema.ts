@@ -23,25 +23,35 @@ const httpUrl = z
   .refine((s) => !URL.canParse(s) || (!new URL(s).username && !new URL(s).password), 'put credentials in user/password or token, not in the URL')
   .transform((s) => s.replace(/\/+$/, ''));
 
+/** HTTP authentication of a destination (STOW-RS, FHIR): none, a bearer token or basic user/password. */
+const httpAuthFields = {
+  auth: z.enum(['none', 'bearer', 'basic']).default('none').describe('HTTP authentication'),
+  token: z.string().optional().describe('Bearer token (auth bearer)'),
+  user: z.string().optional().describe('User name (auth basic)'),
+  password: z.string().optional().describe('Password (auth basic)'),
+  caFile: z.string().optional().describe('PEM file of the CA(s) to trust for https (default: the system CAs)'),
+};
+
+function checkHttpAuth(d: { auth: string; token?: string; user?: string; password?: string }, ctx: z.RefinementCtx): void {
+  if (d.auth === 'bearer' && !d.token) ctx.addIssue({ code: 'custom', message: 'auth bearer needs a token', path: ['token'] });
+  if (d.auth === 'basic' && (!d.user || d.password === undefined)) ctx.addIssue({ code: 'custom', message: 'auth basic needs user and password', path: ['user'] });
+  if (d.auth !== 'bearer' && d.token) ctx.addIssue({ code: 'custom', message: `a token is set but auth is ${d.auth}`, path: ['auth'] });
+  if (d.auth !== 'basic' && (d.user || d.password)) ctx.addIssue({ code: 'custom', message: `user/password are set but auth is ${d.auth}`, path: ['auth'] });
+}
+
+/** A plain string in a destination list is its URL (auth none). */
+const urlOrObject = (v: unknown) => (typeof v === 'string' ? { url: v } : v);
+
 /** A DICOMweb STOW-RS destination: outputs are POSTed to `<url>/studies` (PS3.18). A plain string is a URL with auth none. */
 export const stowSchema = z.preprocess(
-  (v) => (typeof v === 'string' ? { url: v } : v),
+  urlOrObject,
   z
     .strictObject({
       url: httpUrl.describe('DICOMweb base URL (the service root; /studies is appended), e.g. https://pacs.example/dicom-web'),
-      auth: z.enum(['none', 'bearer', 'basic']).default('none').describe('HTTP authentication'),
-      token: z.string().optional().describe('Bearer token (auth bearer)'),
-      user: z.string().optional().describe('User name (auth basic)'),
-      password: z.string().optional().describe('Password (auth basic)'),
-      caFile: z.string().optional().describe('PEM file of the CA(s) to trust for https (default: the system CAs)'),
+      ...httpAuthFields,
       timeoutSeconds: z.number().min(1).default(120).describe('Limit for one STOW-RS request'),
     })
-    .superRefine((d, ctx) => {
-      if (d.auth === 'bearer' && !d.token) ctx.addIssue({ code: 'custom', message: 'auth bearer needs a token', path: ['token'] });
-      if (d.auth === 'basic' && (!d.user || d.password === undefined)) ctx.addIssue({ code: 'custom', message: 'auth basic needs user and password', path: ['user'] });
-      if (d.auth !== 'bearer' && d.token) ctx.addIssue({ code: 'custom', message: `a token is set but auth is ${d.auth}`, path: ['auth'] });
-      if (d.auth !== 'basic' && (d.user || d.password)) ctx.addIssue({ code: 'custom', message: `user/password are set but auth is ${d.auth}`, path: ['auth'] });
-    }),
+    .superRefine(checkHttpAuth),
 );
 export type StowDestination = z.infer<typeof stowSchema>;
 
@@ -80,6 +90,20 @@ export const hl7Schema = z.preprocess(
   }),
 );
 export type Hl7Destination = z.infer<typeof hl7Schema>;
+
+/** A FHIR R4 server: a DiagnosticReport and an Observation per result, POSTed with conditional create (README, FHIR R4). */
+export const fhirSchema = z.preprocess(
+  urlOrObject,
+  z
+    .strictObject({
+      url: httpUrl.describe('FHIR R4 base URL (resources are POSTed to <url>/Observation and <url>/DiagnosticReport), e.g. https://fhir.hospital.example/r4'),
+      ...httpAuthFields,
+      onlyFlagged: z.boolean().default(false).describe('Only send studies that are flagged'),
+      timeoutSeconds: z.number().min(1).default(30).describe('Limit for one POST'),
+    })
+    .superRefine(checkHttpAuth),
+);
+export type FhirDestination = z.infer<typeof fhirSchema>;
 
 /** A DICOM attribute keyword of the standard dictionary (e.g. PatientID, IssuerOfPatientID, AccessionNumber). */
 const dicomKeyword = z.string().superRefine((k, ctx) => {
@@ -178,6 +202,7 @@ export const configSchema = z.object({
         })
         .default([])
         .describe('HL7 v2 receivers of an ORU^R01 result message over MLLP: items {host, port, sendingApplication, sendingFacility, receivingApplication, receivingFacility, processingId, onlyFlagged, tls, caFile, timeoutSeconds} or "host:port" (env var: a JSON array, or comma-separated host:port). Message: README, HL7 v2'),
+      fhir: z.array(fhirSchema).default([]).describe('FHIR R4 servers sent a DiagnosticReport and an Observation per result: items {url, auth: none|bearer|basic, token, user, password, caFile, onlyFlagged, timeoutSeconds} or a URL (env var: a JSON array, or comma-separated URLs without auth). Resources and codes: README, FHIR R4; patient identity: section identity'),
       folder: z.string().default('').describe('Also write outputs to this folder (empty = off)'),
       seg: z.boolean().default(false).describe('Also send a DICOM SEG of the measured ROI'),
       maxAgeHours: z.number().min(0).default(72).describe('Retry sending for this long, then dead-letter'),

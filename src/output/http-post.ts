@@ -3,8 +3,10 @@
  * time limit, redirects not followed (a 3xx is an answer like any other), the whole answer body read.
  * Rejects only when no HTTP answer arrived (DNS, refused connection, TLS failure, timeout, reset).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { errorMessage } from '../common/errors.js';
 
 export interface PostOptions {
   headers: Record<string, string>;
@@ -77,4 +79,23 @@ export function describeNetworkError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const msg = err?.message ?? String(e);
   return err?.code && !msg.includes(err.code) ? `${msg} (${err.code})` : msg;
+}
+
+/** A destination's own CA file (`caFile`), read for each delivery pass: an unreadable one fails the pass (retried). */
+export function readCaFile(caFile: string | undefined): { ca?: Buffer; error?: string } {
+  try {
+    return { ca: caFile ? readFileSync(caFile) : undefined };
+  } catch (e) {
+    return { error: `caFile ${caFile}: ${errorMessage(e)}` };
+  }
+}
+
+/** The bytes of one outbox row's file, or why not (permanent: a retry cannot bring a deleted file back). */
+export function readPayloadFile(file: string, missing = 'payload file is missing'): { bytes: Buffer } | { error: string } {
+  try {
+    if (!existsSync(file)) throw new Error(missing);
+    return { bytes: readFileSync(file) };
+  } catch (e) {
+    return { error: `${file}: ${errorMessage(e)}` };
+  }
 }

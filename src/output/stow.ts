@@ -14,11 +14,10 @@
  * The answer may be JSON (application/dicom+json) or XML (application/dicom+xml, Native DICOM Model): both parse.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import type { StowDestination } from '../config/schema.js';
 import type { SendResult } from '../dicom/scu.js';
 import { errorMessage } from '../common/errors.js';
-import { describeAnswer, describeNetworkError, httpPost, isRetryableHttpStatus, type PostAnswer } from './http-post.js';
+import { describeAnswer, describeNetworkError, httpPost, isRetryableHttpStatus, readCaFile, readPayloadFile, type PostAnswer } from './http-post.js';
 import { urlKey } from './keys.js';
 
 /** The outbox's key for a STOW-RS destination: "stow:<url>" (a query string, if any, is hashed). */
@@ -41,7 +40,8 @@ export interface StowOptions {
   endpoint?: string;
 }
 
-export function authHeaders(d: StowDestination): Record<string, string> {
+/** The Authorization header of a destination with auth none|bearer|basic (STOW-RS, FHIR). */
+export function authHeaders(d: Pick<StowDestination, 'auth' | 'token' | 'user' | 'password'>): Record<string, string> {
   if (d.auth === 'bearer') return { authorization: `Bearer ${d.token}` };
   if (d.auth === 'basic') return { authorization: 'Basic ' + Buffer.from(`${d.user}:${d.password ?? ''}`).toString('base64') };
   return {};
@@ -61,24 +61,18 @@ export function multipartRelated(files: Buffer[]): { contentType: string; body: 
 /** Send items to a STOW-RS destination; one result per item, in input order. Never rejects. */
 export async function sendStow(dest: StowDestination, items: StowItem[], opts: StowOptions = {}): Promise<SendResult[]> {
   const results: (SendResult | undefined)[] = items.map(() => undefined);
-  let ca: Buffer | undefined;
-  try {
-    ca = dest.caFile ? readFileSync(dest.caFile) : undefined;
-  } catch (e) {
-    return items.map((it) => ({ file: it.path, ok: false, error: `caFile ${dest.caFile}: ${errorMessage(e)}`, retryable: true }));
-  }
+  const { ca, error } = readCaFile(dest.caFile);
+  if (error) return items.map((it) => ({ file: it.path, ok: false, error, retryable: true }));
   // Read the files; an unreadable one fails alone (permanently: retrying cannot bring it back).
   const batches: { index: number; bytes: Buffer }[][] = [[]];
   let size = 0;
   items.forEach((it, i) => {
-    let bytes: Buffer;
-    try {
-      if (!existsSync(it.path)) throw new Error('output file is missing');
-      bytes = readFileSync(it.path);
-    } catch (e) {
-      results[i] = { file: it.path, ok: false, error: `${it.path}: ${errorMessage(e)}`, retryable: false };
+    const file = readPayloadFile(it.path, 'output file is missing');
+    if ('error' in file) {
+      results[i] = { file: it.path, ok: false, error: file.error, retryable: false };
       return;
     }
+    const bytes = file.bytes;
     if (size + bytes.length > MAX_BATCH_BYTES && batches.at(-1)!.length) {
       batches.push([]);
       size = 0;

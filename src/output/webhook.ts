@@ -12,15 +12,14 @@
  * (401/403 included) dead-lettered at once with the receiver's status and text.
  */
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config, WebhookDestination } from '../config/schema.js';
 import type { SendResult } from '../dicom/scu.js';
 import type { Store } from '../store/index.js';
 import { deterministicUid } from '../dicom/uid.js';
-import { errorMessage } from '../common/errors.js';
-import { describeAnswer, describeNetworkError, httpPost, isRetryableHttpStatus } from './http-post.js';
+import { describeAnswer, describeNetworkError, httpPost, isRetryableHttpStatus, readCaFile, readPayloadFile } from './http-post.js';
 import { urlKey } from './keys.js';
 
 export const SIGNATURE_HEADER = 'x-osteoscreen-signature';
@@ -115,22 +114,16 @@ export function signWebhook(secret: string, timestamp: string, body: Buffer | st
 
 /** POST each row's body (one request per event); one result per row, in order. Never rejects. */
 export async function sendWebhook(w: WebhookDestination, items: { path: string; sopUid: string }[], now: () => number = Date.now): Promise<SendResult[]> {
-  let ca: Buffer | undefined;
-  try {
-    ca = w.caFile ? readFileSync(w.caFile) : undefined;
-  } catch (e) {
-    return items.map((it) => ({ file: it.path, ok: false, error: `caFile ${w.caFile}: ${errorMessage(e)}`, retryable: true }));
-  }
+  const { ca, error } = readCaFile(w.caFile);
+  if (error) return items.map((it) => ({ file: it.path, ok: false, error, retryable: true }));
   const out: SendResult[] = [];
   for (const it of items) {
-    let body: Buffer;
-    try {
-      if (!existsSync(it.path)) throw new Error('payload file is missing');
-      body = readFileSync(it.path);
-    } catch (e) {
-      out.push({ file: it.path, ok: false, error: `${it.path}: ${errorMessage(e)}`, retryable: false });
+    const payload = readPayloadFile(it.path);
+    if ('error' in payload) {
+      out.push({ file: it.path, ok: false, error: payload.error, retryable: false });
       continue;
     }
+    const body = payload.bytes;
     const timestamp = String(Math.floor(now() / 1000));
     try {
       const a = await httpPost(w.url, {

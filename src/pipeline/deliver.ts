@@ -8,6 +8,7 @@ import { pauseAt } from '../common/test-pause.js';
 import { sendStow, stowKey } from '../output/stow.js';
 import { sendWebhook, webhookKey } from '../output/webhook.js';
 import { hl7Key, sendHl7 } from '../output/hl7.js';
+import { fhirKey, sendFhir } from '../output/fhir.js';
 
 const log = logger('deliver');
 
@@ -26,7 +27,8 @@ export function configuredDestinations(config: Config): Map<string, ScuDestinati
 
 /**
  * The outbox keys every output instance (SR, summary image, SEG) is queued for: the DICOM destinations
- * ("AET@host:port") and the STOW-RS ones ("stow:<url>"). Webhooks are queued per study (output/webhook.ts).
+ * ("AET@host:port") and the STOW-RS ones ("stow:<url>"). Webhooks and FHIR resources are queued per study
+ * (output/webhook.ts, output/fhir.ts).
  */
 export function instanceDestinationKeys(config: Config): string[] {
   return [...config.output.destinations.map(destinationKey), ...config.output.stow.map(stowKey)];
@@ -49,8 +51,9 @@ export interface DelivererOptions {
 
 /**
  * Sends due outbox rows: by C-STORE (one association per destination per pass), by STOW-RS (one request per
- * destination per pass, output/stow.ts), to webhooks (one POST per event, output/webhook.ts) and to HL7 v2
- * receivers (one MLLP connection per receiver per pass, output/hl7.ts). Success → `sent` (never
+ * destination per pass, output/stow.ts), to webhooks (one POST per event, output/webhook.ts), to HL7 v2
+ * receivers (one MLLP connection per receiver per pass, output/hl7.ts) and to FHIR servers (two conditional
+ * creates per result, output/fhir.ts). Success → `sent` (never
  * sent again); retryable failure → back-off; permanent refusal, or older than output.maxAgeHours → `dead-letter`.
  * Files are never deleted here, so a failed association cannot lose an output.
  */
@@ -76,6 +79,7 @@ export class Deliverer {
     for (const d of config.output.stow) this.senders.set(stowKey(d), (rows) => sendStow(d, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
     for (const w of config.output.webhooks) this.senders.set(webhookKey(w), (rows) => sendWebhook(w, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
     for (const h of config.output.hl7) this.senders.set(hl7Key(h), (rows) => sendHl7(h, rows.map((r) => ({ path: r.path, sopUid: r.sop_uid }))));
+    for (const f of config.output.fhir) this.senders.set(fhirKey(f), (rows) => sendFhir(f, rows));
   }
 
   start(): void {

@@ -10,6 +10,7 @@ import type { AnalyseInput, AnalyseResult } from './analyse.js';
 import { instanceDestinationKeys } from './deliver.js';
 import { queueWebhooks } from '../output/webhook.js';
 import { queueHl7 } from '../output/hl7.js';
+import { queueFhir } from '../output/fhir.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
 import { scannerKey } from '../common/scanner.js';
@@ -87,6 +88,7 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     const view = jobResultSchema.parse(jobResultView(result));
     queueWebhooks({ config, store }, job, view, reportDir);
     queueHl7({ config, store }, job, view, reportDir, deps.version);
+    queueFhir({ config, store }, job, view, reportDir);
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
       deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });

@@ -6,6 +6,7 @@ import { deterministicUid } from '../../src/dicom/uid.js';
 import { splitPart10 } from '../../src/dicom/raw-dataset.js';
 import { readFileSync } from 'node:fs';
 import { makeInput, MR_STORAGE, T1_SERIES } from '../report/inputs.js';
+import type { AnalyseResult } from '../../src/pipeline/analyse.js';
 
 export interface OutputFile {
   kind: string;
@@ -29,4 +30,20 @@ export function writeStudyOutputs(dir: string, revision = 1): OutputFile[] {
     { kind: 'seg', path: writePart10(seg, join(dir, `seg-${revision}.dcm`)) },
   ];
   return files.map((f) => ({ ...f, sopUid: splitPart10(readFileSync(f.path)).sopInstanceUid }));
+}
+
+/** What the analysis hands the processor for a study whose report files are `files` (not assessable when `score` says so). */
+export function analysisResult(files: OutputFile[], score: AnalyseResult['score'], reason: string | null): AnalyseResult {
+  return {
+    state: score && 'notAssessable' in score ? 'not-assessable' : 'done',
+    reason,
+    selection: {} as AnalyseResult['selection'],
+    segmentation: null,
+    features: null,
+    score,
+    scanner: null,
+    modelChoice: null,
+    reportFiles: files.map((f) => ({ kind: f.kind, path: f.path, sopInstanceUid: f.sopUid })),
+    timings: {},
+  };
 }

@@ -13,12 +13,11 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/common/metrics.js';
 import { Deliverer } from '../../src/pipeline/deliver.js';
 import { createProcessor } from '../../src/pipeline/process.js';
-import type { AnalyseResult } from '../../src/pipeline/analyse.js';
 import { webhookKey } from '../../src/output/webhook.js';
 import type { Store } from '../../src/store/index.js';
 import { memoryStore, receive, type FakeClock } from '../helpers/memory-store.js';
 import { freePort } from '../helpers/ports.js';
-import { writeStudyOutputs } from './files.js';
+import { analysisResult, writeStudyOutputs } from './files.js';
 
 const SECRET = 'webhook-secret-0123456789';
 const HOUR = 3_600_000;
@@ -69,18 +68,11 @@ async function finishStudy(config: Config, flag: boolean | null, study = STUDY):
   const job = store.index.enqueueJob(study, 'test');
   const files = writeStudyOutputs(dir, job.id);
   const model = { name: 'paper-t1t2', version: '1.1.0', hash: 'abc' };
-  const result: AnalyseResult = {
-    state: flag === null ? 'not-assessable' : 'done',
-    reason: flag === null ? 'no sagittal T1 series' : null,
-    selection: {} as AnalyseResult['selection'],
-    segmentation: null,
-    features: null,
-    score: flag === null ? { notAssessable: 'no sagittal T1 series', missing: [], model } : { score: flag ? 0.61 : 0.4, cutoff: 0.542, flag, calibrated: true, normalisation: 'calibration', intercept: 0.5, terms: [], model },
-    scanner: null,
-    modelChoice: null,
-    reportFiles: files.map((f) => ({ kind: f.kind, path: f.path, sopInstanceUid: f.sopUid })),
-    timings: {},
-  };
+  const result = analysisResult(
+    files,
+    flag === null ? { notAssessable: 'no sagittal T1 series', missing: [], model } : { score: flag ? 0.61 : 0.4, cutoff: 0.542, flag, calibrated: true, normalisation: 'calibration', intercept: 0.5, terms: [], model },
+    flag === null ? 'no sagittal T1 series' : null,
+  );
   const processor = createProcessor({ config, store, metrics: createMetrics(), analyse: async () => result, version: 'test' });
   await processor(job);
   return job.id;
