@@ -30,7 +30,7 @@ import type { Store } from '../store/index.js';
 import { deterministicUid } from '../dicom/uid.js';
 import { CODES, DICOM_UID_SYSTEM, project, SCREENING_STATUS, UCUM, type ProjectCode } from './fhir-codes.js';
 import { describeAnswer, describeNetworkError, httpPost, isRetryableHttpStatus, readCaFile, readPayloadFile, type PostAnswer } from './http-post.js';
-import { studyIdentity, undeliverablePayload, undeliverableReason, type StudyIdentity } from './identity.js';
+import { undeliverablePayload, undeliverableReason, type IdentityResult, type StudyIdentity } from './identity.js';
 import { urlKey } from './keys.js';
 import { authHeaders } from './stow.js';
 import { webhookResult, type FinishedResult } from './webhook.js';
@@ -164,10 +164,10 @@ const PROJECT_TEXT: Record<ReturnType<typeof webhookResult>, string> = {
  * Queue the study's FHIR resources for every FHIR server that wants them: the payload goes to `<dir>/fhir.json`,
  * one outbox row per server (kind "fhir", the report's identifier UID in the SOP UID column). Returns the rows.
  */
-export function queueFhir(deps: { config: Config; store: Store }, job: { id: number; study_uid: string }, result: FhirResult, dir: string, now = Date.now()): number {
+export function queueFhir(deps: { config: Config; store: Store; identity: () => IdentityResult }, job: { id: number; study_uid: string }, result: FhirResult, dir: string, now = Date.now()): number {
   const servers = deps.config.output.fhir.filter((d) => !d.onlyFlagged || webhookResult(result) === 'flagged');
   if (!servers.length) return 0;
-  const id = studyIdentity(deps.store, job.study_uid, deps.config.identity);
+  const id = deps.identity();
   let payload: string;
   if (!id.ok) payload = undeliverablePayload(id.reason);
   else if (!id.identity.patientSystem) payload = undeliverablePayload(`no FHIR identifier system for the patient identifier: ${id.identity.patientSystemProblem ?? 'unknown issuer'}`);

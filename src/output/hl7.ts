@@ -23,7 +23,7 @@
  * Neither the message nor the receiver's texts reach a log with the patient identifier: it is masked in errors.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, Hl7Destination } from '../config/schema.js';
 import type { SendResult } from '../dicom/scu.js';
@@ -33,7 +33,8 @@ import { CODES, type Code } from '../report/codes.js';
 import { findingCode, noFlagReasons, reportStatements, type ReportTextInput } from '../report/header.js';
 import { scoreVsCutoff } from '../report/numbers.js';
 import { errorMessage } from '../common/errors.js';
-import { studyIdentity, undeliverablePayload, undeliverableReason, type StudyIdentity } from './identity.js';
+import { undeliverablePayload, undeliverableReason, type IdentityResult, type StudyIdentity } from './identity.js';
+import { readCaFile, readPayloadFile } from './http-post.js';
 import { reportTextOf } from './report-text.js';
 import { webhookResult } from './webhook.js';
 import { MllpClient } from './mllp.js';
@@ -143,10 +144,10 @@ export function buildOru(a: OruInput): string {
  * outbox row each (kind "hl7", the control id in the SOP UID column). Without the patient identity (config
  * identity) the file holds the reason and the row is dead-lettered at its first attempt. Returns the rows queued.
  */
-export function queueHl7(deps: { config: Config; store: Store }, job: { id: number; study_uid: string }, view: JobResult, dir: string, algorithmVersion: string, now = Date.now()): number {
+export function queueHl7(deps: { config: Config; store: Store; identity: () => IdentityResult }, job: { id: number; study_uid: string }, view: JobResult, dir: string, algorithmVersion: string, now = Date.now()): number {
   const dests = deps.config.output.hl7.filter((d) => !d.onlyFlagged || webhookResult(view) === 'flagged');
   if (!dests.length) return 0;
-  const identity = studyIdentity(deps.store, job.study_uid, deps.config.identity);
+  const identity = deps.identity();
   const study = deps.store.index.getStudy(job.study_uid);
   const controlId = hl7ControlId(job.study_uid, job.id);
   const text = reportTextOf(view, algorithmVersion);
@@ -220,25 +221,19 @@ function masked(text: string, patientId: string | null): string {
  */
 export async function sendHl7(d: Hl7Destination, items: { path: string; sopUid: string }[]): Promise<SendResult[]> {
   const where = `MLLP ${d.host}:${d.port}`;
-  let ca: Buffer | undefined;
-  try {
-    ca = d.tls && d.caFile ? readFileSync(d.caFile) : undefined;
-  } catch (e) {
-    return items.map((it) => ({ file: it.path, ok: false, error: `caFile ${d.caFile}: ${errorMessage(e)}`, retryable: true }));
-  }
+  const { ca, error } = readCaFile(d.tls ? d.caFile : undefined);
+  if (error) return items.map((it) => ({ file: it.path, ok: false, error, retryable: true }));
   const client = new MllpClient({ host: d.host, port: d.port, tls: d.tls, ca, timeoutMs: d.timeoutSeconds * 1000 });
   const out: SendResult[] = [];
   let unreachable: string | null = null;
   try {
     for (const it of items) {
-      let message: string;
-      try {
-        if (!existsSync(it.path)) throw new Error('payload file is missing');
-        message = readFileSync(it.path, 'utf8');
-      } catch (e) {
-        out.push({ file: it.path, ok: false, error: `${it.path}: ${errorMessage(e)}`, retryable: false });
+      const payload = readPayloadFile(it.path);
+      if ('error' in payload) {
+        out.push({ file: it.path, ok: false, error: payload.error, retryable: false });
         continue;
       }
+      const message = payload.bytes.toString('utf8');
       const why = undeliverableReason(message);
       if (why) {
         out.push({ file: it.path, ok: false, error: why, retryable: false });

@@ -11,6 +11,7 @@ import { instanceDestinationKeys } from './deliver.js';
 import { queueWebhooks } from '../output/webhook.js';
 import { queueHl7 } from '../output/hl7.js';
 import { queueFhir } from '../output/fhir.js';
+import { studyIdentity, type IdentityResult } from '../output/identity.js';
 import { earlierSrs } from './predecessors.js';
 import { scoreVsCutoff } from '../report/numbers.js';
 import { scannerKey } from '../common/scanner.js';
@@ -87,8 +88,11 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     }
     const view = jobResultSchema.parse(jobResultView(result));
     queueWebhooks({ config, store }, job, view, reportDir);
-    queueHl7({ config, store }, job, view, reportDir, deps.version);
-    queueFhir({ config, store }, job, view, reportDir);
+    // The patient identity (for HL7 and FHIR) is read from a stored instance at most once per job, and only if asked.
+    let identity: IdentityResult | undefined;
+    const identityOnce = () => (identity ??= studyIdentity(store, job.study_uid, config.identity));
+    queueHl7({ config, store, identity: identityOnce }, job, view, reportDir, deps.version);
+    queueFhir({ config, store, identity: identityOnce }, job, view, reportDir);
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
       deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
