@@ -19,7 +19,7 @@ import { normStats, normalise } from '../segmentation/normalise.js';
 import { bodyShape } from '../segmentation/roi.js';
 import { MODEL_MULTIPLE, MODEL_SPACING, CLASS } from '../segmentation/segmenter.js';
 import { labelsToModelGrid, modelGrid, planeFrame, toModelGrid } from '../segmentation/slices.js';
-import type { BodyInfo } from '../segmentation/levels.js';
+import type { BodyInfo } from '../segmentation/levels/index.js';
 
 export const TISSUE_CSF = 4;
 export const TISSUE_SUBCUT_FAT = 8;

@@ -7,10 +7,11 @@ import { direction as unit } from '../volume/geometry.js';
 import { NotAssessable } from '../common/errors.js';
 import type { Geometry, LabelMap, Vec3 } from '../volume/types.js';
 import { indexToPoint, pointToIndex, sameGeometry } from '../volume/types.js';
-import { labelLevels, type BodyInfo, type LumbarLevel } from './levels.js';
+import { labelLevels, type BodyInfo, type EvidenceMark, type LumbarLevel } from './levels/index.js';
 import { bodyShape, buildRoi, DEFAULT_ROI_SPEC, ROI_LEVELS, type BodyShape, type RoiLevel, type RoiSpec } from './roi.js';
 import { CLASS, type Segmenter } from './segmenter.js';
-import { PLAUSIBLE, CONTRAST } from './qa-limits.js';
+import { PLAUSIBLE } from './qa-limits.js';
+import { CONTRAST, contrastContradiction, pairContradiction } from './contrast.js';
 
 export type Sequence = 'T1' | 'T2';
 
@@ -53,6 +54,8 @@ export interface SeriesAnalysis {
   roiVoxels?: Record<RoiLevel, number>;
   /** how the level labelling read the components (kept, dropped and why), for evaluation and support */
   debug?: string[];
+  /** the S1 evidence votes, for the evaluation overlay */
+  evidence?: EvidenceMark[];
 }
 
 function emptyLike(g: Geometry): LabelMap {
@@ -101,7 +104,7 @@ export async function analyseSeries(
   const ordered = [...lv.bodies].filter((b) => b.level !== 'S1');
   const byLevel = new Map(lv.bodies.map((b) => [b.level, b]));
   const summaries: LevelSummary[] = lv.bodies.map((b) => ({ level: b.level, label: b.label, volumeMm3: b.volumeMm3, centroid: b.centroid, midSlice: b.midSlice }));
-  const res: SeriesAnalysis = { sequence, ok: lv.ok, reason: lv.reason, classes, levels: lv.levels, bodies: summaries, debug: lv.debug };
+  const res: SeriesAnalysis = { sequence, ok: lv.ok, reason: lv.reason, classes, levels: lv.levels, bodies: summaries, debug: lv.debug, evidence: lv.evidence };
   if (!lv.ok) return res;
   // Shape and size plausibility of L1-L4.
   for (const name of ROI_LEVELS) {
@@ -131,14 +134,8 @@ export async function analyseSeries(
   if (csf.n * voxMm3 >= CONTRAST.minCsfMm3 && body.median > 0) res.csfToBodyRatio = csf.median / body.median;
   if (fat.n * voxMm3 >= CONTRAST.minFatMm3 && body.median > 0) res.fatToBodyRatio = fat.median / body.median;
   if (sequence) {
-    const r = res.csfToBodyRatio;
-    const lim = sequence === 'T1' ? CONTRAST.T1 : CONTRAST.T2;
-    if (r === undefined) return { ...res, ok: false, reason: `${sequence}: CSF not identified, the fat/water contrast cannot be verified` };
-    if (r < lim.csfToBody[0] || r > lim.csfToBody[1]) {
-      return { ...res, ok: false, reason: `contrast is not ${sequence}-weighted: CSF/vertebral body intensity ratio ${r.toFixed(2)} outside ${lim.csfToBody[0]}-${lim.csfToBody[1]}` };
-    }
-    // The fat/body ratio is reported only: with coil bias fields and fatty marrow it does not separate
-    // fat-suppressed from plain series reliably (measured on the phantom: STIR 0.34-0.83, T1/T2 0.71-1.17).
+    const why = contrastContradiction(sequence, { csfToBody: res.csfToBodyRatio, fatToBody: res.fatToBodyRatio });
+    if (why) return { ...res, ok: false, reason: why };
   }
   const roi = buildRoi(lv.levels, lv.bodies, opts.roi ?? DEFAULT_ROI_SPEC);
   res.roi = roi.roi;
@@ -224,6 +221,8 @@ export async function analyseSpine(
   };
   if (!a1.ok) return { ...base, reason: `T1: ${a1.reason}` };
   if (!a2.ok) return { ...base, reason: `T2: ${a2.reason}` };
+  const swapped = pairContradiction({ csfToBody: a1.csfToBodyRatio }, { csfToBody: a2.csfToBodyRatio });
+  if (swapped) return { ...base, reason: swapped };
   const minDice = opts.minAgreementDice ?? 0.7;
   const maxShift = opts.maxCentroidShiftMm ?? 12;
   const agreement = {} as Record<RoiLevel, number>;

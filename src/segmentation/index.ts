@@ -16,8 +16,9 @@
  */
 export { Segmenter, CLASS, N_CLASSES, MODEL_SPACING, MODEL_CHANNELS, type SegmenterOptions } from './segmenter.js';
 export { analyseSpine, analyseSeries, crossGridDice, type SpineResult, type SpineLevel, type SeriesAnalysis, type LevelSummary, type AnalyseOptions, type Sequence } from './analyse.js';
-export { labelLevels, LEVEL_LABEL, LUMBAR_LEVELS, type BodyInfo, type LevelResult, type LevelOptions, type LumbarLevel } from './levels.js';
+export { labelLevels, LEVEL_LABEL, LUMBAR_LEVELS, type BodyInfo, type EvidenceMark, type LevelResult, type LevelOptions, type LumbarLevel } from './levels/index.js';
 export { roiMask, buildRoi, erodeSlice, bodyShape, ROI_LEVELS, type RoiLevel, type RoiResult } from './roi.js';
 export { connectedComponents, type Component, type Components } from './components.js';
-export { PLAUSIBLE, CONTRAST } from './qa-limits.js';
+export { PLAUSIBLE } from './qa-limits.js';
+export { CONTRAST, contrastContradiction, pairContradiction, type ContrastRatios } from './contrast.js';
 export { loadSeries } from './io.js';

@@ -45,6 +45,8 @@ export interface OverlayInput {
   slice: number;
   title: string;
   lines?: string[];
+  /** tags drawn beside a point (voxel indices; drawn whatever its slice), e.g. the S1 evidence votes */
+  markers?: { index: [number, number, number]; text: string; color: string }[];
 }
 
 /** Renders the overlay; returns PNG bytes. */
@@ -130,6 +132,33 @@ export function renderOverlay(o: OverlayInput): Buffer {
     for (const [lv, [x, y, n]] of acc) {
       ctx.fillStyle = '#fff';
       ctx.fillText(LEVEL_NAME[lv] ?? String(lv), (x / n) * sx - 40, top + (y / n) * sy + 4);
+    }
+  }
+  // markers: stacked tags to the right of their point, with a dot at the point
+  if (o.markers?.length) {
+    const disp = (ijk: [number, number, number]): [number, number] => {
+      const c = frame.colAxis === 0 ? ijk[0] : ijk[1];
+      const r = frame.colAxis === 0 ? ijk[1] : ijk[0];
+      const x = frame.colSign === 1 ? c : W - 1 - c;
+      const y = frame.rowSign === 1 ? r : H - 1 - r;
+      return [x * sx, top + y * sy];
+    };
+    const stack = new Map<string, number>();
+    ctx.font = 'bold 11px sans-serif';
+    for (const m of o.markers) {
+      const [x, y] = disp(m.index);
+      const key = `${Math.round(x)},${Math.round(y)}`;
+      const n = stack.get(key) ?? 0;
+      stack.set(key, n + 1);
+      ctx.fillStyle = m.color;
+      ctx.beginPath();
+      ctx.arc(x, y, 3, 0, 2 * Math.PI);
+      ctx.fill();
+      const tx = Math.min(x + 60, canvas.width - ctx.measureText(m.text).width - 4);
+      ctx.fillStyle = 'rgba(0,0,0,0.6)';
+      ctx.fillRect(tx - 2, y - 9 + 12 * n, ctx.measureText(m.text).width + 4, 12);
+      ctx.fillStyle = m.color;
+      ctx.fillText(m.text, tx, y + 12 * n);
     }
   }
   ctx.font = 'bold 14px sans-serif';

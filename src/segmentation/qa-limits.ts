@@ -16,20 +16,3 @@ export const PLAUSIBLE = {
   heightToDepth: [0.42, 1.4] as [number, number],
 };
 
-/**
- * Contrast limits (median CSF / L1-L4 body intensity ratio): CSF is dark on T1 and bright on T2, so a swapped
- * T1/T2 pair fails. Measured: real sagittal T2 TSE (the 14 cases of shared/real-lumbar-dev, `segment-eval`)
- * 1.08-1.54, phantom T2 1.5-2.0, phantom T1 0.25-0.39; on real T1 CSF is darker than marrow (more so in the fatty
- * marrow of older patients). T2 is only required to be above 0.95, because fatty marrow is bright on T2 fast spin
- * echo too and brings the ratio towards 1 in older patients (the screening population); T1 must stay below 0.8.
- * A ratio between the two is refused as ambiguous contrast. `fatToBody` is informational (reported, not gated):
- * with coil bias fields and fatty marrow it does not separate fat-suppressed series reliably; STIR is excluded by
- * the series selection rules (TI).
- */
-export const CONTRAST = {
-  /** minimal CSF / fat volume to judge the contrast (mm^3) */
-  minCsfMm3: 1000,
-  minFatMm3: 2000,
-  T1: { csfToBody: [0, 0.8] as [number, number], fatToBody: [0.8, Infinity] as [number, number] },
-  T2: { csfToBody: [0.95, Infinity] as [number, number], fatToBody: [0.7, Infinity] as [number, number] },
-};

@@ -64,6 +64,8 @@ export interface CaseResult {
   wrongLevels: { truth: string; pred: string }[];
   /** CSF / L1-L4 median intensity ratio (the fat/water contrast check), when measured */
   csfToBodyRatio: number | null;
+  /** CSF / subcutaneous fat median intensity ratio, when both were measured */
+  csfToFatRatio: number | null;
   seconds: number;
 }
 
@@ -94,6 +96,7 @@ export function scoreCase(name: string, res: SeriesAnalysis, truth: LabelMap, se
     levelsRight: res.ok ? wrongLevels.length === 0 : null,
     wrongLevels,
     csfToBodyRatio: res.csfToBodyRatio ?? null,
+    csfToFatRatio: res.csfToBodyRatio !== undefined && res.fatToBodyRatio ? res.csfToBodyRatio / res.fatToBodyRatio : null,
     seconds,
   };
 }
@@ -128,6 +131,8 @@ export interface EvalSummary {
   /** mean Dice L1-L4 over every case (refused cases count with what the labelling produced, 0 where nothing) */
   meanDiceAll: number;
   levelsRight: number;
+  /** accepted cases with any level wrong: the error that must never happen (counted apart from refusals) */
+  wrongLevelAcceptances: number;
   seconds: number;
 }
 
@@ -140,6 +145,7 @@ export function summarise(results: CaseResult[]): EvalSummary {
     meanDiceAccepted: mean(acc.map((r) => r.meanDiceL1L4)),
     meanDiceAll: mean(results.map((r) => r.meanDiceL1L4)),
     levelsRight: acc.filter((r) => r.levelsRight).length,
+    wrongLevelAcceptances: acc.filter((r) => r.levelsRight === false).length,
     seconds: results.reduce((a, r) => a + r.seconds, 0),
   };
 }
@@ -151,13 +157,14 @@ export function formatRow(r: CaseResult): string {
   const dice = EVAL_LEVELS.map((l) => `${l.name} ${f3(r.dice[l.name])}`).join('  ');
   const levels = r.levelsRight === null ? 'levels -    ' : r.levelsRight ? 'levels right' : 'levels WRONG';
   const wrong = r.wrongLevels.length ? ` (${r.wrongLevels.map((w) => `${w.truth}->${w.pred}`).join(', ')})` : '';
-  const csf = r.csfToBodyRatio === null ? '' : `  CSF/body ${r.csfToBodyRatio.toFixed(2)}`;
+  const csf = (r.csfToBodyRatio === null ? '' : `  CSF/body ${r.csfToBodyRatio.toFixed(2)}`) + (r.csfToFatRatio === null ? '' : `  CSF/fat ${r.csfToFatRatio.toFixed(2)}`);
   return `${r.name.padEnd(10)} ${verdict}  ${dice}  meanL1-L4 ${f3(r.meanDiceL1L4)}  ${levels}${wrong}${csf}  ${r.seconds.toFixed(1)}s${r.reason ? `  reason: ${r.reason}` : ''}`;
 }
 
-export function formatSummary(s: EvalSummary): string {
+/** One summary line; `label` names a site ("site NAME: ...") instead of the overall "summary: ...". */
+export function formatSummary(s: EvalSummary, label?: string): string {
   return (
-    `summary: assessable ${s.assessable}/${s.cases}; mean Dice L1-L4 ${f3(s.meanDiceAccepted)} (accepted), ${f3(s.meanDiceAll)} (all cases); ` +
-    `levels correct ${s.levelsRight}/${s.assessable} accepted; ${s.seconds.toFixed(1)} s analysis`
+    `${label ? `site ${label}` : 'summary'}: assessable ${s.assessable}/${s.cases}; mean Dice L1-L4 ${f3(s.meanDiceAccepted)} (accepted), ${f3(s.meanDiceAll)} (all cases); ` +
+    `levels correct ${s.levelsRight}/${s.assessable} accepted; wrong-level acceptances ${s.wrongLevelAcceptances}; refused ${s.cases - s.assessable}; ${s.seconds.toFixed(1)} s analysis`
   );
 }

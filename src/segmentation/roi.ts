@@ -6,7 +6,7 @@
  */
 import { cross, dot } from '../volume/geometry.js';
 import type { LabelMap, Vec3 } from '../volume/types.js';
-import type { BodyInfo } from './levels.js';
+import type { BodyInfo } from './levels/index.js';
 
 export const ROI_LEVELS = ['L1', 'L2', 'L3', 'L4'] as const;
 export type RoiLevel = (typeof ROI_LEVELS)[number];

@@ -3,7 +3,7 @@ import type { Geometry, LabelMap, Mat3, Volume } from '../../src/volume/types.js
 import { planeFrame, modelGrid, toModelGrid, argmaxToNative, labelsToModelGrid } from '../../src/segmentation/slices.js';
 import { normStats, normalise } from '../../src/segmentation/normalise.js';
 import { connectedComponents, splitComponents } from '../../src/segmentation/components.js';
-import { labelLevels } from '../../src/segmentation/levels.js';
+import { labelLevels } from '../../src/segmentation/levels/index.js';
 import { buildRoi, DEFAULT_ROI_SPEC, erodeSlice, roiMask } from '../../src/segmentation/roi.js';
 import { crossGridDice } from '../../src/segmentation/analyse.js';
 import { CLASS } from '../../src/segmentation/segmenter.js';

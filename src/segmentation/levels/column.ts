@@ -1,0 +1,324 @@
+/**
+ * The vertebral column as a list of vertebrae ("elements"), top to bottom, measured once for every piece of level
+ * evidence (./evidence/) to read.
+ *
+ * 1. Components of the body and sacrum classes, split at thin bridges (../components.ts `splitComponents`).
+ * 2. Only those on the spinal column (../spine-chain.ts: a body's depth in front of the thecal sac).
+ * 3. Pieces of one vertebra are merged into it BEFORE anything is counted or spaced: a body cut in two by a dark
+ *    marrow focus, a Schmorl's node or an endplate defect, and partial-volume pieces on lateral slices. Two pieces
+ *    belong to one vertebra when together they are no taller than one vertebral body (1.3 x the median body height
+ *    along the column): two bodies with a disc between them are about twice as tall.
+ * 4. Fragments (< 30 % of the median element volume) are dropped, with the reason.
+ * 5. Per element: volume, sacrum-class fraction, centroid and height along the column; per link between
+ *    neighbours: its direction (the lumbosacral angle reads it) and the gap between the two elements along it, i.e.
+ *    the disc height where a disc is (the disc pattern reads it).
+ */
+import type { LabelMap, Vec3 } from '../../volume/types.js';
+import { indexToPoint } from '../../volume/types.js';
+import { splitComponents, type Components } from '../components.js';
+import { CHAIN_DEFAULTS, dist, findCanal, linkAngle, onColumn, type Canal, type Candidate, type ChainOptions } from '../spine-chain.js';
+import { CLASS } from '../segmenter.js';
+
+export interface ColumnOptions {
+  /** components smaller than this are ignored (mm^3), default 2000 */
+  minBodyMm3?: number;
+  /** in-plane erosion (mm) that cuts thin bridges between bodies before labelling components (default 2.5) */
+  splitErosionMm?: number;
+  /** erosion across slices (mm, rounded to whole slices, at least 1) for the same purpose (default 11) */
+  splitLateralMm?: number;
+  /** elements smaller than this fraction of the median element volume are fragments (default 0.3) */
+  minRelativeVolume?: number;
+  /** two pieces are one vertebra when together no taller than this many median body heights (default 1.3) */
+  mergeHeight?: number;
+  chain?: Partial<ChainOptions>;
+}
+
+/** One vertebra on the column: one or more components. */
+export interface Element {
+  parts: Candidate[];
+  /** mm^3 */
+  vol: number;
+  voxels: number;
+  /** fraction of its voxels in the network's sacrum class */
+  sacFrac: number;
+  /** LPS centroid (mm) */
+  centroid: Vec3;
+  centroidIndex: Vec3;
+  /** LPS z range (mm) of its voxels */
+  zMin: number;
+  zMax: number;
+  /** height along the local column axis (mm) */
+  heightMm: number;
+  /** the widest near-empty run inside the element, along the column line from the element above through it
+   * (a disc inside it: two vertebrae that the network joined), and where it starts below the element's top (mm) */
+  innerGap: { mm: number; belowTopMm: number };
+}
+
+/** The link from element n-1 to element n (n >= 1). */
+export interface Link {
+  /** degrees from the cranio-caudal axis in the sagittal plane, + towards posterior */
+  angle: number;
+  /** change of direction from the link above (degrees, + = turns backwards); NaN for the first link */
+  turn: number;
+  /** centroid distance (mm) */
+  lengthMm: number;
+  /** free space between the two elements along the column through the upper one (mm): the disc height where
+   * there is a disc; NaN where that line misses the lower element */
+  gapMm: number;
+}
+
+export interface Column {
+  /** top to bottom */
+  elements: Element[];
+  /** links[n] joins elements n-1 and n; links[0] is undefined */
+  links: (Link | undefined)[];
+  canal?: Canal;
+  /** lowest z (mm) of the field of view */
+  fovBottom: number;
+  /** median centroid distance between neighbours (mm) */
+  spacing: number;
+  /** median height of the elements (mm) */
+  bodyHeight: number;
+  /** median gap of the links (mm) */
+  discGap: number;
+  /** component ids per voxel (for the level map) */
+  cc: Components;
+  debug: string[];
+}
+
+function median(xs: number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+}
+
+export const fmtZ = (z: number) => `z ${z.toFixed(0)} mm`;
+
+/** Lowest z (mm) of the field of view (its lowest corner; sagittal stacks are near-upright). */
+export function fovBottom(g: LabelMap): number {
+  const [nx, ny, nz] = g.dims;
+  let zMin = Infinity;
+  for (const i of [0, nx - 1]) for (const j of [0, ny - 1]) for (const k of [0, nz - 1]) zMin = Math.min(zMin, indexToPoint(g, i, j, k)[2]);
+  return zMin;
+}
+
+interface Piece {
+  parts: Candidate[];
+  zMin: number;
+  zMax: number;
+  vol: number;
+}
+
+function mergePieces(a: Piece, b: Piece): Piece {
+  return { parts: [...a.parts, ...b.parts], zMin: Math.min(a.zMin, b.zMin), zMax: Math.max(a.zMax, b.zMax), vol: a.vol + b.vol };
+}
+
+export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column {
+  const minBody = opts.minBodyMm3 ?? 2000;
+  const minRel = opts.minRelativeVolume ?? 0.3;
+  const mergeH = opts.mergeHeight ?? 1.3;
+  const voxMm3 = classes.spacing[0] * classes.spacing[1] * classes.spacing[2];
+  const debug: string[] = [];
+  const lateral = Math.max(1, Math.round((opts.splitLateralMm ?? 11) / classes.spacing[2]));
+  const cc = splitComponents(classes.data, classes.dims, classes.spacing, (v) => v === CLASS.body || v === CLASS.sacrum, opts.splitErosionMm ?? 2.5, lateral);
+  const n = cc.list.length;
+  const nSac = new Float64Array(n + 1);
+  const zLo = new Float64Array(n + 1).fill(Infinity);
+  const zHi = new Float64Array(n + 1).fill(-Infinity);
+  const [nx, ny] = classes.dims;
+  const nxy = nx * ny;
+  // z of a voxel is affine in (i, j, k): z = o + a i + b j + c k
+  const z0 = indexToPoint(classes, 0, 0, 0)[2];
+  const zi = indexToPoint(classes, 1, 0, 0)[2] - z0;
+  const zj = indexToPoint(classes, 0, 1, 0)[2] - z0;
+  const zk = indexToPoint(classes, 0, 0, 1)[2] - z0;
+  for (let v = 0; v < cc.ids.length; v++) {
+    const id = cc.ids[v];
+    if (!id) continue;
+    if (classes.data[v] === CLASS.sacrum) nSac[id]++;
+    const k = Math.floor(v / nxy);
+    const r = v - k * nxy;
+    const j = Math.floor(r / nx);
+    const z = z0 + zi * (r - j * nx) + zj * j + zk * k;
+    if (z < zLo[id]) zLo[id] = z;
+    if (z > zHi[id]) zHi[id] = z;
+  }
+  const cands: Candidate[] = cc.list
+    .map((c) => ({ c, vol: c.voxels * voxMm3, sacFrac: nSac[c.id] / c.voxels, centroid: indexToPoint(classes, ...c.centroidIndex) }))
+    .filter((x) => x.vol >= minBody);
+
+  // 1. Only what lies on the spinal column.
+  const canal = findCanal(classes, CLASS.csf);
+  debug.push(canal ? `spinal canal (CSF) found from ${fmtZ(canal.zMax)} down to ${fmtZ(canal.zMin)}` : 'no spinal canal (CSF) found: column from the body centroids');
+  const { on, off } = onColumn(cands, canal, { ...CHAIN_DEFAULTS, ...opts.chain });
+  for (const o of off) debug.push(`dropped ${(o.x.vol / 1000).toFixed(1)} cm3 at ${fmtZ(o.x.centroid[2])}: ${o.why}`);
+
+  // 2. Pieces of one vertebra merged: neighbours (in z) that together are no taller than one body.
+  let pieces: Piece[] = on
+    .sort((a, b) => b.centroid[2] - a.centroid[2])
+    .map((x) => ({ parts: [x], zMin: zLo[x.c.id], zMax: zHi[x.c.id], vol: x.vol }));
+  const bigVol = median(pieces.map((p) => p.vol));
+  const refHeight = median(pieces.filter((p) => p.vol >= 0.6 * bigVol).map((p) => p.zMax - p.zMin));
+  for (;;) {
+    let best = -1;
+    let bestH = Infinity;
+    for (let i = 0; i + 1 < pieces.length; i++) {
+      const h = Math.max(pieces[i].zMax, pieces[i + 1].zMax) - Math.min(pieces[i].zMin, pieces[i + 1].zMin);
+      if (h <= mergeH * refHeight && h < bestH) {
+        best = i;
+        bestH = h;
+      }
+    }
+    if (best < 0) break;
+    const m = mergePieces(pieces[best], pieces[best + 1]);
+    debug.push(`merged ${(pieces[best].vol / 1000).toFixed(1)} + ${(pieces[best + 1].vol / 1000).toFixed(1)} cm3 at ${fmtZ((m.zMin + m.zMax) / 2)}: together ${bestH.toFixed(0)} mm tall, one vertebra (median body ${refHeight.toFixed(0)} mm)`);
+    pieces.splice(best, 2, m);
+  }
+  // 3. Fragments.
+  const medVol = median(pieces.map((p) => p.vol));
+  pieces = pieces.filter((p) => {
+    if (p.vol >= minRel * medVol) return true;
+    debug.push(`dropped ${(p.vol / 1000).toFixed(1)} cm3 at ${fmtZ((p.zMin + p.zMax) / 2)}: fragment (< ${Math.round(minRel * 100)} % of the median element)`);
+    return false;
+  });
+
+  // 4. Per element statistics and per link geometry.
+  const elements: Element[] = pieces.map((p) => {
+    let voxels = 0;
+    let sac = 0;
+    const c: Vec3 = [0, 0, 0];
+    const ci: Vec3 = [0, 0, 0];
+    for (const x of p.parts) {
+      voxels += x.c.voxels;
+      sac += x.sacFrac * x.c.voxels;
+      for (let a = 0; a < 3; a++) {
+        c[a] += x.centroid[a] * x.c.voxels;
+        ci[a] += x.c.centroidIndex[a] * x.c.voxels;
+      }
+    }
+    for (let a = 0; a < 3; a++) {
+      c[a] /= voxels;
+      ci[a] /= voxels;
+    }
+    return { parts: p.parts, vol: p.vol, voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci, zMin: p.zMin, zMax: p.zMax, heightMm: 0, innerGap: { mm: 0, belowTopMm: 0 } };
+  });
+  const gapBelow = measureExtents(classes, cc, elements);
+  const links: (Link | undefined)[] = elements.map((e, i) => {
+    if (i === 0) return undefined;
+    const a = elements[i - 1];
+    return { angle: linkAngle(a.centroid, e.centroid), turn: NaN, lengthMm: dist(a.centroid, e.centroid), gapMm: gapBelow[i - 1] };
+  });
+  for (let i = 2; i < links.length; i++) links[i]!.turn = links[i]!.angle - links[i - 1]!.angle;
+  const col: Column = {
+    elements,
+    links,
+    canal,
+    fovBottom: fovBottom(classes),
+    spacing: median(links.map((l) => l?.lengthMm ?? NaN)),
+    bodyHeight: median(elements.map((e) => e.heightMm)),
+    discGap: median(links.map((l) => l?.gapMm ?? NaN)),
+    cc,
+    debug,
+  };
+  debug.push(
+    `column: ${elements.length} elements, top to bottom: ` +
+      elements.map((e, i) => `${(e.vol / 1000).toFixed(0)}cm3/${e.heightMm.toFixed(0)}mm${e.sacFrac >= 0.05 ? `(${Math.round(100 * e.sacFrac)}% sacrum)` : ''}${e.innerGap.mm >= 3 ? `{inner gap ${e.innerGap.mm.toFixed(0)} mm at ${e.innerGap.belowTopMm.toFixed(0)} mm}` : ''}${i + 1 < elements.length ? ` [gap ${links[i + 1]!.gapMm.toFixed(0)} mm]` : ''}`).join(' '),
+  );
+  return col;
+}
+
+/** The widest run of near-empty bins (< 15 % of the element's median bin count) between its first and last occupied bin. */
+function innerGap(profile: Map<number, number>, bin: number): { mm: number; belowTopMm: number } {
+  if (profile.size < 3) return { mm: 0, belowTopMm: 0 };
+  const keys = [...profile.keys()];
+  const lo = Math.min(...keys);
+  const hi = Math.max(...keys);
+  const counts = [...profile.values()].sort((a, b) => a - b);
+  const thr = 0.15 * counts[counts.length >> 1];
+  let best = { mm: 0, belowTopMm: 0 };
+  let start = -1;
+  for (let b = lo; b <= hi + 1; b++) {
+    const empty = b <= hi && (profile.get(b) ?? 0) < thr;
+    if (empty && start < 0) start = b;
+    if (!empty && start >= 0) {
+      if ((b - start) * bin > best.mm) best = { mm: (b - start) * bin, belowTopMm: (start - lo) * bin };
+      start = -1;
+    }
+  }
+  return best;
+}
+
+/** Heights and gaps are measured within this distance (mm) of the line through the centroid: the centre of the
+ * endplates, not the corners (osteophytes, a tilted body's rim). */
+const CORE_MM = 8;
+const CORE2 = CORE_MM * CORE_MM;
+
+/**
+ * Heights along the local column axis (through the neighbours' centroids) and the free space below each element:
+ * along the line that continues the column through it (from the element above through its centroid), the distance
+ * from its lowest voxel to the first voxel of the element below, both near the line. At the lumbosacral junction
+ * that line runs through L5 into the top of S1, so the gap is the L5/S1 disc height at its centre, whatever the
+ * tilt of the sacrum. One pass over the component image.
+ */
+function measureExtents(g: LabelMap, cc: Components, elements: Element[]): number[] {
+  const maxId = cc.list.reduce((m, c) => Math.max(m, c.id), 0);
+  const elemOf = new Int32Array(maxId + 1).fill(-1);
+  elements.forEach((e, i) => e.parts.forEach((p) => (elemOf[p.c.id] = i)));
+  const unit = (a: Vec3, b: Vec3): Vec3 => {
+    const d: Vec3 = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    const l = Math.hypot(...d) || 1;
+    return [d[0] / l, d[1] / l, d[2] / l];
+  };
+  const E = elements.length;
+  // axis: cranial direction through the neighbours; down: the column's direction through the element, downwards
+  const axis = elements.map((e, i) => unit(elements[Math.min(E - 1, i + 1)].centroid, elements[Math.max(0, i - 1)].centroid));
+  const down = elements.map((e, i) => (i > 0 ? unit(elements[i - 1].centroid, e.centroid) : i + 1 < E ? unit(e.centroid, elements[i + 1].centroid) : ([0, 0, -1] as Vec3)));
+  // the column line through each element: from the centroid of the element above (or along the axis for the top one)
+  const lineFrom = elements.map((e, i) => (i > 0 ? elements[i - 1].centroid : e.centroid));
+  const lineDir = elements.map((e, i) => (i > 0 ? unit(elements[i - 1].centroid, e.centroid) : (axis[i].map((x) => -x) as Vec3)));
+  const BIN = 1; // mm
+  const profiles = elements.map(() => new Map<number, number>());
+  const aLo = new Float64Array(E).fill(Infinity);
+  const aHi = new Float64Array(E).fill(-Infinity);
+  const bottom = new Float64Array(E).fill(-Infinity); // element i's lowest point along down[i]
+  const nextTop = new Float64Array(E).fill(Infinity); // element i+1's highest point along down[i]
+  const [nx, ny] = g.dims;
+  const nxy = nx * ny;
+  const along = (p: Vec3, c: Vec3, u: Vec3): number => {
+    const d0 = p[0] - c[0];
+    const d1 = p[1] - c[1];
+    const d2 = p[2] - c[2];
+    const t = d0 * u[0] + d1 * u[1] + d2 * u[2];
+    return d0 * d0 + d1 * d1 + d2 * d2 - t * t <= CORE2 ? t : NaN;
+  };
+  for (let v = 0; v < cc.ids.length; v++) {
+    const id = cc.ids[v];
+    if (!id) continue;
+    const e = elemOf[id];
+    if (e < 0) continue;
+    const k = Math.floor(v / nxy);
+    const r = v - k * nxy;
+    const j = Math.floor(r / nx);
+    const p = indexToPoint(g, r - j * nx, j, k);
+    const a = along(p, elements[e].centroid, axis[e]);
+    if (a < aLo[e]) aLo[e] = a;
+    if (a > aHi[e]) aHi[e] = a;
+    const q = along(p, lineFrom[e], lineDir[e]);
+    if (Number.isFinite(q)) {
+      const bin = Math.floor(q / BIN);
+      profiles[e].set(bin, (profiles[e].get(bin) ?? 0) + 1);
+    }
+    const b = along(p, elements[e].centroid, down[e]);
+    if (b > bottom[e]) bottom[e] = b;
+    if (e > 0) {
+      const t = along(p, elements[e - 1].centroid, down[e - 1]);
+      if (t < nextTop[e - 1]) nextTop[e - 1] = t;
+    }
+  }
+  elements.forEach((el, i) => {
+    el.heightMm = aHi[i] - aLo[i];
+    el.innerGap = innerGap(profiles[i], BIN);
+  });
+  // gap below element i (NaN where the line misses the element below, e.g. a marked listhesis)
+  return elements.map((_, i) => (i + 1 < E && Number.isFinite(nextTop[i]) && Number.isFinite(bottom[i]) ? nextTop[i] - bottom[i] : NaN));
+}
