@@ -13,7 +13,8 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, CLI, ROOT, type RunningService } from '../helpers/service.js';
@@ -27,6 +28,7 @@ import { MllpClient } from '../../src/output/mllp.js';
 import { readAck } from '../../src/output/hl7.js';
 import { scannerId } from '../../src/admin/calibration.js';
 
+const CHROMIUM = '/usr/bin/chromium';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-outcomes-'));
 const PAPER = path.join(ROOT, 'models', 'paper-t1t2.json');
 const model = loadModel(PAPER);
@@ -142,6 +144,8 @@ R('DXA outcomes, matching and screening performance through the service', () => 
     OSTEOSCREEN_IDENTITY_DEFAULT_ISSUER: 'HOSP',
   });
 
+  let research: string | undefined;
+  let proposed: { version: string; hash: string } | undefined;
   let expected: Record<string, { n: number; nAbnormal: number; r: Record<string, number[]> }>;
 
   beforeAll(async () => {
@@ -294,7 +298,7 @@ R('DXA outcomes, matching and screening performance through the service', () => 
     expect(withSvg[1].rocSvg).toContain('<svg');
   });
 
-  it('proposes a labelled cut-off for scanner A only, approves it (refused when changed), and calibrate --cutoff-only writes the same file', async () => {
+  it('proposes a labelled cut-off for scanner A only (approval refused for another hash); calibrate --cutoff-only on its files gives the proposed model', async () => {
     const p = await svc.json('/api/performance/proposals');
     const a = p.scanners.find((s: any) => s.scanner === A);
     const b = p.scanners.find((s: any) => s.scanner === B);
@@ -310,24 +314,56 @@ R('DXA outcomes, matching and screening performance through the service', () => 
     expect((await wrong.json()).error).toBe('proposal-changed');
     const features = await (await svc.api(`/api/performance/${id}/features.csv`)).text();
     const labels = await (await svc.api(`/api/performance/${id}/labels.csv`)).text();
-    const ok = await svc.api(`/api/performance/${id}/approve`, { method: 'POST', body: JSON.stringify({ expectHash: prop.proposed.model.hash }) });
-    expect(ok.status).toBe(200);
-    const approved = await ok.json();
-    expect(approved.model.hash).toBe(prop.proposed.model.hash);
-    // The research path on the same two files gives the identical model file.
+    // The research path on the same two files: the model file the approval must write (next test, in Chromium).
     const fdir = mkdtempSync(path.join(tmp, 'research-'));
     writeFileSync(path.join(fdir, prop.files.features.name), features);
     writeFileSync(path.join(fdir, prop.files.labels.name), labels);
-    const out = path.join(fdir, 'model.json');
+    research = path.join(fdir, 'model.json');
     const r = spawnSync(process.execPath, [CLI, 'calibrate', '--model', PAPER, '--features', path.join(fdir, prop.files.features.name), '--labels', path.join(fdir, prop.files.labels.name),
-      '--cutoff-only', '--method', 'youden', '--scanner', A, '--version', prop.proposed.model.version, '--date', prop.date, '--out', out], { cwd: ROOT, encoding: 'utf8' });
+      '--cutoff-only', '--method', 'youden', '--scanner', A, '--version', prop.proposed.model.version, '--date', prop.date, '--out', research], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(out, 'utf8')).toBe(readFileSync(approved.model.file, 'utf8'));
-    // The approval is the scanner's model now (calibration flow), audit-logged.
+    expect(loadModel(research).hash).toBe(prop.proposed.model.hash);
+    proposed = prop.proposed.model;
+  });
+
+  it.skipIf(skipWithout(existsSync(CHROMIUM), CHROMIUM, 'Debian package chromium'))('the Performance tab in Chromium: charts, unmatched DXA results, approval of the proposal (audit-logged, the research path\'s file)', async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      page.on('dialog', (d) => void d.accept());
+      await page.goto(`http://127.0.0.1:${svc.httpPort}/`);
+      await page.fill('#token', svc.token);
+      await page.click('#login-form button[type=submit]');
+      await page.click('button[data-tab=performance]');
+      const card = page.locator(`#performance .perf-card[data-scanner-id="${scannerId(A)}"]`);
+      await card.waitFor();
+      expect(await card.locator('img').count()).toBe(2); // ROC curve and calibration plot
+      expect(await card.locator('[data-metric=auc]').textContent()).toMatch(/^0\.\d{3} \(0\.\d{3}–/);
+      const reasons = await page.locator('#unmatched tbody td.reason').allTextContents();
+      expect(reasons.sort()).toEqual([
+        'another DXA of this patient is nearer to each of its screened studies in the window',
+        'no screened study of this patient (identifier and issuer)',
+        "the patient's nearest screened study is 400 days before this DXA (window ± 180 days)",
+      ]);
+      const prop = page.locator(`#performance-proposals [data-proposal-scanner-id="${scannerId(A)}"]`);
+      expect(await prop.getAttribute('data-state')).toBe('proposal');
+      expect(await page.locator(`#performance-proposals [data-proposal-scanner-id="${scannerId(B)}"]`).getAttribute('data-state')).toBe('collecting');
+      await prop.locator('button[data-action=performance-approve]').click();
+      await page.waitForSelector('#message:text("Labelled cut-off approved")');
+      await page.waitForSelector(`#performance-proposals [data-proposal-scanner-id="${scannerId(A)}"][data-state=approved]`);
+    } finally {
+      await browser.close();
+    }
+    // The approval is the scanner's model now (calibration flow), written byte for byte as the research path wrote it.
     const cal = await svc.json('/api/calibration?histograms=false');
-    expect(cal.scanners.find((s: any) => s.scanner === A).active).toMatchObject({ source: 'scanner-calibration', version: prop.proposed.model.version, hash: prop.proposed.model.hash });
+    const active = cal.scanners.find((s: any) => s.scanner === A).active;
+    expect(active).toMatchObject({ source: 'scanner-calibration', version: proposed!.version, hash: proposed!.hash });
+    expect(readFileSync(active.file, 'utf8')).toBe(readFileSync(research!, 'utf8'));
     const audit = await svc.json<any[]>('/api/audit');
-    expect(audit.find((x) => x.action === 'calibration-approve-labelled')).toMatchObject({ target: A, actor: expect.any(String) });
+    expect(audit.find((x) => x.action === 'calibration-approve-labelled')).toMatchObject({ target: A, detail: { labelled: 130, model: { hash: proposed!.hash } } });
     const again = await svc.json('/api/performance/proposals');
     expect(again.scanners.find((s: any) => s.scanner === A).state).toBe('approved');
   });
