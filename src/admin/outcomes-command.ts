@@ -17,7 +17,7 @@ export const outcomesCommand: Command = {
        osteoscreen outcomes labels|features SCANNER_ID [--out F.csv] [--config FILE] [--data DIR]
 
 Works on the data folder of the service (storage.dir) directly; the service may be running (SQLite WAL: the import
-commits in batches of 2 000 rows, so the service waits at most a few milliseconds for each).
+commits in batches of 500 rows, so the service waits at most a few milliseconds for each).
   import       stores the DXA results of a CSV with the columns patient_id, issuer, dxa_date (YYYY-MM-DD),
                t_score (lowest of L1-L4), z_score, age, sex (F/M) and optionally t_site, z_site (README, DXA
                outcomes). A bad row is reported with its line number and the reason; the good rows are stored.

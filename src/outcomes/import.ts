@@ -7,10 +7,10 @@
 import path from 'node:path';
 import type { Store, Outcome } from '../store/index.js';
 import { logger } from '../common/log.js';
-import { checkOutcome, readOutcomeCsv, type RawOutcome } from './record.js';
+import { checkOutcome, outcomeCsvHeader, outcomeCsvLine, type RawOutcome } from './record.js';
 
 const log = logger('outcomes');
-const BATCH = 2000;
+const BATCH = 500;
 
 export interface ImportResult {
   stored: number;
@@ -27,23 +27,51 @@ async function storeBatches(store: Store, list: Outcome[]): Promise<void> {
   }
 }
 
-/** Import an outcomes CSV text (see README, DXA outcomes). `name`: the file name recorded as the source. */
+/**
+ * Import an outcomes CSV text (see README, DXA outcomes). `name`: the file name recorded as the source. Lines are
+ * read, checked and stored in batches, with a turn of the event loop after each.
+ */
 export async function importOutcomeCsv(store: Store, csv: string, name: string, defaultIssuer: string): Promise<ImportResult> {
-  const { rows, ignoredColumns, badLines } = readOutcomeCsv(csv);
-  const rejected: ImportResult['rejected'] = badLines.map((b) => ({ line: b.line, error: b.error }));
-  const good: Outcome[] = [];
+  // Lines are cut from the text as they are needed (no array of every line: a 100 000-row file stays cheap to hold).
+  let pos = 0;
+  const nextLine = (): string | null => {
+    if (pos >= csv.length) return null;
+    let end = csv.indexOf('\n', pos);
+    if (end < 0) end = csv.length;
+    const line = csv.slice(pos, end > pos && csv.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    pos = end + 1;
+    return line;
+  };
+  const { header, ignoredColumns } = outcomeCsvHeader(nextLine() ?? '');
+  const rejected: ImportResult['rejected'] = [];
   const base = path.basename(name);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const c = checkOutcome(r.values, defaultIssuer, 'csv', `${base}:${r.line}`);
-    if (c.ok) good.push(c.outcome);
-    else rejected.push({ line: r.line, error: c.error });
-    if (i % 10000 === 9999) await turn();
+  let stored = 0;
+  let lineNo = 1;
+  for (let more = true; more; ) {
+    const good: Outcome[] = [];
+    for (let k = 0; k < BATCH; k++) {
+      const line = nextLine();
+      if (line === null) {
+        more = false;
+        break;
+      }
+      lineNo++;
+      const r = outcomeCsvLine(header, line);
+      if (!r) continue;
+      if ('error' in r) {
+        rejected.push({ line: lineNo, error: r.error });
+        continue;
+      }
+      const c = checkOutcome(r.values, defaultIssuer, 'csv', `${base}:${lineNo}`);
+      if (c.ok) good.push(c.outcome);
+      else rejected.push({ line: lineNo, error: c.error });
+    }
+    if (good.length) store.outcomes.upsert(good);
+    stored += good.length;
+    await turn();
   }
-  rejected.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  await storeBatches(store, good);
-  log.info('outcomes imported', { source: 'csv', file: base, stored: good.length, rejected: rejected.length });
-  return { stored: good.length, rejected, ignoredColumns };
+  log.info('outcomes imported', { source: 'csv', file: base, stored, rejected: rejected.length });
+  return { stored, rejected, ignoredColumns };
 }
 
 /** Import outcomes given as JSON objects (POST /api/outcomes). */

@@ -76,31 +76,25 @@ export interface CsvRow {
   values: RawOutcome;
 }
 
-/**
- * The rows of an outcomes CSV, each with its line number (1 = the header). One record per line: a quoted field may
- * not hold a line break. Throws when a required column is missing (nothing can be read then).
- */
-export function readOutcomeCsv(textIn: string): { rows: CsvRow[]; ignoredColumns: string[]; badLines: { line: number; error: string }[] } {
-  const lines = textIn.replace(/^\ufeff/, '').split(/\r?\n/);
-  const header = (parseCsv(lines[0] ?? '')[0] ?? []).map((h) => h.trim().toLowerCase());
+/** The header of an outcomes CSV: column names, or throws when a required column is missing. */
+export function outcomeCsvHeader(firstLine: string): { header: string[]; ignoredColumns: string[] } {
+  const header = (parseCsv(firstLine.replace(/^\ufeff/, ''))[0] ?? []).map((h) => h.trim().toLowerCase());
   const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length) throw new Error(`the CSV header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (needs ${REQUIRED_COLUMNS.join(', ')})`);
   const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
-  const rows: CsvRow[] = [];
-  const badLines: { line: number; error: string }[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!line.trim()) continue;
-    const cells = parseCsv(line)[0] ?? [];
-    if (cells.length !== header.length) {
-      badLines.push({ line: i + 1, error: `${cells.length} fields, the header has ${header.length}` });
-      continue;
-    }
-    const values: Record<string, string> = {};
-    header.forEach((h, k) => {
-      if (known.has(h)) values[h] = cells[k]!;
-    });
-    rows.push({ line: i + 1, values });
-  }
-  return { rows, ignoredColumns: header.filter((h) => !known.has(h)), badLines };
+  return { header, ignoredColumns: header.filter((h) => !known.has(h)) };
+}
+
+const KNOWN = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+
+/** One data line of an outcomes CSV (one record per line: a quoted field may not hold a line break); null for a blank line. */
+export function outcomeCsvLine(header: string[], line: string): { values: RawOutcome } | { error: string } | null {
+  if (!line.trim()) return null;
+  const cells = parseCsv(line)[0] ?? [];
+  if (cells.length !== header.length) return { error: `${cells.length} fields, the header has ${header.length}` };
+  const values: Record<string, string> = {};
+  header.forEach((h, k) => {
+    if (KNOWN.has(h)) values[h] = cells[k]!;
+  });
+  return { values };
 }
