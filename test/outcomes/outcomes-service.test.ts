@@ -9,16 +9,18 @@
  * Lean by design (2 shared cores): the screened studies are seeded into the service's SQLite with the store
  * functions the pipeline calls when it scores a study (store.outcomes.recordScreened — what src/outcomes/screened.ts
  * writes — and store.calibration.recordStudy), their scores computed from their term values with the shipped model's
- * own scoring function. No DICOM study runs here (the pipeline hook is covered by the unit test of recordScreened).
+ * own scoring function. One phantom study goes through DICOM and the whole pipeline at the end, to show the pipeline
+ * records a scored study's identity and MRI date and a DXA of its patient labels it.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, CLI, ROOT, type RunningService } from '../helpers/service.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, waitFor } from '../helpers/ports.js';
+import { storescu } from '../helpers/dcmtk.js';
 import { skipWithout } from '../helpers/tools.js';
 import { HAVE_R, maxAbsDiff, runR } from '../model/rscript.js';
 import { loadModel, linearScore } from '../../src/model/index.js';
@@ -37,6 +39,16 @@ const B = 'GE MEDICAL SYSTEMS / SIGNA HDxt / ?';
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const T0 = Date.UTC(2026, 2, 1);
+
+function dcmFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir)) {
+    const p = path.join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
+    else if (/\.dcm$/i.test(n)) out.push(p);
+  }
+  return out.sort();
+}
 
 interface Seeded {
   pid: string;
@@ -374,5 +386,30 @@ R('DXA outcomes, matching and screening performance through the service', () => 
     svc = await startService({ dataDir, env: env() });
     const after = await svc.json('/api/outcomes');
     expect(after.counts).toEqual(before.counts);
+  });
+
+  it('one phantom study through DICOM: the pipeline records its identity and MRI date, and a DXA of its patient labels it', async () => {
+    const out = path.join(tmp, 'phantom');
+    const g = spawnSync(process.execPath, [CLI, 'phantom', '--out', out, '--seed', '7'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    expect(g.status, g.stderr).toBe(0);
+    const files = dcmFiles(out);
+    const sent = storescu(svc.dicomPort, files);
+    expect(sent.status, sent.out).toBe(0);
+    const st = await waitFor(async () => {
+      const all = await svc.json<any[]>('/api/studies');
+      return all.find((x) => ['done', 'not-assessable', 'failed'].includes(x.state));
+    }, 'the phantom study to be processed', 300_000, 250);
+    expect(st, JSON.stringify(st)).toMatchObject({ state: 'done', kind: 'scored' });
+    const o = await waitFor(async () => {
+      const j = await svc.json('/api/outcomes');
+      return j.counts.screenedStudies === 144 ? j : undefined;
+    }, 'the phantom study recorded as screened', 30_000);
+    expect(o.counts.studiesWithoutIdentity).toBe(1);
+    const studyDate = String(st.studyDate ?? '').replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3');
+    expect(studyDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const post = await svc.api('/api/outcomes', { method: 'POST', body: JSON.stringify([{ patient_id: 'PH7-0001', issuer: '', dxa_date: studyDate, t_score: -2.6, z_score: -1.9, age: 70, sex: 'F' }]) });
+    expect((await post.json()).stored).toBe(1);
+    const m = (await svc.json('/api/outcomes')).matches.find((x: any) => x.studyInstanceUid === st.studyInstanceUid);
+    expect(m).toMatchObject({ dxaDate: studyDate, days: 0, label: 1, rule: 't-score', modelVersion: model.version });
   });
 });
