@@ -13,6 +13,9 @@ import { importOutcomeCsv } from '../../src/outcomes/import.js';
 import { matchOutcomes } from '../../src/outcomes/match.js';
 import { outcomeOfOru, parseHl7, Hl7Refusal, buildAck, LOINC_LUMBAR_T_SCORE } from '../../src/outcomes/hl7-oru.js';
 import { recordScreened } from '../../src/outcomes/screened.js';
+import { startOutcomeListener } from '../../src/outcomes/listener.js';
+import { MllpClient, mllpFrame, readFrames } from '../../src/output/mllp.js';
+import net from 'node:net';
 import { STUDY_LABEL_RULE } from '../../src/model/labels.js';
 import { readAck } from '../../src/output/hl7.js';
 import { memoryStore, receive } from '../helpers/memory-store.js';
@@ -152,5 +155,55 @@ describe('recordScreened (the pipeline hook)', () => {
       ['P77', 'HOSP', null, '2026-03-01', 0.61, '1.0.0', 5],
       [null, null, 'no patient identifier: PatientID (0010,0020) is empty', null, 0.61, '1.0.0', 6],
     ]);
+  });
+});
+
+describe('the MLLP listener (real TCP on loopback)', () => {
+  const oru = 'MSH|^~\\&|DXA|RAD|OSTEOSCREEN|HOSP|20260601120000||ORU^R01|C9|P|2.5.1\rPID|1||P9^^^HOSP^MR||||F\rOBR|1||A|x|||20260301\rOBX|1|NM|38267-1^T^LN||-1.2||||||F\r';
+
+  it('disconnects an address outside the allowlist before reading anything', async () => {
+    const store = memoryStore();
+    const config = loadConfig({ env: {}, overrides: { outcomes: { hl7Enabled: true, hl7Port: 0, hl7Host: '127.0.0.1', hl7AllowedSourceIps: ['10.9.9.9'] } } });
+    const l = await startOutcomeListener(config, store);
+    try {
+      const c = new MllpClient({ host: '127.0.0.1', port: l.port, timeoutMs: 5000 });
+      await c.connect().then(
+        () => expect(c.exchange(oru)).rejects.toThrow(/closed|ECONNRESET|not connected/),
+        (e) => expect(String(e)).toMatch(/closed|ECONNRESET/),
+      );
+      c.close();
+      expect(store.outcomes.count()).toBe(0);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('answers a frame that arrives in pieces, after storing it', async () => {
+    const store = memoryStore();
+    const config = loadConfig({ env: {}, overrides: { outcomes: { hl7Enabled: true, hl7Port: 0, hl7Host: '127.0.0.1' } } });
+    const l = await startOutcomeListener(config, store);
+    try {
+      const frame = mllpFrame(oru);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = net.connect(l.port, '127.0.0.1', () => {
+          sock.write(frame.subarray(0, 30));
+          setImmediate(() => sock.write(frame.subarray(30)));
+        });
+        let buf = Buffer.alloc(0);
+        sock.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          const f = readFrames(buf).frames;
+          if (f.length) {
+            sock.destroy();
+            resolve(f[0]!.toString('utf8'));
+          }
+        });
+        sock.on('error', reject);
+      });
+      expect(readAck(answer)).toMatchObject({ code: 'AA', controlId: 'C9' });
+      expect(store.outcomes.list().map((o) => [o.patientId, o.dxaDate, o.tScore, o.source])).toEqual([['P9', '2026-03-01', -1.2, 'hl7']]);
+    } finally {
+      await l.close();
+    }
   });
 });
