@@ -15,6 +15,8 @@ export const PAGE_PERFORMANCE_SECTION = `
     <div id="performance"></div>
     <h3>Labelled cut-off proposals</h3>
     <div id="performance-proposals"></div>
+    <h3>Studies with more than one DXA result in the window (the nearest labels the study)</h3>
+    <table id="dxa-choices" class="grid"><thead><tr><th>Study</th><th>Scanner</th><th>MRI date</th><th>DXA used</th><th>Days</th><th>Label</th><th>Choice</th></tr></thead><tbody></tbody></table>
     <h3>DXA results not matched to a screened study</h3>
     <p class="muted" id="outcomes-counts"></p>
     <table id="unmatched" class="grid"><thead><tr><th>Patient</th><th>Issuer</th><th>DXA date</th><th>Source</th><th>Why not matched</th></tr></thead><tbody></tbody></table>
@@ -33,7 +35,7 @@ export const PAGE_PERFORMANCE_JS = String.raw`
   }
   function svgImg(svg, alt) { return el('img', { alt: alt, src: 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg) }); }
   function refreshPerformance() {
-    return Promise.all([api('/api/performance?svg=true'), api('/api/performance/proposals'), api('/api/outcomes?limit=500')]).then(function (r) {
+    return Promise.all([api('/api/performance?svg=true'), api('/api/performance/proposals'), api('/api/outcomes?limit=5000')]).then(function (r) {
       var groups = r[0], props = r[1], oc = r[2];
       $('performance-help').textContent = 'Scored studies labelled by a DXA of the same patient within ± ' + oc.windowDays + ' days (the nearest wins). Label: T-score ≤ ' + oc.rule.tScoreAbnormalAtOrBelow +
         ' (women and anyone older than ' + oc.rule.tScoreAgeOver + '), else Z-score < ' + oc.rule.zScoreAbnormalBelow + '. AUC with DeLong 95 % CI; sensitivity, specificity, PPV and NPV at the cut-off in use with Wilson 95 % CIs.';
@@ -89,6 +91,11 @@ export const PAGE_PERFORMANCE_JS = String.raw`
       var c = oc.counts;
       $('outcomes-counts').textContent = c.outcomes + ' DXA results; ' + c.matchedStudies + ' screened studies matched (' + c.labelledStudies + ' labelled); ' + c.unmatched + ' DXA results unmatched; ' +
         c.studiesWithoutIdentity + ' scored studies without patient identity, ' + c.studiesWithoutDate + ' without a study date.';
+      var cb = clear(document.querySelector('#dxa-choices tbody'));
+      oc.matches.filter(function (m) { return m.alternatives.length; }).forEach(function (m) {
+        cb.appendChild(el('tr', {}, [el('td', { class: 'uid', text: shortUid(m.studyInstanceUid) }), el('td', { text: m.scanner }), el('td', { text: m.studyDate }), el('td', { text: m.dxaDate }),
+          el('td', { text: m.days }), el('td', { text: m.label === null ? 'none (' + m.rule + ')' : m.label ? 'abnormal (' + m.rule + ')' : 'normal (' + m.rule + ')' }), el('td', { class: 'reason', text: m.choice })]));
+      });
       var tb = clear(document.querySelector('#unmatched tbody'));
       oc.unmatched.forEach(function (u) { tb.appendChild(el('tr', {}, [el('td', { text: u.patientId }), el('td', { text: u.issuer }), el('td', { text: u.dxaDate }), el('td', { text: u.source + (u.sourceRef ? ' ' + u.sourceRef : '') }), el('td', { class: 'reason', text: u.reason })])); });
     });

@@ -360,6 +360,9 @@ R('DXA outcomes, matching and screening performance through the service', () => 
         'no screened study of this patient (identifier and issuer)',
         "the patient's nearest screened study is 400 days before this DXA (window ± 180 days)",
       ]);
+      const choices = await page.locator('#dxa-choices tbody tr').allTextContents();
+      expect(choices).toHaveLength(1);
+      expect(choices[0]).toContain('nearest of 2 DXA results in the window');
       const prop = page.locator(`#performance-proposals [data-proposal-scanner-id="${scannerId(A)}"]`);
       expect(await prop.getAttribute('data-state')).toBe('proposal');
       expect(await page.locator(`#performance-proposals [data-proposal-scanner-id="${scannerId(B)}"]`).getAttribute('data-state')).toBe('collecting');
