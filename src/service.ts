@@ -18,6 +18,8 @@ import { existsSync } from 'node:fs';
 import { ConfigError, resolveInstallPath } from './config/load.js';
 import { loadModel, roiConfigConflict } from './model/index.js';
 import { errorMessage } from './common/errors.js';
+import { recordScreened } from './outcomes/screened.js';
+import { startOutcomeListener, type OutcomeListener } from './outcomes/listener.js';
 import { testPause, testFault, PAUSE_ENV, FAULT_ENV } from './common/test-pause.js';
 
 const log = logger('service');
@@ -34,6 +36,8 @@ export interface Service {
   adminToken: string;
   /** Where the admin token is kept: the token file in the data folder, or undefined when it comes from http.token. */
   adminTokenFile?: string;
+  /** Port of the HL7 v2 DXA results listener (outcomes.hl7Enabled), else undefined. */
+  hl7InPort?: number;
   stop(): Promise<void>;
 }
 
@@ -100,14 +104,17 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   const pipeline = new Pipeline(config, store, metrics, createProcessor({ config, store, metrics, analyse: (input) => worker.run(input),
     version: VERSION,
     scannerModels: () => scannerModelRefs(store),
-    onScored: ({ scanner, jobId, studyUid, terms }) => {
+    onScored: (info) => {
+      const { scanner, jobId, studyUid, terms } = info;
       store.drift.record(scanner, terms);
       store.calibration.recordStudy({ scanner, studyUid, jobId, terms });
+      recordScreened(store, config, info);
     },
   }));
   const deliverer = new Deliverer(config, store, metrics);
   let dicom: DicomServer | undefined;
   let http: Server | undefined;
+  let hl7In: OutcomeListener | undefined;
   try {
     dicom = await startScp({ config, store, metrics, onStored: ({ seriesUid }) => pipeline.touch(seriesUid) });
     const partial = { config, store, metrics, pipeline, deliverer, dicomPort: config.dicom.port, adminToken: token.token };
@@ -115,6 +122,10 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     http = createHttpServer(routes, token.token);
     const httpPort = await listen(http, config.http.port, config.http.host);
     log.info('admin HTTP started', { port: httpPort });
+    if (config.outcomes.hl7Enabled) {
+      const answers = metrics.registry.counter('osteoscreen_hl7_in_messages_total', 'HL7 v2 DXA result messages received, by answer (AA stored, AE, AR)');
+      hl7In = await startOutcomeListener(config, store, { onAnswer: (code) => answers.inc({ answer: code }) });
+    }
     pipeline.start();
     deliverer.start();
     if (!config.output.destinations.length && !config.output.stow.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.stow / output.folder): reports stay in the data folder');
@@ -123,9 +134,11 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
       ...partial,
       httpPort,
       adminTokenFile: token.file,
+      hl7InPort: hl7In?.port,
       async stop() {
         log.info('stopping');
         housekeeping.stop();
+        await hl7In?.close();
         await dicom?.close();
         await pipeline.stop();
         deliverer.stop();
@@ -137,6 +150,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
       },
     };
   } catch (e) {
+    await hl7In?.close();
     await dicom?.close();
     http?.close();
     await worker.close();

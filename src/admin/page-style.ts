@@ -3,6 +3,7 @@
  * calibration tab's own rules.
  */
 import { PAGE_CALIBRATION_CSS } from './page-calibration.js';
+import { PAGE_PERFORMANCE_CSS } from './page-performance.js';
 import { DESTINATIONS_CSS } from './page-destinations.js';
 
 export const PAGE_CSS = `
@@ -72,4 +73,4 @@ td.feature { word-break: break-all; }
 .model-card pre { background:#f4f6f8; padding:6px; overflow:auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.z-warn, span.z-warn { color: var(--warn); font-weight: bold; }
-${DESTINATIONS_CSS}` + PAGE_CALIBRATION_CSS;
+${DESTINATIONS_CSS}` + PAGE_CALIBRATION_CSS + PAGE_PERFORMANCE_CSS;

@@ -9,6 +9,7 @@ export const PAGE_TABS_JS = String.raw`  // ------------------------------------
   function refreshTab(tab) {
     if (tab === 'drift') return refreshDrift();
     if (tab === 'calibration') return refreshCalibration();
+    if (tab === 'performance') return refreshPerformance();
     if (tab === 'outbox') return refreshOutbox();
     if (tab === 'audit') return refreshAudit();
     return Promise.resolve();

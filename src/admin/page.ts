@@ -11,6 +11,7 @@ import { PAGE_CALIBRATION_JS, PAGE_CALIBRATION_TAB, PAGE_CALIBRATION_SECTION } f
 import { DESTINATIONS_HTML } from './page-destinations.js';
 import { PAGE_DETAIL_JS } from './page-detail.js';
 import { PAGE_TABS_JS } from './page-tabs.js';
+import { PAGE_PERFORMANCE_JS, PAGE_PERFORMANCE_TAB, PAGE_PERFORMANCE_SECTION } from './page-performance.js';
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -40,6 +41,7 @@ export const PAGE_HTML = `<!doctype html>
     <button class="tab active" data-tab="jobs">Jobs</button>
     <button class="tab" data-tab="drift">Drift <span id="drift-count" class="badge warn" hidden></span></button>
     ${PAGE_CALIBRATION_TAB}
+    ${PAGE_PERFORMANCE_TAB}
     <button class="tab" data-tab="model">Model &amp; config</button>
     <button class="tab" data-tab="outbox">Outbox</button>
     <button class="tab" data-tab="audit">Audit log</button>
@@ -70,6 +72,7 @@ export const PAGE_HTML = `<!doctype html>
   </section>
 
 ${PAGE_CALIBRATION_SECTION}
+${PAGE_PERFORMANCE_SECTION}
 
   <section id="tab-model" class="tab-body" hidden>
     <div id="model"></div>
@@ -270,6 +273,7 @@ export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n'
 
 ${PAGE_DETAIL_JS}
 ${PAGE_TABS_JS}
+${PAGE_PERFORMANCE_JS}
   function selectTab(tab) {
     currentTab = tab;
     document.querySelectorAll('.tab').forEach(function (b) { b.classList.toggle('active', b.getAttribute('data-tab') === tab); });

@@ -20,6 +20,7 @@ import { HOUSEKEEPING_TASKS, type Housekeeping, type HousekeepingTask } from './
 import { registerModelReadyMetric, segmentationReadiness } from './readiness.js';
 import { calibrationRoutes } from './calibration-routes.js';
 import { calibrationReport } from './calibration.js';
+import { outcomeRoutes } from './outcomes-routes.js';
 
 const log = logger('admin');
 
@@ -248,6 +249,7 @@ export function adminRoutes(deps: AdminDeps, getHousekeeping: () => Housekeeping
     },
 
     ...calibrationRoutes({ config, store, model: () => model().model, audit }),
+    ...outcomeRoutes({ config, store, metrics, model: () => model().model, audit }),
 
     // ------------------------------------------------------------------ actions (audited)
     {

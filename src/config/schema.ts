@@ -247,6 +247,25 @@ export const configSchema = z.object({
         .describe('Assessable studies from one scanner (manufacturer / model / station) before the page proposes a calibration for it (admin approval)'),
     })
     .prefault({}),
+  outcomes: z
+    .object({
+      windowDays: z.number().int().min(0).default(180).describe('A DXA result labels a screened study of the same patient (identity section) when it is at most this many days before or after the MRI; the nearest wins'),
+      tScoreAbnormalAtOrBelow: z.number().default(-1).describe('Label rule (reference study): where the T-score applies (women, and anyone older than tScoreAgeOver), T-score at or below this = abnormal bone mass'),
+      zScoreAbnormalBelow: z.number().default(-2).describe('Label rule (reference study): where the Z-score applies (men up to tScoreAgeOver), Z-score below this = abnormal bone mass'),
+      tScoreAgeOver: z.number().default(50).describe('Label rule: patients older than this (and all women) are labelled by the T-score, the others by the Z-score'),
+      minLabelled: z.number().int().min(2).default(100).describe('Labelled studies of one scanner before a labelled cut-off proposal is made (admin approval)'),
+      minPerClass: z.number().int().min(1).default(30).describe('Of those, at least this many abnormal and this many normal'),
+      cutoffMethod: z.enum(['youden', 'sensitivity']).default('youden').describe('How the proposed cut-off is chosen: youden (max sensitivity + specificity) or sensitivity (the highest cut-off that keeps targetSensitivity)'),
+      targetSensitivity: z.number().gt(0).max(1).default(0.9).describe('Sensitivity the proposed cut-off must keep with cutoffMethod sensitivity'),
+      rollingDays: z.number().int().min(1).default(90).describe('Length of the rolling windows (by MRI date) over which performance is also shown'),
+      hl7Enabled: z.boolean().default(false).describe('Run the HL7 v2 ORU^R01 MLLP listener for DXA results'),
+      hl7Port: z.number().int().min(0).max(65535).default(2576).describe('Port of the HL7 v2 DXA listener'),
+      hl7Host: z.string().default('0.0.0.0').describe('Interface of the HL7 v2 DXA listener'),
+      hl7AllowedSourceIps: z.array(z.string()).default([]).describe('Source IP addresses allowed to send DXA results (empty = accept all, logged as a warning)'),
+      hl7AllowedSendingApplications: z.array(z.string()).default([]).describe('MSH-3 sending applications accepted (empty = any); others are answered AR'),
+      hl7MaxMessageBytes: z.number().int().min(1024).default(1048576).describe('Largest HL7 message accepted; a larger one is answered AR and the connection closed'),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level'),

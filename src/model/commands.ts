@@ -5,6 +5,7 @@ import { numberOption, parseOptions, requireOption, UsageError, type Command } f
 import { OsteoError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { calibrateModel } from './calibrate.js';
+import { refitCutoff } from './recalibrate.js';
 import { DEFAULT_EXTRACTION } from './defaults.js';
 import { evaluateCohort, modelsOf } from './evaluate.js';
 import { labelCounts, readLabels } from './labels.js';
@@ -284,7 +285,13 @@ Options:
   --date ISO         date of the calibration (default now); with the proposal's date, name, version,
                      scanner and features CSV file name the model (and its hash) equals the proposal's
   --name NAME        new model name;  --version X.Y.Z  new version
-  --rehash           only re-compute the content hash of a hand-edited model (no --features needed)`,
+  --rehash           only re-compute the content hash of a hand-edited model (no --features needed)
+  --cutoff-only      with --labels: keep the model's normalisation (means/SDs); only re-fit the cut-off on the
+                     labelled rows (and the logistic probability map): the service's labelled proposal
+                     (GET /api/performance/proposals), reproduced from its features.csv and labels.csv with its
+                     --date, --name, --version, --scanner and --method
+  --method youden|sensitivity   how --cutoff-only chooses the cut-off (default youden)
+  --target-sensitivity X        with --method sensitivity: the highest cut-off keeping sensitivity >= X`,
   async run(argv) {
     const { values } = parseOptions(argv, {
       model: { type: 'string' },
@@ -298,6 +305,9 @@ Options:
       robust: { type: 'boolean' },
       scanner: { type: 'string' },
       date: { type: 'string' },
+      'cutoff-only': { type: 'boolean' },
+      method: { type: 'string' },
+      'target-sensitivity': { type: 'string' },
     });
     const modelPath = requireOption(values.model, '--model');
     const outPath = requireOption(values.out, '--out');
@@ -311,6 +321,25 @@ Options:
     const featuresPath = requireOption(values.features, '--features');
     const features = readFeatureTable(featuresPath);
     const labels = values.labels ? readLabels(values.labels) : undefined;
+    if (values['cutoff-only']) {
+      if (!labels || !values.labels) throw new UsageError('--cutoff-only needs --labels');
+      const method = values.method ?? 'youden';
+      if (method !== 'youden' && method !== 'sensitivity') throw new UsageError('--method must be youden or sensitivity');
+      const r = refitCutoff(model, features, labels, {
+        method,
+        targetSensitivity: values['target-sensitivity'] === undefined ? undefined : numberOption(values['target-sensitivity'], '--target-sensitivity', 0),
+        date: values.date ?? new Date().toISOString(),
+        name: values.name,
+        version: values.version,
+        scanner: values.scanner,
+        featuresName: basename(featuresPath),
+        labelsName: basename(values.labels),
+        labelsHash: sha256File(readFileSync(values.labels)),
+      });
+      const saved = saveModel(outPath, r.model);
+      process.stderr.write(`cut-off ${r.before} -> ${r.after} on ${r.n} labelled studies (${r.nAbnormal} abnormal / ${r.nNormal} normal), normalisation kept -> ${resolve(outPath)} ${saved.hash}\n`);
+      return 0;
+    }
     const res = calibrateModel(model, features, labels, {
       placeholder: values.placeholder,
       featuresName: basename(featuresPath),

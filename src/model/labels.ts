@@ -19,18 +19,26 @@ export interface LabelRow {
   extra: Record<string, string>;
 }
 
+/** The thresholds of the label rule (config outcomes.*; the research path uses the study's). */
+export interface LabelRule {
+  tScoreAbnormalAtOrBelow: number;
+  zScoreAbnormalBelow: number;
+  tScoreAgeOver: number;
+}
+export const STUDY_LABEL_RULE: LabelRule = { tScoreAbnormalAtOrBelow: -1, zScoreAbnormalBelow: -2, tScoreAgeOver: 50 };
+
 /**
  * The reference study's label: women and patients older than 50 use the DXA T-score (≤ −1 → abnormal:
  * osteopenia or osteoporosis); everyone else (men ≤ 50) the Z-score (< −2 → abnormal).
  * Returns null (with the rule) when the needed score is missing.
  */
-export function deriveLabel(sex: 'F' | 'M' | null, age: number | null, tScore: number | null, zScore: number | null): { label: 0 | 1 | null; rule: LabelRow['rule'] } {
-  const useT = sex === 'F' || (age !== null && age > 50);
+export function deriveLabel(sex: 'F' | 'M' | null, age: number | null, tScore: number | null, zScore: number | null, r: LabelRule = STUDY_LABEL_RULE): { label: 0 | 1 | null; rule: LabelRow['rule'] } {
+  const useT = sex === 'F' || (age !== null && age > r.tScoreAgeOver);
   const unknownGroup = sex === null && age === null;
   if (unknownGroup) return { label: null, rule: 'missing' };
-  if (useT) return tScore === null ? { label: null, rule: 'missing' } : { label: tScore <= -1 ? 1 : 0, rule: 't-score' };
+  if (useT) return tScore === null ? { label: null, rule: 'missing' } : { label: tScore <= r.tScoreAbnormalAtOrBelow ? 1 : 0, rule: 't-score' };
   if (age === null || sex === null) return { label: null, rule: 'missing' }; // cannot tell which rule applies
-  return zScore === null ? { label: null, rule: 'missing' } : { label: zScore < -2 ? 1 : 0, rule: 'z-score' };
+  return zScore === null ? { label: null, rule: 'missing' } : { label: zScore < r.zScoreAbnormalBelow ? 1 : 0, rule: 'z-score' };
 }
 
 function parseSex(s: string | undefined): 'F' | 'M' | null {

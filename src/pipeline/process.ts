@@ -29,7 +29,15 @@ export interface ProcessorDeps {
   /** The approved per-scanner models, read for each job (an approval applies from the next study on). */
   scannerModels?: () => ScannerModelRef[];
   /** Called after a scored study (drift statistics, per-scanner calibration data). */
-  onScored?: (info: { scanner: string; jobId: number; studyUid: string; terms: { sequence: string; feature: string; value: number }[] }) => void;
+  onScored?: (info: {
+    scanner: string;
+    jobId: number;
+    studyUid: string;
+    terms: { sequence: string; feature: string; value: number }[];
+    /** Radscore, cut-off and model of the result, and the study's patient identity (read once per job): DXA outcome matching. */
+    score?: { score: number; cutoff: number; model: { name: string; version: string; hash: string } };
+    identity?: () => IdentityResult;
+  }) => void;
 }
 
 /** Folder of a study's outputs in the data folder. */
@@ -95,7 +103,14 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     queueFhir({ config, store, identity: identityOnce }, job, view, reportDir);
     if (result.summaryPng) copyFileSync(result.summaryPng, path.join(outputsDir(store, job.study_uid), 'summary.png'));
     if (result.state === 'done' && result.scanner && result.score && !('notAssessable' in result.score)) {
-      deps.onScored?.({ scanner: scannerKey(result.scanner), jobId: job.id, studyUid: job.study_uid, terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })) });
+      deps.onScored?.({
+        scanner: scannerKey(result.scanner),
+        jobId: job.id,
+        studyUid: job.study_uid,
+        terms: result.score.terms.map((t) => ({ sequence: t.sequence, feature: t.feature, value: t.value })),
+        score: typeof view.score === 'number' && typeof view.cutoff === 'number' && view.model ? { score: view.score, cutoff: view.cutoff, model: view.model } : undefined,
+        identity: identityOnce,
+      });
     }
     const pair = typeof view.score === 'number' && typeof view.cutoff === 'number' ? scoreVsCutoff(view.score, view.cutoff) : undefined;
     log.info('study analysed', {

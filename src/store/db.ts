@@ -124,6 +124,23 @@ const MIGRATIONS: string[] = [
     WHERE result IS NOT NULL AND json_valid(result);
   CREATE INDEX jobs_flag ON jobs(flag, id);
   `,
+  // 4: DXA outcomes and the identity of screened studies (src/store/outcomes.ts, issue 26)
+  `
+  CREATE TABLE outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    patient_id TEXT NOT NULL, issuer TEXT NOT NULL, dxa_date TEXT NOT NULL,
+    t_score REAL, z_score REAL, t_site TEXT, z_site TEXT, age REAL, sex TEXT,
+    source TEXT NOT NULL, source_ref TEXT, received_at INTEGER NOT NULL,
+    UNIQUE (patient_id, issuer, dxa_date)
+  );
+  CREATE TABLE screened_studies (
+    study_uid TEXT PRIMARY KEY, job_id INTEGER NOT NULL, scanner TEXT NOT NULL,
+    patient_id TEXT, issuer TEXT, identity_problem TEXT, study_date TEXT,
+    score REAL NOT NULL, cutoff REAL NOT NULL, model_name TEXT NOT NULL, model_version TEXT NOT NULL, model_hash TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL
+  );
+  CREATE INDEX screened_patient ON screened_studies(patient_id, issuer);
+  `,
 ];
 
 /** Open (and migrate) the SQLite index in WAL mode. */

@@ -6,6 +6,7 @@ import { Outbox } from './outbox.js';
 import { AuditLog } from './audit.js';
 import { CalibrationStore } from './calibration.js';
 import { DriftStore } from './drift.js';
+import { OutcomeStore } from './outcomes.js';
 import { Retention } from './retention.js';
 import { vacuumDb, type VacuumResult } from './disk.js';
 
@@ -16,6 +17,7 @@ export { Outbox, type DestinationCounts } from './outbox.js';
 export { AuditLog, type AuditRow } from './audit.js';
 export { CalibrationStore, type CalibrationRow, type CalibrationState, type ScannerStudy, type TermValue } from './calibration.js';
 export { DriftStore, type DriftRow } from './drift.js';
+export { OutcomeStore, type Outcome, type OutcomeRow, type ScreenedStudy } from './outcomes.js';
 export { Retention, FINISHED_STATES, type StoredFile } from './retention.js';
 export { freeBytes, diskFree, type VacuumResult } from './disk.js';
 export { jobResultSchema, parseJobResult, jobResultColumns, type JobResult, type JobResultInput } from './job-result.js';
@@ -32,6 +34,8 @@ export interface Store {
   audit: AuditLog;
   calibration: CalibrationStore;
   drift: DriftStore;
+  /** DXA outcomes and screened studies' identities (issue 26). */
+  outcomes: OutcomeStore;
   retention: Retention;
   /** WAL checkpoint, VACUUM when over 20 % of the pages are free, PRAGMA optimize (housekeeping). */
   vacuum(): VacuumResult;
@@ -58,6 +62,7 @@ export function openStore(dir: string, opts: StoreOptions = {}): Store {
     audit: new AuditLog(db),
     calibration: new CalibrationStore(db),
     drift: new DriftStore(db, clock),
+    outcomes: new OutcomeStore(db, clock),
     retention: new Retention(db),
     vacuum: () => vacuumDb(db),
     close: () => db.close(),

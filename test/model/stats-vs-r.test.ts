@@ -5,7 +5,8 @@ import { skipWithout } from '../helpers/tools.js';
 import { syntheticCohort } from '../../src/model/synthetic.js';
 import { lambdaPath, lassoPath } from '../../src/model/stats/lasso.js';
 import { cvLasso, stratifiedFolds } from '../../src/model/stats/lasso-cv.js';
-import { aucDelong, delongPairedTest, youdenCutoff } from '../../src/model/stats/roc.js';
+import { aucDelong, delongPairedTest, rocCurve, youdenCutoff } from '../../src/model/stats/roc.js';
+import { confusionAt, cutoffForSensitivity, wilson } from '../../src/model/stats/proportion.js';
 import { hosmerLemeshow } from '../../src/model/stats/hosmer.js';
 import { logisticRegression, expit } from '../../src/model/stats/logistic.js';
 import { mannWhitney, mean, rng, sd, randn } from '../../src/model/stats/misc.js';
@@ -205,6 +206,50 @@ R('statistics against R reference implementations (live Rscript)', () => {
     expect(maxAbsDiff(ps.map(qnorm), r.qn!)).toBeLessThan(1e-9);
     expect(maxAbsDiff(chi.map((c) => pchisqUpper(c, 8)), r.pc!)).toBeLessThan(1e-12);
     expect(maxAbsDiff(chi.map((c) => pchisqUpper(c, 3)), r.pc3!)).toBeLessThan(1e-12);
+  });
+
+  // Issue 26 (screening performance per site): the same functions GET /api/performance uses, within 1e-9.
+  it('AUC, DeLong CI, sensitivity/specificity/PPV/NPV at a fixed cut-off, Wilson CIs and the target-sensitivity cut-off match R (1e-9)', () => {
+    const rand = rng(2026);
+    const n = 157;
+    const y = Array.from({ length: n }, (_, i) => (i % 7 < 3 ? 1 : 0));
+    const s = y.map((v) => 0.5 + 0.15 * v + 0.12 * randn(rand));
+    s[10] = s[11]!; // a tie
+    const cut = 0.542;
+    const a = aucDelong(s, y);
+    const c = confusionAt(s, y, cut);
+    const roc = rocCurve(s, y);
+    const t90 = cutoffForSensitivity(roc.thresholds, roc.sensitivity, 0.9)!;
+    const yd = youdenCutoff(s, y);
+    const r = runR(
+      `r <- roc(D$y, D$s, direction = "<", levels = c(0, 1), quiet = TRUE)
+       out("ci", ci.auc(r, method = "delong"))
+       out("at", coords(r, x = ${cut}, input = "threshold", ret = c("sensitivity", "specificity", "ppv", "npv"), transpose = TRUE))
+       tp <- sum(D$s > ${cut} & D$y == 1); fn <- sum(D$s <= ${cut} & D$y == 1); tn <- sum(D$s <= ${cut} & D$y == 0); fp <- sum(D$s > ${cut} & D$y == 0)
+       out("wsens", prop.test(tp, tp + fn, correct = FALSE)$conf.int); out("wspec", prop.test(tn, tn + fp, correct = FALSE)$conf.int)
+       out("wppv", prop.test(tp, tp + fp, correct = FALSE)$conf.int); out("wnpv", prop.test(tn, tn + fn, correct = FALSE)$conf.int)
+       out("w0", prop.test(0, 12, correct = FALSE)$conf.int); out("wn", prop.test(12, 12, correct = FALSE)$conf.int)
+       a <- coords(r, "all", ret = c("threshold", "sensitivity"), transpose = FALSE); a <- a[is.finite(a$threshold) & a$sensitivity >= 0.9, ]
+       out("t90", max(a$threshold))
+       out("best", coords(r, "best", best.method = "youden", ret = c("threshold", "sensitivity", "specificity"), transpose = TRUE))`,
+      { y, s },
+    );
+    const diffs = {
+      aucCi: maxAbsDiff([a.ciLower, a.auc, a.ciUpper], r.ci!),
+      atCutoff: maxAbsDiff([c.sensitivity.p, c.specificity.p, c.ppv.p, c.npv.p], r.at!),
+      wilson: Math.max(
+        maxAbsDiff([c.sensitivity.ciLower, c.sensitivity.ciUpper], r.wsens!),
+        maxAbsDiff([c.specificity.ciLower, c.specificity.ciUpper], r.wspec!),
+        maxAbsDiff([c.ppv.ciLower, c.ppv.ciUpper], r.wppv!),
+        maxAbsDiff([c.npv.ciLower, c.npv.ciUpper], r.wnpv!),
+        maxAbsDiff([wilson(0, 12).ciLower, wilson(0, 12).ciUpper], r.w0!),
+        maxAbsDiff([wilson(12, 12).ciLower, wilson(12, 12).ciUpper], r.wn!),
+      ),
+      targetSensitivity: Math.abs(t90 - r.t90![0]!),
+      youden: r.best!.length === 3 ? maxAbsDiff([yd.cutoff, yd.sensitivity, yd.specificity], r.best!) : NaN,
+    };
+    Object.assign(report, Object.fromEntries(Object.entries(diffs).map(([k, v]) => [`perf_${k}`, v])));
+    for (const v of Object.values(diffs)) expect(v).toBeLessThan(1e-9);
   });
 
   it('prints the measured differences', () => {
