@@ -19,6 +19,9 @@ import { ConfigError, resolveInstallPath } from './config/load.js';
 import { loadModel, roiConfigConflict } from './model/index.js';
 import { errorMessage } from './common/errors.js';
 import { testPause, testFault, PAUSE_ENV, FAULT_ENV } from './common/test-pause.js';
+import { BackfillRunner } from './backfill/campaign.js';
+import { backfillRoutes } from './backfill/routes.js';
+import { scheduleProblem } from './backfill/pacing.js';
 
 const log = logger('service');
 export { VERSION };
@@ -81,6 +84,8 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   setLogLevel(config.log.level);
   checkTestPause();
   checkModels(config);
+  const schedule = scheduleProblem(config.backfill.schedule);
+  if (schedule) throw new ConfigError(`${schedule} (OSTEOSCREEN_BACKFILL_SCHEDULE)`);
   const store = openStore(config.storage.dir);
   const cleaned = store.blobs.cleanTmp();
   if (cleaned) log.warn('removed unfinished transfers from a previous run (never acknowledged)', { files: cleaned });
@@ -108,15 +113,24 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   const deliverer = new Deliverer(config, store, metrics);
   let dicom: DicomServer | undefined;
   let http: Server | undefined;
+  let backfill: BackfillRunner | undefined;
   try {
-    dicom = await startScp({ config, store, metrics, onStored: ({ seriesUid }) => pipeline.touch(seriesUid) });
+    const scpContext = { config, store, metrics, onStored: ({ seriesUid }: { seriesUid: string }) => pipeline.touch(seriesUid) };
+    dicom = await startScp(scpContext);
+    backfill = new BackfillRunner(scpContext);
     const partial = { config, store, metrics, pipeline, deliverer, dicomPort: config.dicom.port, adminToken: token.token };
-    const routes = [...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }), ...extraRoutes(partial)];
+    const runner = backfill;
+    const routes = [
+      ...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }),
+      ...extraRoutes(partial),
+      ...backfillRoutes({ config, store, kick: () => void runner.tick() }),
+    ];
     http = createHttpServer(routes, token.token);
     const httpPort = await listen(http, config.http.port, config.http.host);
     log.info('admin HTTP started', { port: httpPort });
     pipeline.start();
     deliverer.start();
+    backfill.start();
     if (!config.output.destinations.length && !config.output.stow.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.stow / output.folder): reports stay in the data folder');
     const housekeeping = startHousekeeping({ config, store, metrics, sendDue: () => deliverer.tick() });
     return {
@@ -126,6 +140,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
       async stop() {
         log.info('stopping');
         housekeeping.stop();
+        await backfill?.stop();
         await dicom?.close();
         await pipeline.stop();
         deliverer.stop();
@@ -137,6 +152,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
       },
     };
   } catch (e) {
+    await backfill?.stop();
     await dicom?.close();
     http?.close();
     await worker.close();

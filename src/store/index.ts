@@ -8,6 +8,7 @@ import { CalibrationStore } from './calibration.js';
 import { DriftStore } from './drift.js';
 import { Retention } from './retention.js';
 import { vacuumDb, type VacuumResult } from './disk.js';
+import { BackfillStore } from './backfill.js';
 
 export * from './types.js';
 export { BlobStore, isValidUid, isPathSafeUid } from './blobs.js';
@@ -18,6 +19,7 @@ export { CalibrationStore, type CalibrationRow, type CalibrationState, type Scan
 export { DriftStore, type DriftRow } from './drift.js';
 export { Retention, FINISHED_STATES, type StoredFile } from './retention.js';
 export { freeBytes, diskFree, type VacuumResult } from './disk.js';
+export * from './backfill.js';
 export { jobResultSchema, parseJobResult, jobResultColumns, type JobResult, type JobResultInput } from './job-result.js';
 
 /**
@@ -33,6 +35,8 @@ export interface Store {
   calibration: CalibrationStore;
   drift: DriftStore;
   retention: Retention;
+  /** Retrospective backfill campaigns (src/backfill/). */
+  backfill: BackfillStore;
   /** WAL checkpoint, VACUUM when over 20 % of the pages are free, PRAGMA optimize (housekeeping). */
   vacuum(): VacuumResult;
   close(): void;
@@ -59,6 +63,7 @@ export function openStore(dir: string, opts: StoreOptions = {}): Store {
     calibration: new CalibrationStore(db),
     drift: new DriftStore(db, clock),
     retention: new Retention(db),
+    backfill: new BackfillStore(db, clock),
     vacuum: () => vacuumDb(db),
     close: () => db.close(),
   };
