@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   evaluate: { summary: 'evaluate a model on a labelled feature table', load: async () => (await import('./model/commands.js')).evaluateCommand },
   calibrate: { summary: 'learn site feature means/SDs (and cut-off) for a model', load: async () => (await import('./model/commands.js')).calibrateCommand },
   calibration: { summary: 'per-scanner calibration proposals: status, approve, dismiss, features', load: async () => (await import('./admin/calibration-command.js')).calibrationCommand },
+  backfill: { summary: 'retrospective campaigns over the PACS archive: start, status, pause, resume, cancel, export', load: async () => (await import('./backfill/command.js')).backfillCommand },
   bench: { summary: 'run benchmarks (ingest, radiomics, segment, e2e)', load: async () => (await import('./bench/command.js')).benchCommand },
   config: { summary: 'print the effective configuration or its reference', load: async () => (await import('./config/command.js')).configCommand },
 };

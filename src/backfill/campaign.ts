@@ -26,7 +26,7 @@ import { diskFree } from '../store/index.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { deleteStudyFiles } from '../admin/retention.js';
-import { judgeStudy } from './candidates.js';
+import { judgeStudy, studyFilterReason } from './candidates.js';
 import { inWindow, nextBackoff, paceAndEta, retrievalSlots } from './pacing.js';
 import { openSource, type BackfillSource, type SourceAnswer } from './sources.js';
 
@@ -94,6 +94,8 @@ export class BackfillRunner {
     if (this.ticking || this.stopping) return;
     this.ticking = true;
     try {
+      // Retrieved studies of paused or cancelled campaigns finish their analysis too.
+      for (const c of this.store.backfill.listCampaigns(1000)) if (c.state === 'paused' || c.state === 'cancelled') this.trackAnalysis(c);
       for (const c of this.store.backfill.runningCampaigns()) {
         if (this.stopping) break;
         await this.step(c);
@@ -193,6 +195,7 @@ export class BackfillRunner {
         const known = this.store.index.getStudy(s.studyUid);
         if (other !== undefined) reason = `already backfilled by campaign ${other}`;
         else if (known) reason = `already here (pushed or retrieved before), study state ${known.state}`;
+        else reason = studyFilterReason(s, [], { descriptionFilter: q.descriptionFilter }); // body parts: judged with the series
       }
       const added = bf.addStudy(c.id, { studyUid: s.studyUid, studyDate: s.studyDate, accession: s.accession, description: s.description, modalities: s.modalities.join('\\') }, reason ? 'skipped' : 'found', reason);
       if (added) (reason ? skipped++ : found++);

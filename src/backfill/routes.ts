@@ -102,6 +102,7 @@ export function backfillRoutes(deps: BackfillRouteDeps): Route[] {
       if (!store.backfill.setCampaignState(c.id, to, from, action === 'pause' ? `paused by ${req.actor}` : action === 'cancel' ? `cancelled by ${req.actor}` : null))
         throw new OsteoError('conflict', `campaign ${c.id} is ${c.state}: cannot ${action} it`, 409);
       if (to === 'running') store.backfill.clearBackoff(c.id);
+      if (to === 'cancelled') store.backfill.skipRemaining(c.id, `campaign cancelled by ${req.actor}`);
       audit(req, `backfill-${action}`, String(c.id));
       deps.kick?.();
       return { json: campaignView(store, store.backfill.getCampaign(c.id)!) };

@@ -129,6 +129,11 @@ export class BackfillStore {
     return r.changes === 1;
   }
 
+  /** Cancel: the studies still to retrieve are skipped (a partly retrieved one is then analysed as it is). */
+  skipRemaining(id: number, reason: string): number {
+    return this.sql("UPDATE backfill_studies SET state = 'skipped', reason = ?, finished_at = ? WHERE campaign_id = ? AND state = 'found'").run(reason, this.clock(), id).changes;
+  }
+
   /** Why the campaign is waiting (back-off, window, disk), or null. */
   setCampaignReason(id: number, reason: string | null): void {
     this.sql('UPDATE backfill_campaigns SET reason = ?, updated_at = ? WHERE id = ? AND coalesce(reason, \'\') != coalesce(?, \'\')').run(reason, this.clock(), id, reason);

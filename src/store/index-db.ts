@@ -244,7 +244,8 @@ export class Index {
   }
 
   /**
-   * Atomically claim the oldest queued job whose study is not receiving new instances. Studies that a backfill
+   * Atomically claim the oldest queued job whose study is not receiving new instances. A study that a backfill
+   * campaign is still retrieving (or whose retrieval was interrupted) waits until it is complete; studies a
    * campaign retrieved wait behind pushed ones (new studies first).
    */
   claimJob(): JobRow | undefined {
@@ -254,6 +255,8 @@ export class Index {
         `SELECT j.* FROM jobs j JOIN studies s ON s.study_uid = j.study_uid
          WHERE j.state = 'queued' AND NOT EXISTS (SELECT 1 FROM series r WHERE r.study_uid = j.study_uid AND r.state = 'receiving')
            AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.study_uid = j.study_uid AND p.state = 'processing')
+           AND NOT EXISTS (SELECT 1 FROM backfill_studies b WHERE b.study_uid = j.study_uid
+                           AND (b.state = 'retrieving' OR (b.state = 'found' AND b.started_at IS NOT NULL)))
          ORDER BY EXISTS (SELECT 1 FROM backfill_studies b WHERE b.study_uid = j.study_uid AND b.state IN ('retrieving', 'retrieved')), j.id
          LIMIT 1`,
       ).get() as JobRow | undefined;
