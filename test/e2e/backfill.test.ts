@@ -57,7 +57,7 @@ describe.skipIf(skip)('backfill campaigns against a real Orthanc', () => {
       ['(0008,0020)=20230615'],
     ];
     for (let i = 0; i < ms.length; i++) {
-      const files = filesUnder(ms[i]!.dir);
+      const files = filesUnder(path.resolve(path.join(tmp, 'ph'), ms[i]!.dir));
       execFileSync('dcmodify', ['-nb', '-ie', ...edits[i]!.flatMap((e) => ['-m', e]), ...files]);
       for (const f of files) await orthanc.rest('/instances', { method: 'POST', body: readFileSync(f) });
     }
