@@ -11,6 +11,7 @@ export const PAGE_TABS_JS = String.raw`  // ------------------------------------
     if (tab === 'calibration') return refreshCalibration();
     if (tab === 'outbox') return refreshOutbox();
     if (tab === 'audit') return refreshAudit();
+    if (tab === 'backfill') return refreshBackfill();
     return Promise.resolve();
   }
 

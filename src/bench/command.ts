@@ -5,6 +5,7 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<(argv: stri
   ingest: { summary: 'instances/s received: OsteoScreen vs dcmtk storescp vs Orthanc (same storescu sender)', load: async () => (await import('./ingest.js')).benchIngest },
   radiomics: { summary: 'full feature set per sequence (seconds per image type)', load: async () => (await import('./radiomics.js')).benchRadiomics },
   segment: { summary: 'segmentation seconds per series (15x320x320; --real DIR adds real series) and peak RSS', load: async () => (await import('./segment.js')).benchSegment },
+  backfill: { summary: 'campaign over a local Orthanc: studies/hour end to end, retrieval vs analysis share', load: async () => (await import('./backfill.js')).benchBackfill },
   e2e: { summary: 'last instance received -> SR in Orthanc, per stage, service peak RSS', load: async () => (await import('./e2e.js')).benchE2e },
 };
 
