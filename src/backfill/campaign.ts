@@ -113,8 +113,15 @@ export class BackfillRunner {
     const now = this.now();
     if (c.backoff_until > now) return;
     const query = JSON.parse(c.query) as CampaignQuery;
+    const cfg = this.config.backfill;
+    if (!inWindow(cfg.schedule, new Date(now))) return bf.setCampaignReason(c.id, `outside the allowed window (backfill.schedule "${cfg.schedule}")`);
     if (c.cursor) {
-      await this.querySlice(c, query);
+      // Slices follow each other while the PACS answers promptly (at most 50 per pass: the loop stays responsive).
+      let row: CampaignRow | undefined = c;
+      for (let k = 0; k < 50 && row?.cursor && row.state === 'running' && !this.stopping; k++) {
+        if (!(await this.querySlice(row, query))) break;
+        row = bf.getCampaign(c.id);
+      }
       return;
     }
     const counts = bf.counts(c.id);
@@ -124,8 +131,6 @@ export class BackfillRunner {
       return;
     }
     if (!counts.found) return;
-    const cfg = this.config.backfill;
-    if (!inWindow(cfg.schedule, new Date(now))) return bf.setCampaignReason(c.id, `outside the allowed window (backfill.schedule "${cfg.schedule}")`);
     const free = diskFree(this.store.dir);
     const need = 2 * this.config.storage.minFreeMb * 1048576;
     if (free !== null && free < need) {
@@ -164,8 +169,8 @@ export class BackfillRunner {
     log.warn('backfill backing off', { campaign: c.id, seconds, reason });
   }
 
-  /** Query one slice of the date range and record what was found. */
-  private async querySlice(c: CampaignRow, q: CampaignQuery): Promise<void> {
+  /** Query one slice of the date range and record what was found; true when the next slice may follow at once. */
+  private async querySlice(c: CampaignRow, q: CampaignQuery): Promise<boolean> {
     const bf = this.store.backfill;
     const from = parseDicomDate(c.cursor!);
     const end = parseDicomDate(q.studyDateTo);
@@ -175,13 +180,13 @@ export class BackfillRunner {
       source = openSource(this.ctx, c.source);
     } catch (e) {
       bf.setCampaignState(c.id, 'paused', ['running'], `cannot use the source: ${errorMessage(e)}`);
-      return;
+      return false;
     }
     const r = await source.findStudies(formatDicomDate(from), formatDicomDate(to));
     if (!r.ok) {
       if (r.retryable) this.backoff(c, `query ${formatDicomDate(from)}-${formatDicomDate(to)}: ${r.error}`);
       else bf.setCampaignState(c.id, 'paused', ['running'], `query refused: ${r.error}`);
-      return;
+      return false;
     }
     let found = 0;
     let skipped = 0;
@@ -203,8 +208,10 @@ export class BackfillRunner {
     const next = new Date(to.getTime() + DAY_MS);
     bf.setCursor(c.id, next.getTime() > end.getTime() ? null : formatDicomDate(next));
     bf.clearBackoff(c.id);
-    if (this.config.backfill.slowAnswerSeconds > 0 && r.ms > this.config.backfill.slowAnswerSeconds * 1000) this.backoff(c, `the PACS answered the query in ${(r.ms / 1000).toFixed(1)} s`);
-    log.info('backfill query', { campaign: c.id, from: formatDicomDate(from), to: formatDicomDate(to), studies: r.studies.length, found, skipped, ms: r.ms });
+    const slow = this.config.backfill.slowAnswerSeconds > 0 && r.ms > this.config.backfill.slowAnswerSeconds * 1000;
+    if (slow) this.backoff(c, `the PACS answered the query in ${(r.ms / 1000).toFixed(1)} s`);
+    if (r.studies.length || slow) log.info('backfill query', { campaign: c.id, from: formatDicomDate(from), to: formatDicomDate(to), studies: r.studies.length, found, skipped, ms: r.ms });
+    return !slow;
   }
 
   /** Whether the index holds every instance the PACS announced for this series (unknown count: any instance). */
@@ -231,12 +238,16 @@ export class BackfillRunner {
         log.warn('backfill study failed', { campaign: c.id, studyUid: uid, error });
       }
     };
+    let slow = false;
     let series = row.series ? (JSON.parse(row.series) as { uid: string; instances: number | null }[]) : undefined;
     if (!series) {
       const f = await source.findSeries(uid);
       if (!f.ok) return fail(f, 'series query');
-      const slow = this.config.backfill.slowAnswerSeconds;
-      if (slow > 0 && f.ms > slow * 1000) this.backoff(c, `the PACS answered a series query in ${(f.ms / 1000).toFixed(1)} s`);
+      const slowLimit = this.config.backfill.slowAnswerSeconds;
+      if (slowLimit > 0 && f.ms > slowLimit * 1000) {
+        slow = true;
+        this.backoff(c, `the PACS answered a series query in ${(f.ms / 1000).toFixed(1)} s`);
+      }
       const j = judgeStudy({ description: row.description ?? '', bodyPart: '' }, f.series, this.config.selection, q);
       if (j.skipReason) {
         bf.setStudyState(c.id, uid, 'skipped', j.skipReason);
@@ -259,7 +270,7 @@ export class BackfillRunner {
       return;
     }
     bf.setStudyState(c.id, uid, 'retrieved', null, { instances, retrieveSeconds: (this.now() - t0) / 1000 });
-    bf.clearBackoff(c.id);
+    if (!slow) bf.clearBackoff(c.id);
     log.info('backfill study retrieved', { campaign: c.id, studyUid: uid, series: missing.length, instances, seconds: (this.now() - t0) / 1000 });
   }
 

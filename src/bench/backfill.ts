@@ -17,7 +17,7 @@ function dcmFiles(dir: string): string[] {
 }
 
 /**
- * Backfill end to end: phantom studies (--fast) in a local Orthanc acting as the PACS; one campaign (C-FIND,
+ * Backfill end to end: phantom studies (--fast) in a local Orthanc acting as the PACS (study dates 2019-2024); one campaign (C-FIND,
  * C-MOVE of the candidate series to the service, analysis, retention). Studies per hour from the campaign's
  * start to its end, and per study the retrieval seconds (series query + C-MOVE) against the analysis seconds
  * (sum of the job's stage timings). Retrieval and analysis overlap (the next study is retrieved while one is
@@ -51,7 +51,7 @@ export async function benchBackfill(argv: string[]): Promise<void> {
       return r.json() as Promise<any>;
     };
     const t0 = Date.now();
-    const c = await api('/api/backfill', { method: 'POST', body: JSON.stringify({ source: `ORTHANC@127.0.0.1:${orthanc.port}`, studyDateFrom: '19000101', studyDateTo: '21001231' }) });
+    const c = await api('/api/backfill', { method: 'POST', body: JSON.stringify({ source: `ORTHANC@127.0.0.1:${orthanc.port}`, studyDateFrom: '20190101', studyDateTo: '20241231' }) });
     let view: any;
     await until(async () => {
       view = await api(`/api/backfill/${c.id}`);

@@ -211,4 +211,32 @@ describe.skipIf(skip)('backfill campaigns against a real Orthanc', () => {
       await svc.stop('SIGKILL');
     }
   }, 600_000);
+
+  it('pacing: nothing starts outside the allowed window; the hourly budget holds', async () => {
+    const minute = (new Date().getMinutes() + 30) % 60; // a window 30 min away from now
+    const [outside, budget] = await Promise.all([
+      startService({ env: { OSTEOSCREEN_BACKFILL_SCHEDULE: `${minute} * * * *` } }),
+      startService({ env: { OSTEOSCREEN_BACKFILL_MAX_PER_HOUR: '1' } }),
+    ]);
+    try {
+      const start = (svc: RunningService) =>
+        svc.api('/api/backfill', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: `http://127.0.0.1:${orthanc.httpPort}/dicom-web`, studyDateFrom: '20240101', studyDateTo: '20240115' }) }).then((r) => r.json() as Promise<Campaign>);
+      const [a, b] = await Promise.all([start(outside), start(budget)]);
+      const waitingA = await waitFor(async () => {
+        const c = await campaign(outside, a.id);
+        return /outside the allowed window/.test(c.reason ?? '') ? c : undefined;
+      }, 'the window reason', 60_000, 200);
+      expect(waitingA.total).toBe(0); // not even queried
+      const waitingB = await waitFor(async () => {
+        const c = await campaign(budget, b.id);
+        return /hourly limit reached/.test(c.reason ?? '') ? c : undefined;
+      }, 'the hourly limit', 120_000, 200);
+      // Two lumbar studies in range (and the cervical one, skipped): one retrieval started this hour, the other waits.
+      expect(waitingB.counts.found).toBe(1);
+      expect(waitingB.counts.retrieving + waitingB.counts.retrieved + waitingB.counts.analysed).toBe(1);
+      expect((await outside.json<any[]>('/api/series')).length).toBe(0);
+    } finally {
+      await Promise.all([outside.stop('SIGKILL'), budget.stop('SIGKILL')]);
+    }
+  }, 300_000);
 });
