@@ -97,6 +97,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     return [[{ state: 'pending' }, d.pending], [{ state: 'dead-letter' }, d.deadLetter]];
   });
   metrics.registry.gauge('osteoscreen_studies', 'Studies by state', () => Object.entries(store.index.countBy('studies')).map(([k, v]) => [{ state: k }, v]));
+  metrics.registry.gauge('osteoscreen_backfill_studies', 'Studies found by backfill campaigns, by state (all campaigns)', () => Object.entries(store.backfill.countsAll()).map(([k, v]) => [{ state: k }, v]));
   const token = resolveAdminToken(config.http.token, store.dir);
   if (token.generated) log.warn('no http.token configured: generated an admin token', { file: token.file });
   else if (token.file) log.info('admin token read from file', { file: token.file });

@@ -75,10 +75,20 @@ export async function benchBackfill(argv: string[]): Promise<void> {
       table.push([r.studyDate ?? '', r.state, String(r.series?.length ?? 0), String(r.instances ?? 0), (r.retrieveSeconds ?? NaN).toFixed(2), analyse.toFixed(2)]);
     }
     printTable(`backfill: ${count} phantom studies from a local Orthanc (C-FIND + C-MOVE), ${concurrent} retrievals at once (2 CPU cores)`, ['study date', 'state', 'series moved', 'instances', 'retrieve (s)', 'analysis (s)'], table);
+    const metrics = await (await fetch(`http://127.0.0.1:${osteo.httpPort}/metrics`)).text();
+    const loopMax = Number(/^osteoscreen_event_loop_delay_max_since_start_seconds(?:\{\})? ([\d.e+-]+)/m.exec(metrics)?.[1]);
     const perHour = (analysed / wallSeconds) * 3600;
     const total = retrieveSum + analyseSum;
-    printTable('campaign', ['studies analysed', 'wall (s)', 'studies/hour', 'retrieval share', 'analysis share', 'dominant'], [
-      [String(analysed), wallSeconds.toFixed(1), perHour.toFixed(0), total ? `${((100 * retrieveSum) / total).toFixed(0)} %` : '-', total ? `${((100 * analyseSum) / total).toFixed(0)} %` : '-', retrieveSum > analyseSum ? 'retrieval' : 'analysis'],
+    printTable('campaign', ['studies analysed', 'wall (s)', 'studies/hour', 'retrieval share', 'analysis share', 'dominant', 'event loop max (ms)'], [
+      [
+        String(analysed),
+        wallSeconds.toFixed(1),
+        perHour.toFixed(0),
+        total ? `${((100 * retrieveSum) / total).toFixed(0)} %` : '-',
+        total ? `${((100 * analyseSum) / total).toFixed(0)} %` : '-',
+        retrieveSum > analyseSum ? 'retrieval' : 'analysis',
+        Number.isFinite(loopMax) ? (loopMax * 1000).toFixed(0) : '?',
+      ],
     ]);
   } finally {
     for (const p of peers.reverse()) await p.stop();

@@ -235,6 +235,13 @@ export class BackfillStore {
     return out;
   }
 
+  /** Studies per state over every campaign (the metrics gauge). */
+  countsAll(): Record<BackfillStudyState, number> {
+    const out = Object.fromEntries(BACKFILL_STUDY_STATES.map((s) => [s, 0])) as Record<BackfillStudyState, number>;
+    for (const r of this.sql('SELECT state, COUNT(*) AS n FROM backfill_studies GROUP BY state').all() as { state: BackfillStudyState; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
   /** Finished studies (analysed / skipped after retrieval / failed) of a campaign since `since`, and retrieval seconds. */
   finishedSince(campaignId: number, since: number): { n: number; retrieveSeconds: number; retrieved: number } {
     return this.sql(
