@@ -115,6 +115,7 @@ export class BackfillRunner {
     const query = JSON.parse(c.query) as CampaignQuery;
     const cfg = this.config.backfill;
     if (!inWindow(cfg.schedule, new Date(now))) return bf.setCampaignReason(c.id, `outside the allowed window (backfill.schedule "${cfg.schedule}")`);
+    if (c.reason?.startsWith('outside the allowed window')) bf.setCampaignReason(c.id, null);
     if (c.cursor) {
       // Slices follow each other while the PACS answers promptly (at most 50 per pass: the loop stays responsive).
       let row: CampaignRow | undefined = c;
