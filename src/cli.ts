@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   calibrate: { summary: 'learn site feature means/SDs (and cut-off) for a model', load: async () => (await import('./model/commands.js')).calibrateCommand },
   calibration: { summary: 'per-scanner calibration proposals: status, approve, dismiss, features', load: async () => (await import('./admin/calibration-command.js')).calibrationCommand },
   outcomes: { summary: 'DXA outcomes: import a CSV, unmatched outcomes, screening performance, labelled proposals', load: async () => (await import('./admin/outcomes-command.js')).outcomesCommand },
+  backfill: { summary: 'retrospective campaigns over the PACS archive: start, status, pause, resume, cancel, export', load: async () => (await import('./backfill/command.js')).backfillCommand },
   bench: { summary: 'run benchmarks (ingest, radiomics, segment, e2e)', load: async () => (await import('./bench/command.js')).benchCommand },
   config: { summary: 'print the effective configuration or its reference', load: async () => (await import('./config/command.js')).configCommand },
 };

@@ -21,6 +21,9 @@ import { errorMessage } from './common/errors.js';
 import { recordScreened } from './outcomes/screened.js';
 import { startOutcomeListener, type OutcomeListener } from './outcomes/listener.js';
 import { testPause, testFault, PAUSE_ENV, FAULT_ENV } from './common/test-pause.js';
+import { BackfillRunner } from './backfill/campaign.js';
+import { backfillRoutes } from './backfill/routes.js';
+import { scheduleProblem } from './backfill/pacing.js';
 
 const log = logger('service');
 export { VERSION };
@@ -85,6 +88,8 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   setLogLevel(config.log.level);
   checkTestPause();
   checkModels(config);
+  const schedule = scheduleProblem(config.backfill.schedule);
+  if (schedule) throw new ConfigError(`${schedule} (OSTEOSCREEN_BACKFILL_SCHEDULE)`);
   const store = openStore(config.storage.dir);
   const cleaned = store.blobs.cleanTmp();
   if (cleaned) log.warn('removed unfinished transfers from a previous run (never acknowledged)', { files: cleaned });
@@ -96,6 +101,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     return [[{ state: 'pending' }, d.pending], [{ state: 'dead-letter' }, d.deadLetter]];
   });
   metrics.registry.gauge('osteoscreen_studies', 'Studies by state', () => Object.entries(store.index.countBy('studies')).map(([k, v]) => [{ state: k }, v]));
+  metrics.registry.gauge('osteoscreen_backfill_studies', 'Studies found by backfill campaigns, by state (all campaigns)', () => Object.entries(store.backfill.countsAll()).map(([k, v]) => [{ state: k }, v]));
   const token = resolveAdminToken(config.http.token, store.dir);
   if (token.generated) log.warn('no http.token configured: generated an admin token', { file: token.file });
   else if (token.file) log.info('admin token read from file', { file: token.file });
@@ -115,10 +121,18 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
   let dicom: DicomServer | undefined;
   let http: Server | undefined;
   let hl7In: OutcomeListener | undefined;
+  let backfill: BackfillRunner | undefined;
   try {
-    dicom = await startScp({ config, store, metrics, onStored: ({ seriesUid }) => pipeline.touch(seriesUid) });
+    const scpContext = { config, store, metrics, onStored: ({ seriesUid }: { seriesUid: string }) => pipeline.touch(seriesUid) };
+    dicom = await startScp(scpContext);
+    backfill = new BackfillRunner(scpContext);
     const partial = { config, store, metrics, pipeline, deliverer, dicomPort: config.dicom.port, adminToken: token.token };
-    const routes = [...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }), ...extraRoutes(partial)];
+    const runner = backfill;
+    const routes = [
+      ...coreRoutes({ config, store, metrics, startedAt: Date.now(), version: VERSION }),
+      ...extraRoutes(partial),
+      ...backfillRoutes({ config, store, kick: () => void runner.tick() }),
+    ];
     http = createHttpServer(routes, token.token);
     const httpPort = await listen(http, config.http.port, config.http.host);
     log.info('admin HTTP started', { port: httpPort });
@@ -128,6 +142,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     }
     pipeline.start();
     deliverer.start();
+    backfill.start();
     if (!config.output.destinations.length && !config.output.stow.length && !config.output.folder) log.warn('no output destination configured (output.destination / output.destinations / output.stow / output.folder): reports stay in the data folder');
     const housekeeping = startHousekeeping({ config, store, metrics, sendDue: () => deliverer.tick() });
     return {
@@ -139,6 +154,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
         log.info('stopping');
         housekeeping.stop();
         await hl7In?.close();
+        await backfill?.stop();
         await dicom?.close();
         await pipeline.stop();
         deliverer.stop();
@@ -151,6 +167,7 @@ export async function startService(config: Config, extraRoutes: (svc: Omit<Servi
     };
   } catch (e) {
     await hl7In?.close();
+    await backfill?.stop();
     await dicom?.close();
     http?.close();
     await worker.close();

@@ -5,6 +5,7 @@
 import { PAGE_CALIBRATION_CSS } from './page-calibration.js';
 import { PAGE_PERFORMANCE_CSS } from './page-performance.js';
 import { DESTINATIONS_CSS } from './page-destinations.js';
+import { PAGE_BACKFILL_CSS } from '../backfill/page.js';
 
 export const PAGE_CSS = `
 :root { --fg:#1d232a; --muted:#5f6b77; --line:#d6dbe0; --bg:#f6f7f9; --ok:#1f7a3a; --bad:#b42318; --warn:#b54708; --info:#175cd3; --grey:#667085; }
@@ -73,4 +74,4 @@ td.feature { word-break: break-all; }
 .model-card pre { background:#f4f6f8; padding:6px; overflow:auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.z-warn, span.z-warn { color: var(--warn); font-weight: bold; }
-${DESTINATIONS_CSS}` + PAGE_CALIBRATION_CSS + PAGE_PERFORMANCE_CSS;
+${DESTINATIONS_CSS}` + PAGE_CALIBRATION_CSS + PAGE_PERFORMANCE_CSS + PAGE_BACKFILL_CSS;

@@ -12,6 +12,7 @@ export const PAGE_TABS_JS = String.raw`  // ------------------------------------
     if (tab === 'performance') return refreshPerformance();
     if (tab === 'outbox') return refreshOutbox();
     if (tab === 'audit') return refreshAudit();
+    if (tab === 'backfill') return refreshBackfill();
     return Promise.resolve();
   }
 

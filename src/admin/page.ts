@@ -8,6 +8,7 @@
  */
 import { PAGE_FORMAT_JS } from './page-format.js';
 import { PAGE_CALIBRATION_JS, PAGE_CALIBRATION_TAB, PAGE_CALIBRATION_SECTION } from './page-calibration.js';
+import { PAGE_BACKFILL_JS, PAGE_BACKFILL_TAB, PAGE_BACKFILL_SECTION } from '../backfill/page.js';
 import { DESTINATIONS_HTML } from './page-destinations.js';
 import { PAGE_DETAIL_JS } from './page-detail.js';
 import { PAGE_TABS_JS } from './page-tabs.js';
@@ -45,6 +46,7 @@ export const PAGE_HTML = `<!doctype html>
     <button class="tab" data-tab="model">Model &amp; config</button>
     <button class="tab" data-tab="outbox">Outbox</button>
     <button class="tab" data-tab="audit">Audit log</button>
+    ${PAGE_BACKFILL_TAB}
     <span class="spacer"></span>
     <span id="refreshed" class="muted"></span>
     <button id="logout" class="link">Sign out</button>
@@ -87,6 +89,8 @@ ${PAGE_PERFORMANCE_SECTION}
     <table id="housekeeping" class="grid"><thead><tr><th>Task</th><th>Schedule</th><th>Last run</th><th>Result</th><th>Next run</th><th></th></tr></thead><tbody></tbody></table>
   </section>
 
+${PAGE_BACKFILL_SECTION}
+
   <section id="tab-audit" class="tab-body" hidden>
     <table id="audit" class="grid"><thead><tr><th>When</th><th>Who (token id)</th><th>IP</th><th>Action</th><th>Target</th><th>Detail</th></tr></thead><tbody></tbody></table>
   </section>
@@ -97,7 +101,7 @@ ${PAGE_PERFORMANCE_SECTION}
 
 export { PAGE_CSS } from './page-style.js';
 
-export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n' + PAGE_CALIBRATION_JS + String.raw`
+export const PAGE_JS = "'use strict';\n" + PAGE_FORMAT_JS + '\n(function () {\n' + PAGE_CALIBRATION_JS + PAGE_BACKFILL_JS + String.raw`
   var TOKEN_KEY = 'osteoscreen-admin-token';
   var token = sessionStorage.getItem(TOKEN_KEY) || '';
   var selected = null;          // study UID shown in the detail panel
@@ -288,6 +292,7 @@ ${PAGE_PERFORMANCE_JS}
     document.querySelectorAll('.tab').forEach(function (b) { b.addEventListener('click', function () { selectTab(b.getAttribute('data-tab')); }); });
     $('retry-all').addEventListener('click', function () { act('POST', '/api/outbox/retry', 'Dead-letter outputs re-queued'); });
     $('logout').addEventListener('click', function () { signOut(''); });
+    initBackfillForm();
     $('login-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
       token = $('token').value.trim();

@@ -6,6 +6,7 @@ const BENCHES: Record<string, { summary: string; load: () => Promise<(argv: stri
   radiomics: { summary: 'full feature set per sequence (seconds per image type)', load: async () => (await import('./radiomics.js')).benchRadiomics },
   segment: { summary: 'segmentation seconds per series (15x320x320; --real DIR adds real series) and peak RSS', load: async () => (await import('./segment.js')).benchSegment },
   outcomes: { summary: 'DXA outcome import: 100 000 CSV rows in-process and by the CLI into a running service (seconds, event-loop stall)', load: async () => (await import('./outcomes.js')).benchOutcomes },
+  backfill: { summary: 'campaign over a local Orthanc: studies/hour end to end, retrieval vs analysis share', load: async () => (await import('./backfill.js')).benchBackfill },
   e2e: { summary: 'last instance received -> SR in Orthanc, per stage, service peak RSS', load: async () => (await import('./e2e.js')).benchE2e },
 };
 

@@ -220,7 +220,7 @@ export function maskedConfig(cfg: Config): Config {
   const c = structuredClone(cfg);
   const mask = '********';
   if (c.http.token) c.http.token = mask;
-  for (const s of [...c.output.stow, ...c.output.fhir]) {
+  for (const s of [...c.output.stow, ...c.output.fhir, ...c.backfill.dicomweb]) {
     if (s.token) s.token = mask;
     if (s.password) s.password = mask;
     s.url = maskQuery(s.url);

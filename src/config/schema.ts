@@ -266,6 +266,26 @@ export const configSchema = z.object({
       hl7MaxMessageBytes: z.number().int().min(1024).default(1048576).describe('Largest HL7 message accepted; a larger one is answered AR and the connection closed'),
     })
     .prefault({}),
+  backfill: z
+    .object({
+      maxConcurrent: z.number().int().min(1).default(2).describe('Backfill: at most this many studies retrieved from the PACS at once (all campaigns)'),
+      maxPerHour: z.number().int().min(0).default(60).describe('Backfill: at most this many study retrievals started per hour (0 = no limit)'),
+      schedule: z
+        .string()
+        .default('')
+        .describe('Backfill: when retrievals may start, a cron-style minute pattern (e.g. "* 0-6,20-23 * * *" nights, "* * * * 0,6" weekends); empty = any time'),
+      timeoutSeconds: z.number().min(1).default(300).describe('Backfill: limit for one C-FIND, C-MOVE, QIDO-RS or WADO-RS exchange'),
+      slowAnswerSeconds: z.number().min(0).default(10).describe('Backfill: a query answered slower than this makes the campaign back off (the PACS is busy; 0 = off)'),
+      backoffSeconds: z.number().min(0).default(30).describe('Backfill: first pause after a refusal, time-out or slow answer; doubles each time, at most 1 h'),
+      maxAttempts: z.number().int().min(1).default(5).describe('Backfill: retrieval attempts per study before it is failed'),
+      queryDays: z.number().int().min(1).default(7).describe('Backfill: the date range is queried in slices of this many days'),
+      deleteAfterAnalysis: z.boolean().default(true).describe('Backfill: delete the retrieved instance files once the study is analysed (results, reports and audit stay)'),
+      dicomweb: z
+        .array(stowSchema)
+        .default([])
+        .describe('Backfill: credentials of DICOMweb sources, items {url, auth: none|bearer|basic, token, user, password, caFile, timeoutSeconds}; a campaign whose source is this URL uses them'),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level'),

@@ -78,10 +78,10 @@ function clientOpts(timeoutMs: number) {
   };
 }
 
-type DimseClient = InstanceType<typeof dimse.Client>;
+export type DimseClient = InstanceType<typeof dimse.Client>;
 
 /** How one association ended badly; each hook runs at most as often as its event fires. */
-interface AssociationHooks {
+export interface AssociationHooks {
   /** `timeoutMs` elapsed: the association is aborted and the promise resolves 200 ms later. */
   onTimeout(): void;
   /** A network error: the promise resolves right after. */
@@ -94,7 +94,7 @@ interface AssociationHooks {
  * Open the association (requests already added, other listeners already attached) and wait until it closes,
  * fails on the network, cannot start, or times out (then it is aborted). Never rejects.
  */
-function runAssociation(client: DimseClient, dest: ScuDestination, timeoutMs: number, hooks: AssociationHooks): Promise<void> {
+export function runAssociation(client: DimseClient, dest: ScuDestination, timeoutMs: number, hooks: AssociationHooks): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
     const finish = () => {

@@ -84,8 +84,12 @@ export function createProcessor(deps: ProcessorDeps): StudyProcessor {
     for (const [stage, seconds] of Object.entries(result.timings)) metrics.stageSeconds.observe({ stage }, seconds);
 
     // Queue the outputs: every report file to every destination (persistent outbox), optionally a folder copy.
+    // A study retrieved by a backfill campaign gets no new series in the PACS unless the campaign asks for them
+    // (its results go to the non-DICOM outputs: webhook, FHIR, HL7, the worklist export).
+    const backfill = store.backfill.routingOf(job.study_uid);
+    const dicomDestinations = backfill && !backfill.sendToPacs ? [] : instanceDestinationKeys(config);
     for (const f of result.reportFiles) {
-      for (const destination of instanceDestinationKeys(config)) {
+      for (const destination of dicomDestinations) {
         store.outbox.add({ studyUid: job.study_uid, jobId: job.id, kind: f.kind, destination, path: f.path, sopUid: f.sopInstanceUid });
       }
       if (config.output.folder) {

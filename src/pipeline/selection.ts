@@ -137,9 +137,9 @@ export function angleToLeftRight(ori: number[]): number {
   return (Math.acos(cos) * 180) / Math.PI;
 }
 
-const NON_LUMBAR_BODY_PART = /^(C[-_ ]?SPINE|CSPINE|CERVICAL|HEAD|BRAIN|NECK|KNEE|SHOULDER|HIP|ANKLE|WRIST|ELBOW|HAND|FOOT|BREAST|PROSTATE|HEART|CHEST|PELVIS)$/i;
-const LUMBAR_HINT = /lumb|l[-_ ]?spine|lws|ls[-_ ]?spine|sacr/i;
-const NON_LUMBAR_HINT = /cervical|c[-_ ]?spine|\bhws\b|thorac|t[-_ ]?spine|\bbws\b|brain|head/i;
+export const NON_LUMBAR_BODY_PART = /^(C[-_ ]?SPINE|CSPINE|CERVICAL|HEAD|BRAIN|NECK|KNEE|SHOULDER|HIP|ANKLE|WRIST|ELBOW|HAND|FOOT|BREAST|PROSTATE|HEART|CHEST|PELVIS)$/i;
+export const LUMBAR_HINT = /lumb|l[-_ ]?spine|lws|ls[-_ ]?spine|sacr/i;
+export const NON_LUMBAR_HINT = /cervical|c[-_ ]?spine|\bhws\b|thorac|t[-_ ]?spine|\bbws\b|brain|head/i;
 
 type Weighting = 'T1' | 'T2';
 

@@ -141,6 +141,38 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX screened_patient ON screened_studies(patient_id, issuer);
   `,
+  // 5: retrospective backfill campaigns (src/store/backfill.ts)
+  `
+  CREATE TABLE backfill_campaigns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    query TEXT NOT NULL,
+    send_to_pacs INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    reason TEXT,
+    cursor TEXT,
+    backoff_until INTEGER NOT NULL DEFAULT 0,
+    backoff_seconds REAL NOT NULL DEFAULT 0,
+    actor TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER
+  );
+  CREATE TABLE backfill_studies (
+    campaign_id INTEGER NOT NULL REFERENCES backfill_campaigns(id) ON DELETE CASCADE,
+    study_uid TEXT NOT NULL,
+    study_date TEXT, accession TEXT, description TEXT, modalities TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    series TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    instances INTEGER,
+    retrieve_seconds REAL,
+    found_at INTEGER NOT NULL, started_at INTEGER, retrieved_at INTEGER, finished_at INTEGER,
+    PRIMARY KEY (campaign_id, study_uid)
+  );
+  CREATE INDEX backfill_studies_state ON backfill_studies(state, campaign_id);
+  CREATE INDEX backfill_studies_uid ON backfill_studies(study_uid);
+  CREATE INDEX backfill_studies_started ON backfill_studies(started_at);
+  `,
 ];
 
 /** Open (and migrate) the SQLite index in WAL mode. */

@@ -243,7 +243,11 @@ export class Index {
     return this.sql("SELECT 1 FROM jobs WHERE study_uid = ? AND state = 'processing' LIMIT 1").get(studyUid) !== undefined;
   }
 
-  /** Atomically claim the oldest queued job whose study is not receiving new instances. */
+  /**
+   * Atomically claim the oldest queued job whose study is not receiving new instances. A study that a backfill
+   * campaign is still retrieving (or whose retrieval was interrupted) waits until it is complete; studies a
+   * campaign retrieved wait behind pushed ones (new studies first).
+   */
   claimJob(): JobRow | undefined {
     const t = this.now();
     return this.db.transaction(() => {
@@ -251,7 +255,10 @@ export class Index {
         `SELECT j.* FROM jobs j JOIN studies s ON s.study_uid = j.study_uid
          WHERE j.state = 'queued' AND NOT EXISTS (SELECT 1 FROM series r WHERE r.study_uid = j.study_uid AND r.state = 'receiving')
            AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.study_uid = j.study_uid AND p.state = 'processing')
-         ORDER BY j.id LIMIT 1`,
+           AND NOT EXISTS (SELECT 1 FROM backfill_studies b WHERE b.study_uid = j.study_uid
+                           AND (b.state = 'retrieving' OR (b.state = 'found' AND b.started_at IS NOT NULL)))
+         ORDER BY EXISTS (SELECT 1 FROM backfill_studies b WHERE b.study_uid = j.study_uid AND b.state IN ('retrieving', 'retrieved')), j.id
+         LIMIT 1`,
       ).get() as JobRow | undefined;
       if (!job) return undefined;
       const r = this.sql("UPDATE jobs SET state = 'processing', attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'").run(t, t, job.id);

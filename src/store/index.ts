@@ -9,6 +9,7 @@ import { DriftStore } from './drift.js';
 import { OutcomeStore } from './outcomes.js';
 import { Retention } from './retention.js';
 import { vacuumDb, type VacuumResult } from './disk.js';
+import { BackfillStore } from './backfill.js';
 
 export * from './types.js';
 export { BlobStore, isValidUid, isPathSafeUid } from './blobs.js';
@@ -20,6 +21,7 @@ export { DriftStore, type DriftRow } from './drift.js';
 export { OutcomeStore, type Outcome, type OutcomeRow, type ScreenedStudy } from './outcomes.js';
 export { Retention, FINISHED_STATES, type StoredFile } from './retention.js';
 export { freeBytes, diskFree, type VacuumResult } from './disk.js';
+export * from './backfill.js';
 export { jobResultSchema, parseJobResult, jobResultColumns, type JobResult, type JobResultInput } from './job-result.js';
 
 /**
@@ -37,6 +39,8 @@ export interface Store {
   /** DXA outcomes and screened studies' identities (issue 26). */
   outcomes: OutcomeStore;
   retention: Retention;
+  /** Retrospective backfill campaigns (src/backfill/). */
+  backfill: BackfillStore;
   /** WAL checkpoint, VACUUM when over 20 % of the pages are free, PRAGMA optimize (housekeeping). */
   vacuum(): VacuumResult;
   close(): void;
@@ -64,6 +68,7 @@ export function openStore(dir: string, opts: StoreOptions = {}): Store {
     drift: new DriftStore(db, clock),
     outcomes: new OutcomeStore(db, clock),
     retention: new Retention(db),
+    backfill: new BackfillStore(db, clock),
     vacuum: () => vacuumDb(db),
     close: () => db.close(),
   };
