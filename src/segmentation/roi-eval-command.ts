@@ -109,64 +109,72 @@ Exit code: 0 done (whatever the figures), 1 error, 2 usage.`,
     const pool = createRadiomicsPool({ workers: values.workers ? numberOption(values.workers, '--workers', 2) : undefined });
     const extract: FeatureExtractor = (img, mask, s, o) => pool.extract(img, mask, s, o);
     let pending: Promise<void> = Promise.resolve();
-    const done = (c: CaseFeatures, vol: Volume, title: string) => {
-      cases.push(c);
-      const mids = ROI_LEVELS.map((l) => `${l} ${c.roi.expertMid[l] ?? '-'}/${c.roi.autoMid[l] ?? '-'} Dice ${f2(c.roi.dice[l])}`).join('  ');
-      process.stdout.write(`${c.name.padEnd(12)} ${c.sequence} ${c.ok ? 'assessable' : 'REFUSED   '}${c.trained ? ' (trained)' : ''}  mid slice expert/auto, ROI Dice: ${mids}${c.reason ? `  reason: ${c.reason}` : ''}\n`);
-      if (values.out) writeFileSync(path.join(values.out, `${c.name}${c.name.includes(c.sequence) ? '' : `-${c.sequence}`}.png`), overlayPng(vol, c, title));
-    };
-    if (values.cases) {
-      const sequence = seqRaw as Sequence;
-      let list = findCases(values.cases);
-      if (values.only) {
-        const want = new Set(values.only.split(',').map((s) => s.trim()));
-        list = list.filter((c) => want.has(c.name));
-      }
-      if (!list.length) throw new UsageError(`no caseNN/ folders with a series and a mask under ${values.cases}`);
-      process.stderr.write(`roi-eval: ${list.length} cases, ROI ${JSON.stringify(spec)}, features ${which}\n`);
-      for (const c of list) {
-        // no contrast check, as `osteoscreen segment --roi` without --sequence
-        const e = await evaluateCase(c, seg, { roi: spec });
-        // the features of this case run in the pool's workers while the next case is segmented
-        await pending;
-        pending = measureCase({ name: c.name, trained: trained.has(c.name), sequence, vol: e.vol, truth: e.truth, analysis: e.analysis, spec, settings, only: featureList(radscore, sequence, which), extract }).then((m) =>
-          done(m, e.vol, `${c.name}: automatic vs expert ROI${m.ok ? '' : ' (REFUSED)'}`),
-        );
-      }
-    } else {
-      const { generateStudy, VENDORS } = await import('../phantom/index.js');
-      const count = numberOption(values.phantom, '--phantom', 0);
-      if (!(count >= 2)) throw new UsageError('--phantom expects a count >= 2');
-      const seed = numberOption(values.seed, '--seed', 20261126);
-      process.stderr.write(`roi-eval: ${count} phantom studies (seed ${seed}), ROI ${JSON.stringify(spec)}, features ${which}\n`);
-      for (let n = 0; n < count; n++) {
-        const st = generateStudy({ seed, index: n, vendor: VENDORS[n % VENDORS.length], bone: n % 2 ? 'low' : 'normal', roles: ['t1', 't2'], subSamples: values.fast ? 1 : undefined });
-        for (const [role, sequence] of [['t1', 'T1'], ['t2', 'T2']] as const) {
-          const s = st.series.find((x) => x.role === role)!;
-          const vol = { ...s.geometry!, data: s.image } as Volume;
-          const truth = { ...s.geometry!, data: s.levels } as LabelMap;
-          const analysis = await analyseSeries(vol, seg, sequence, { roi: spec });
-          const name = `phantom${String(n).padStart(2, '0')}-${sequence}`;
+    try {
+      const done = (c: CaseFeatures, vol: Volume, title: string) => {
+        cases.push(c);
+        const mids = ROI_LEVELS.map((l) => `${l} ${c.roi.expertMid[l] ?? '-'}/${c.roi.autoMid[l] ?? '-'} Dice ${f2(c.roi.dice[l])}`).join('  ');
+        process.stdout.write(`${c.name.padEnd(12)} ${c.sequence} ${c.ok ? 'assessable' : 'REFUSED   '}${c.levelsWrong ? ' LEVELS WRONG' : ''}${c.trained ? ' (trained)' : ''}  mid slice expert/auto, ROI Dice: ${mids}${c.reason ? `  reason: ${c.reason}` : ''}\n`);
+        if (values.out) writeFileSync(path.join(values.out, `${c.name}${c.name.includes(c.sequence) ? '' : `-${c.sequence}`}.png`), overlayPng(vol, c, title));
+      };
+      if (values.cases) {
+        const sequence = seqRaw as Sequence;
+        let list = findCases(values.cases);
+        if (values.only) {
+          const want = new Set(values.only.split(',').map((s) => s.trim()));
+          list = list.filter((c) => want.has(c.name));
+        }
+        if (!list.length) throw new UsageError(`no caseNN/ folders with a series and a mask under ${values.cases}`);
+        process.stderr.write(`roi-eval: ${list.length} cases, ROI ${JSON.stringify(spec)}, features ${which}\n`);
+        for (const c of list) {
+          // no contrast check, as `osteoscreen segment --roi` without --sequence
+          const e = await evaluateCase(c, seg, { roi: spec });
+          // the features of this case run in the pool's workers while the next case is segmented
           await pending;
-          pending = measureCase({ name, trained: false, sequence, vol, truth, analysis, spec, settings, only: featureList(radscore, sequence, which), extract }).then((m) =>
-            done(m, vol, `${name}: automatic vs ground-truth ROI (PHANTOM)`),
+          pending = measureCase({ name: c.name, trained: trained.has(c.name), sequence, vol: e.vol, truth: e.truth, analysis: e.analysis, spec, settings, only: featureList(radscore, sequence, which), extract, levelsRight: e.result.levelsRight }).then((m) =>
+            done(m, e.vol, `${c.name}: automatic vs expert ROI${m.ok ? '' : ' (REFUSED)'}`),
           );
         }
+      } else {
+        const { generateStudy, VENDORS } = await import('../phantom/index.js');
+        const count = numberOption(values.phantom, '--phantom', 0);
+        if (!(count >= 2)) throw new UsageError('--phantom expects a count >= 2');
+        const seed = numberOption(values.seed, '--seed', 20261126);
+        process.stderr.write(`roi-eval: ${count} phantom studies (seed ${seed}), ROI ${JSON.stringify(spec)}, features ${which}\n`);
+        for (let n = 0; n < count; n++) {
+          const st = generateStudy({ seed, index: n, vendor: VENDORS[n % VENDORS.length], bone: n % 2 ? 'low' : 'normal', roles: ['t1', 't2'], subSamples: values.fast ? 1 : undefined });
+          for (const [role, sequence] of [['t1', 'T1'], ['t2', 'T2']] as const) {
+            const s = st.series.find((x) => x.role === role)!;
+            const vol = { ...s.geometry!, data: s.image } as Volume;
+            const truth = { ...s.geometry!, data: s.levels } as LabelMap;
+            const analysis = await analyseSeries(vol, seg, sequence, { roi: spec });
+            const name = `phantom${String(n).padStart(2, '0')}-${sequence}`;
+            await pending;
+            pending = measureCase({ name, trained: false, sequence, vol, truth, analysis, spec, settings, only: featureList(radscore, sequence, which), extract }).then((m) =>
+              done(m, vol, `${name}: automatic vs ground-truth ROI (PHANTOM)`),
+            );
+          }
+        }
       }
+      await pending;
+    } finally {
+      await pool.close();
     }
-    await pending;
-    await pool.close();
     const seconds = (performance.now() - t0) / 1000;
     const tables: { title: string; rows: Agreement[] }[] = [];
     const label = values.phantom ? 'phantom ground-truth masks (not patients)' : 'expert masks';
     tables.push({ title: `all cases, ${label}`, rows: agreementTable(radscore, cases) });
     if (trained.size) tables.push({ title: `held-out cases (not used to train the segmentation), ${label}`, rows: agreementTable(radscore, cases.filter((c) => !c.trained)) });
+    if (cases.some((c) => c.levelsWrong)) tables.push({ title: `accepted cases with the right levels only, ${label}`, rows: agreementTable(radscore, cases.filter((c) => !c.levelsWrong)) });
     const refused = cases.filter((c) => !c.ok);
+    const wrong = cases.filter((c) => c.levelsWrong);
     for (const t of tables) {
       process.stdout.write(`\n== agreement, automatic vs expert ROI: ${t.title}\n`);
       for (const r of t.rows) process.stdout.write(formatAgreement(r) + '\n');
     }
-    process.stdout.write(`\n${cases.length} series, ${refused.length} refused${refused.length ? ` (${refused.map((c) => c.name).join(', ')})` : ''}; ${seconds.toFixed(1)} s\n`);
+    process.stdout.write(
+      `\n${cases.length} series, ${refused.length} refused${refused.length ? ` (${refused.map((c) => c.name).join(', ')})` : ''}` +
+        `${wrong.length ? `; ${wrong.length} accepted with WRONG levels, their ROIs measure other bodies (${wrong.map((c) => c.name).join(', ')})` : ''}; ${seconds.toFixed(1)} s\n`,
+    );
     if (values.out) {
       writeFileSync(path.join(values.out, 'cases.csv'), casesCsv(cases, radscore));
       writeFileSync(

@@ -41,6 +41,8 @@ export interface CaseFeatures {
   /** the analysis accepted the series (QA gate) and made an ROI */
   ok: boolean;
   reason: string | null;
+  /** accepted, but some level carries another level's label (its ROI measures the wrong body); null when unknown or refused */
+  levelsWrong: boolean | null;
   expert: FeatureValues;
   /** null when the analysis refused the series */
   auto: FeatureValues | null;
@@ -112,6 +114,8 @@ export async function measureCase(o: {
   settings: RadiomicsSettings;
   only: string[] | undefined;
   extract?: FeatureExtractor;
+  /** from the level comparison with the expert mask (segment-eval's `levelsRight`), when known */
+  levelsRight?: boolean | null;
 }): Promise<CaseFeatures> {
   const ex = expertRoi(o.truth, o.spec);
   if (ex.problems.length) throw new Error(`${o.name}: expert ROI: ${ex.problems.join('; ')}`);
@@ -127,6 +131,7 @@ export async function measureCase(o: {
     sequence: o.sequence,
     ok: !!autoRoi,
     reason: a.ok ? null : a.reason ?? 'not assessable',
+    levelsWrong: autoRoi && o.levelsRight !== undefined && o.levelsRight !== null ? !o.levelsRight : null,
     expert,
     auto,
     roi: compareRois(ex.roi, autoRoi, ex.mids, autoMid),
@@ -241,7 +246,7 @@ export function casesCsv(cases: CaseFeatures[], model: RadscoreModel): string {
     const cs = cases.filter((c) => c.sequence === s);
     partialRadscores(model, s, cs).forEach((p, i) => partial.set(`${cs[i]!.name}:${s}`, p));
   }
-  const head = ['case', 'sequence', 'trained', 'ok', 'reason'];
+  const head = ['case', 'sequence', 'trained', 'ok', 'levels_wrong', 'reason'];
   for (const l of ROI_LEVELS) head.push(`${l}_mid_expert`, `${l}_mid_auto`, `${l}_roi_voxels_expert`, `${l}_roi_voxels_auto`, `${l}_roi_dice`);
   head.push('roi_expert_only_voxels', 'roi_auto_only_voxels');
   for (const f of feats) head.push(`${f}:expert`, `${f}:auto`);
@@ -250,7 +255,7 @@ export function casesCsv(cases: CaseFeatures[], model: RadscoreModel): string {
   const v = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? String(x) : '');
   const lines = [head.map(q).join(',')];
   for (const c of cases) {
-    const row = [c.name, c.sequence, String(c.trained), String(c.ok), c.reason ?? ''];
+    const row = [c.name, c.sequence, String(c.trained), String(c.ok), c.levelsWrong === null ? '' : String(c.levelsWrong), c.reason ?? ''];
     for (const l of ROI_LEVELS) row.push(v(c.roi.expertMid[l]), v(c.roi.autoMid[l]), v(c.roi.expertVoxels[l]), v(c.roi.autoVoxels[l]), v(c.roi.dice[l]));
     row.push(v(c.roi.expertOnly), v(c.roi.autoOnly));
     for (const f of feats) {
