@@ -57,6 +57,22 @@ describe('expert ROI by the analysis rule', () => {
   });
 });
 
+describe('osteoscreen roi-eval usage', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/cli.js', 'roi-eval', ...args], { encoding: 'utf8' });
+  it('--help documents the contract; bad usage exits 2 with the reason', () => {
+    const h = cli('--help');
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: osteoscreen roi-eval --cases DIR \[--out DIR\] \[--features model\|all\]/);
+    expect(h.stdout).toMatch(/ICC\(A,1\)/);
+    const none = cli();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/give --cases DIR or --phantom N/);
+    const bad = cli('--cases', REAL, '--features', 'some');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--features expects model or all, got "some"/);
+  });
+});
+
 const R = describe.skipIf(skipWithout(HAVE_R, 'Rscript', 'Debian packages r-base-core r-cran-glmnet r-cran-proc'));
 
 R('osteoscreen roi-eval on held-out real dev cases', () => {
