@@ -57,7 +57,8 @@ for (const c of findCases(dir)) {
         const s = inA(i, j);
         let best = 99;
         for (let dj = -8; dj <= 8; dj++) for (let di = -8; di <= 8; di++) if (inA(i + di, j + dj) !== s) best = Math.min(best, Math.hypot(di * E.spacing[0], dj * E.spacing[1]));
-        dists.push(s ? best - 0.5 : -(best - 0.5));
+        // pixel-edge distance from the expert's edge to ours: 0 where the edges coincide, +1 one pixel layer outside
+        dists.push(s ? best - 1 : -best);
       }
   }
   const rois = {
