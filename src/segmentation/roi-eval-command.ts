@@ -9,7 +9,7 @@ import type { LabelMap, Volume } from '../volume/types.js';
 import { analyseSeries, type Sequence } from './analyse.js';
 import { busiestSlice, renderOverlay } from './overlay.js';
 import { evaluateCase, findCases } from './real-eval.js';
-import { agreementMarkdown, agreementTable, casesCsv, featureList, measureCase, type Agreement, type CaseFeatures, type FeatureExtractor } from './roi-eval.js';
+import { agreementMarkdown, agreementTable, casesCsv, featureList, measureCase, type Agreement, type CaseFeatures, type FeatureExtractor, ExpertRoiError } from './roi-eval.js';
 import { createRadiomicsPool } from '../radiomics/parallel.js';
 import { ROI_LEVELS } from './roi.js';
 import { Segmenter } from './segmenter.js';
@@ -109,6 +109,12 @@ Exit code: 0 done (whatever the figures), 1 error, 2 usage.`,
     const pool = createRadiomicsPool({ workers: values.workers ? numberOption(values.workers, '--workers', 2) : undefined });
     const extract: FeatureExtractor = (img, mask, s, o) => pool.extract(img, mask, s, o);
     let pending: Promise<void> = Promise.resolve();
+    const skipped: string[] = [];
+    const skip = (e: unknown) => {
+      if (!(e instanceof ExpertRoiError)) throw e;
+      skipped.push(e.message);
+      process.stderr.write(`roi-eval: ${e.message}\n`);
+    };
     try {
       const done = (c: CaseFeatures, vol: Volume, title: string) => {
         cases.push(c);
@@ -132,7 +138,7 @@ Exit code: 0 done (whatever the figures), 1 error, 2 usage.`,
           await pending;
           pending = measureCase({ name: c.name, trained: trained.has(c.name), sequence, vol: e.vol, truth: e.truth, analysis: e.analysis, spec, settings, only: featureList(radscore, sequence, which), extract, levelsRight: e.result.levelsRight }).then((m) =>
             done(m, e.vol, `${c.name}: automatic vs expert ROI${m.ok ? '' : ' (REFUSED)'}`),
-          );
+          ).catch(skip);
         }
       } else {
         const { generateStudy, VENDORS } = await import('../phantom/index.js');
@@ -173,6 +179,7 @@ Exit code: 0 done (whatever the figures), 1 error, 2 usage.`,
     }
     process.stdout.write(
       `\n${cases.length} series, ${refused.length} refused${refused.length ? ` (${refused.map((c) => c.name).join(', ')})` : ''}` +
+        `${skipped.length ? `; ${skipped.length} left out (no expert ROI by the rule)` : ''}` +
         `${wrong.length ? `; ${wrong.length} accepted with WRONG levels, their ROIs measure other bodies (${wrong.map((c) => c.name).join(', ')})` : ''}; ${seconds.toFixed(1)} s\n`,
     );
     if (values.out) {

@@ -102,6 +102,9 @@ export function featureList(model: RadscoreModel, sequence: Sequence, which: 'mo
   return [...new Set(model.terms.filter((t) => t.sequence === sequence).map((t) => t.feature))];
 }
 
+/** The expert mask does not yield the ROI the rule asks for (a level missing, a slice outside the series). */
+export class ExpertRoiError extends Error {}
+
 /** Measures both ROIs of one analysed series (the two extractions run concurrently when `extract` is a pool's). */
 export async function measureCase(o: {
   name: string;
@@ -118,7 +121,7 @@ export async function measureCase(o: {
   levelsRight?: boolean | null;
 }): Promise<CaseFeatures> {
   const ex = expertRoi(o.truth, o.spec);
-  if (ex.problems.length) throw new Error(`${o.name}: expert ROI: ${ex.problems.join('; ')}`);
+  if (ex.problems.length) throw new ExpertRoiError(`${o.name}: no expert ROI by the rule (${ex.problems.join('; ')}): case left out`);
   const a = o.analysis;
   const autoRoi = a.ok && a.roi ? a.roi : null;
   const autoMid: Partial<Record<RoiLevel, number | null>> = {};
