@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   phantom: { summary: 'write synthetic lumbar MRI phantom studies (tests/training only)', load: async () => (await import('./phantom/command.js')).phantomCommand },
   segment: { summary: 'segment L1-L5 vertebral bodies of a series', load: async () => (await import('./segmentation/command.js')).segmentCommand },
   'segment-eval': { summary: 'evaluate segmentation, level labels and the QA gate on labelled cases', load: async () => (await import('./segmentation/eval-command.js')).segmentEvalCommand },
+  'roi-eval': { summary: 'feature agreement of the automatic ROI with an expert ROI (ICC, Bland-Altman)', load: async () => (await import('./segmentation/roi-eval-command.js')).roiEvalCommand },
   features: { summary: 'compute PyRadiomics-compatible features for image + mask', load: async () => (await import('./radiomics/command.js')).featuresCommand },
   score: { summary: 'score a study (or a features CSV) with a radscore model', load: async () => (await import('./model/commands.js')).scoreCommand },
   cohort: { summary: 'extract T1/T2 features for a folder of studies (research)', load: async () => (await import('./pipeline/cohort-command.js')).cohortCommand },

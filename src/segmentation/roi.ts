@@ -6,6 +6,7 @@
  */
 import { cross, dot } from '../volume/geometry.js';
 import type { LabelMap, Vec3 } from '../volume/types.js';
+import { indexToPoint } from '../volume/types.js';
 import type { BodyInfo } from './levels/index.js';
 
 export const ROI_LEVELS = ['L1', 'L2', 'L3', 'L4'] as const;
@@ -156,4 +157,40 @@ export function bodyShape(levels: LabelMap, b: BodyInfo, axis: Vec3, indexToPoin
   const heightMm = uMax - uMin + px;
   const depthMm = wMax - wMin + px;
   return { heightMm, depthMm, ratio: heightMm / depthMm };
+}
+
+/**
+ * Body infos of the levels in a labelled level map (an expert mask or a phantom's ground truth), with the mid
+ * slice chosen exactly as the level labelling chooses it for the segmentation (the slice through the body's
+ * centroid, `Math.round(centroidIndex[2])`), so `buildRoi` applies one rule to both. Levels absent from the map are
+ * left out.
+ */
+export function bodiesFromLevelMap(levels: LabelMap, wanted: readonly { level: string; label: number }[] = ROI_LEVELS.map((l, i) => ({ level: l, label: i + 1 }))): BodyInfo[] {
+  const [nx, ny, nz] = levels.dims;
+  const want = new Map(wanted.map((w) => [w.label, w.level]));
+  const acc = new Map<number, { n: number; s: [number, number, number]; min: Vec3; max: Vec3 }>();
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const l = levels.data[i + j * nx + k * nx * ny];
+        if (!l || !want.has(l)) continue;
+        let a = acc.get(l);
+        if (!a) acc.set(l, (a = { n: 0, s: [0, 0, 0], min: [i, j, k], max: [i, j, k] }));
+        a.n++;
+        a.s[0] += i;
+        a.s[1] += j;
+        a.s[2] += k;
+        a.min = [Math.min(a.min[0], i), Math.min(a.min[1], j), Math.min(a.min[2], k)];
+        a.max = [Math.max(a.max[0], i), Math.max(a.max[1], j), Math.max(a.max[2], k)];
+      }
+  const voxMm3 = levels.spacing[0] * levels.spacing[1] * levels.spacing[2];
+  const out: BodyInfo[] = [];
+  for (const [label, level] of want) {
+    const a = acc.get(label);
+    if (!a) continue;
+    const ci: Vec3 = [a.s[0] / a.n, a.s[1] / a.n, a.s[2] / a.n];
+    const centroid = indexToPoint(levels, ci[0], ci[1], ci[2]);
+    out.push({ level, label, volumeMm3: a.n * voxMm3, centroid, centroidIndex: ci, midSlice: Math.round(ci[2]), componentId: 0, voxels: a.n, bbox: { min: a.min, max: a.max } });
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { iccA1 } from './icc.js';
 import { pnorm } from './distributions.js';
 
 /** Seeded PRNG (mulberry32): reproducible splits, folds and synthetic data. */
@@ -35,30 +36,10 @@ export function sd(a: ArrayLike<number>): number {
 
 /**
  * ICC(2,1) (Shrout & Fleiss): two-way random effects, absolute agreement, single rater.
- * ratings[i][k] = value of subject i by rater k.
+ * ratings[i][k] = value of subject i by rater k. The computation lives in ./icc.ts (with its CI).
  */
 export function icc21(ratings: number[][]): number {
-  const n = ratings.length;
-  const k = ratings[0]!.length;
-  let grand = 0;
-  for (const r of ratings) for (const v of r) grand += v;
-  grand /= n * k;
-  let ssr = 0;
-  let ssc = 0;
-  let sst = 0;
-  for (const r of ratings) ssr += k * (mean(r) - grand) ** 2;
-  for (let j = 0; j < k; j++) {
-    let cm = 0;
-    for (const r of ratings) cm += r[j]!;
-    ssc += n * (cm / n - grand) ** 2;
-  }
-  for (const r of ratings) for (const v of r) sst += (v - grand) ** 2;
-  const sse = sst - ssr - ssc;
-  const msr = ssr / (n - 1);
-  const msc = ssc / (k - 1);
-  const mse = sse / ((n - 1) * (k - 1));
-  const den = msr + (k - 1) * mse + (k * (msc - mse)) / n;
-  return den === 0 ? NaN : (msr - mse) / den;
+  return iccA1(ratings).icc;
 }
 
 /** Mid-ranks (ties get the average rank), 1-based. */
