@@ -80,8 +80,19 @@ function maskedMedian(img: Float32Array, lab: Uint8Array, want: (v: number) => b
   return { median: median(vals), n };
 }
 
-function touchesInPlaneBorder(g: Geometry, b: BodyInfo): boolean {
-  return b.bbox.min[0] <= 0 || b.bbox.min[1] <= 0 || b.bbox.max[0] >= g.dims[0] - 1 || b.bbox.max[1] >= g.dims[1] - 1;
+/**
+ * Whether a body reaches the in-plane edge of the field of view on the slices the ROI is taken from (its
+ * mid-sagittal slice +- `half`): there the body is cut and its ROI would be partial. A lateral slice that grazes the
+ * edge (a neighbour's partial volume, the field of view's corner) does not cut the mid-sagittal body.
+ */
+function cutByEdge(levels: LabelMap, b: BodyInfo, half: number): boolean {
+  const [nx, ny, nz] = levels.dims;
+  for (let k = Math.max(0, b.midSlice - half); k <= Math.min(nz - 1, b.midSlice + half); k++) {
+    const o = k * nx * ny;
+    for (let i = 0; i < nx; i++) if (levels.data[o + i] === b.label || levels.data[o + (ny - 1) * nx + i] === b.label) return true;
+    for (let j = 0; j < ny; j++) if (levels.data[o + j * nx] === b.label || levels.data[o + j * nx + nx - 1] === b.label) return true;
+  }
+  return false;
 }
 
 
@@ -117,7 +128,7 @@ export async function analyseSeries(
     const s = summaries.find((x) => x.level === name)!;
     s.heightMm = shape.heightMm;
     s.depthMm = shape.depthMm;
-    if (touchesInPlaneBorder(classes, b)) return { ...res, ok: false, reason: `${name} is cut by the edge of the field of view` };
+    if (cutByEdge(lv.levels, b, Math.floor(((opts.roi ?? DEFAULT_ROI_SPEC).slicesPerBody - 1) / 2))) return { ...res, ok: false, reason: `${name} is cut by the edge of the field of view` };
     if (b.volumeMm3 < PLAUSIBLE.volumeMm3[0] || b.volumeMm3 > PLAUSIBLE.volumeMm3[1]) {
       return { ...res, ok: false, reason: `${name} volume ${(b.volumeMm3 / 1000).toFixed(1)} cm3 is outside the plausible range ${PLAUSIBLE.volumeMm3[0] / 1000}-${PLAUSIBLE.volumeMm3[1] / 1000} cm3` };
     }

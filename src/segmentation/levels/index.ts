@@ -76,6 +76,10 @@ function median(xs: number[]): number {
   return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
 }
 
+/** L5 must be next to S1: at most this much free space (in median body heights) between them along the column, or
+ * where the column line misses S1, a centroid distance of at most this many level spacings. */
+export const L5_S1 = { maxFreeHeights: 0.8, maxCentroidSpacings: 1.6 };
+
 const NAMES = ['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'T10', 'T9', 'T8'];
 
 export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelResult {
@@ -117,11 +121,16 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
     const r = dist(chain[5].centroid, chain[4].centroid) / med;
     if (r < rLo) return fail(`level identification ambiguous: the body above L1 is too close (ratio ${r.toFixed(2)}): split body`);
   }
+  // L5 next to S1: the free space between them along the column is a disc, not a missed body (a body and two discs
+  // are about a body height or more). Where the column line misses S1 (a marked listhesis), the centroid distance
+  // (S1's centroid lies lower in a large sacral element) must stay within 1.6 level spacings.
   const l5Gap = dist(chain[0].centroid, sacrum.centroid) / med;
-  debug.push(`L5-S1: centroid distance ${l5Gap.toFixed(2)} x the median level spacing; S1 ${Math.round(100 * sacrum.sacFrac)}% sacrum at ${fmtZ(sacrum.centroid[2])}`);
-  if (l5Gap < 0.5 || l5Gap > 1.6) {
-    return fail(`level identification ambiguous: lowest lumbar body is not adjacent to the sacrum (distance ratio ${l5Gap.toFixed(2)})`);
+  const disc = col.links[s1]!.gapMm;
+  debug.push(`L5-S1: free space ${disc.toFixed(0)} mm along the column (median body height ${col.bodyHeight.toFixed(0)} mm); centroid distance ${l5Gap.toFixed(2)} x the median level spacing; S1 ${Math.round(100 * sacrum.sacFrac)}% sacrum at ${fmtZ(sacrum.centroid[2])}`);
+  if (Number.isFinite(disc) ? disc > L5_S1.maxFreeHeights * col.bodyHeight : l5Gap > L5_S1.maxCentroidSpacings) {
+    return fail(`level identification ambiguous: lowest lumbar body is not adjacent to the sacrum (${Number.isFinite(disc) ? `${disc.toFixed(0)} mm free space between them` : `centroid distance ratio ${l5Gap.toFixed(2)}`}): missed body?`);
   }
+  if (l5Gap < 0.5) return fail(`level identification ambiguous: lowest lumbar body is too close to the sacrum (distance ratio ${l5Gap.toFixed(2)})`);
 
   // Labels.
   const maxId = col.cc.list.reduce((m, c) => Math.max(m, c.id), 0);
