@@ -8,40 +8,7 @@ import { buildRoi, DEFAULT_ROI_SPEC, erodeSlice, roiMask } from '../../src/segme
 import { crossGridDice } from '../../src/segmentation/analyse.js';
 import { CLASS } from '../../src/segmentation/segmenter.js';
 import { cropInPlane, diceByLabel, labelAgreement } from '../../src/segmentation/evaluate.js';
-
-// Sagittal DICOM-like geometry: i -> posterior (+y), j -> inferior (-z), k -> left (+x).
-const SAG: Mat3 = [0, 0, 1, 1, 0, 0, 0, -1, 0];
-function geom(dims: [number, number, number], spacing: [number, number, number], direction: Mat3 = SAG): Geometry {
-  return { dims, spacing, origin: [-10, -100, 150], direction };
-}
-function labelMap(g: Geometry): LabelMap {
-  return { ...g, data: new Uint8Array(g.dims[0] * g.dims[1] * g.dims[2]) };
-}
-function box(m: LabelMap, value: number, i0: number, i1: number, j0: number, j1: number, k0: number, k1: number): void {
-  const [nx, ny] = m.dims;
-  for (let k = k0; k < k1; k++) for (let j = j0; j < j1; j++) for (let i = i0; i < i1; i++) m.data[i + j * nx + k * nx * ny] = value;
-}
-
-/**
- * Sacrum + `n` bodies (25 mm tall, 30 mm deep, every 35 mm) on a 1 mm grid, 7 slices of 5 mm, with the thecal sac
- * (CSF) behind the bodies. `shift` moves everything posteriorly (room in front for a bowel loop); `sacrumAsBody`
- * draws S1 in the body class, `tilt` moves it backwards (the lumbosacral angle).
- */
-function spine(n: number, opts: { skip?: number; noSacrum?: boolean; mixed?: boolean; shift?: number; sacrumAsBody?: boolean; tilt?: number; width?: number } = {}): LabelMap {
-  const s = opts.shift ?? 0;
-  const m = labelMap(geom([opts.width ?? 80 + s, 320, 7], [1, 1, 5]));
-  // rows increase inferiorly: sacrum at the bottom
-  const t = opts.tilt ?? 22; // the sacrum lies behind the lumbar line (lumbosacral angle)
-  if (!opts.noSacrum) box(m, opts.sacrumAsBody ? CLASS.body : CLASS.sacrum, s + t + 20, s + t + 55, 270, 305, 0, 7);
-  for (let b = 0; b < n; b++) {
-    if (b === opts.skip) continue;
-    const j1 = 262 - b * 35;
-    box(m, CLASS.body, s + 20, s + 50, j1 - 25, j1, 1, 6);
-    if (opts.mixed && b === 0) box(m, CLASS.sacrum, s + 20, s + 50, j1 - 12, j1, 1, 6);
-  }
-  box(m, CLASS.csf, s + 55, s + 62, 20, 268, 2, 5); // the thecal sac ends at the top of S1
-  return m;
-}
+import { box, geom, labelMap, SAG, spine } from '../helpers/spine-labels.js';
 
 describe('slice geometry', () => {
   it('finds the canonical frame of a sagittal stack and refuses an axial one', () => {
@@ -151,7 +118,8 @@ describe('level labelling', () => {
     expect(labelLevels(spine(6, { noSacrum: true })).reason).toMatch(/sacrum \(S1\) not found/);
     expect(labelLevels(spine(4)).reason).toMatch(/only 4 vertebral bodies/);
     expect(labelLevels(spine(7, { skip: 2 })).reason).toMatch(/irregular spacing/);
-    expect(labelLevels(spine(6, { mixed: true })).reason).toMatch(/merges with the sacrum/);
+    // L5 half sacrum: which element is S1 cannot be told
+    expect(labelLevels(spine(6, { mixed: true })).reason).toMatch(/level identification (uncertain|ambiguous).*sacrum class: .*the one above it 48 %/);
   });
 
   it('keeps only the spinal column: drops a bowel loop in front of it and posterior elements behind the canal', () => {
@@ -168,34 +136,6 @@ describe('level labelling', () => {
     const noCanal = labelLevels(m);
     expect(noCanal.ok).toBe(true);
     expect(noCanal.debug!.join('\n')).toMatch(/no spinal canal .* found[\s\S]*mm in front of the vertebral column/);
-  });
-
-  it('needs the sacrum class, and at S1 the lumbosacral angle or a sacrum-sized element', () => {
-    const both = labelLevels(spine(6, { width: 110 }));
-    expect(both.reason).toBeUndefined();
-    expect(both.debug!.join('\n')).toMatch(/by sacrum class: z (-?\d+) mm; by lumbosacral angle: z \1 mm/);
-    // S1 drawn as a body: the angle alone is not enough
-    expect(labelLevels(spine(6, { sacrumAsBody: true, width: 110 })).reason).toMatch(/no sacrum is recognised there/);
-    // no sharp backward turn: the sacrum class decides, if the sacrum has room below S1 in the field of view ...
-    const flat = labelLevels(spine(6, { tilt: 0 }));
-    expect(flat.reason).toBeUndefined();
-    expect(flat.debug!.join('\n')).toMatch(/S1 from the sacrum class; the column shows no sharp lumbosacral angle/);
-    // ... a "sacrum" at the lower edge of the field of view (the last body of a field of view cut in the L5/S1 disc,
-    // called sacrum by the network) is not S1
-    const m = spine(6, { tilt: 0, noSacrum: true });
-    box(m, CLASS.sacrum, 20, 50, 262 + 10, 262 + 35, 1, 6);
-    const cut = cropInPlane(m, 1, 0, 262 + 38);
-    expect(labelLevels(cut).reason).toMatch(/at the lower edge of the field of view .*the sacrum is cut off/);
-    // straight column, all bodies: no sacrum class and no backward turn -> refused, never a guess
-    expect(labelLevels(spine(7, { sacrumAsBody: true, tilt: 0, width: 110 })).reason).toMatch(/sacrum \(S1\) not found/);
-  });
-
-  it('refuses when the sacrum class and the lumbosacral angle disagree', () => {
-    const m = spine(6, { sacrumAsBody: true, width: 110 });
-    // the network calls L5 (the body above the true S1) "sacrum": the column's turn is one element lower
-    const [nx, ny] = m.dims;
-    for (let k = 1; k < 6; k++) for (let j = 262 - 25; j < 262; j++) for (let i = 20; i < 50; i++) m.data[i + j * nx + k * nx * ny] = CLASS.sacrum;
-    expect(labelLevels(m).reason).toMatch(/point to different S1/);
   });
 
   it('label agreement finds a shifted labelling', () => {

@@ -8,15 +8,14 @@
  *   3. no other element comes within 2 of it (two places that the evidence cannot tell apart).
  * - An S1 at the lower edge of the field of view (its centre less than 0.8 level spacing above the edge: the sacrum
  *   below it is cut off) is accepted only when it is plainly S1: the sacrum class says so without doubt (strong),
- *   the column turns back at it (the lumbosacral angle), and the L5/S1 disc and the sacral promontory are in view
- *   (a gap, not fused, between it and the body above; its top at least half a body height above the edge). Otherwise it cannot be told
- *   apart from an L5 cut by the edge, and the series is refused.
+ *   the column turns back at it (the lumbosacral angle: the sacral promontory), the L5/S1 disc is in view (S1 is
+ *   an element of its own, below the body above it) and enough of S1 is in view (its top at least half a body
+ *   height above the edge). Otherwise it cannot be told apart from an L5 cut by the edge, and it is refused.
  * Every refusal names the evidence that conflicts or is missing.
  */
 import type { Column } from './column.js';
 import { fmtZ } from './column.js';
 import type { Evidence, Vote } from './evidence/types.js';
-import { DISC } from './evidence/disc-pattern.js';
 
 export const DECISION = {
   weight: { strong: 3, weak: 1 },
@@ -89,14 +88,12 @@ export function decideS1(col: Column, evidence: Evidence[]): Decision {
     const has = (from: string, strength?: string) => best.votes.some((v) => v.from === from && v.support === 'for' && (!strength || v.strength === strength));
     if (!has('sacrum class', 'strong')) missing.push('the sacrum class is not clear-cut');
     if (!has('lumbosacral angle')) missing.push('the column does not turn back at it (no lumbosacral angle)');
-    const gap = col.links[best.s1]?.gapMm ?? NaN;
-    if (!(gap >= DISC.fused * col.discGap)) missing.push(`no L5/S1 disc in view (gap ${gap.toFixed(0)} mm)`);
     const top = s.zMax - col.fovBottom;
     if (!(top >= DECISION.promontoryHeights * col.bodyHeight)) missing.push(`only ${top.toFixed(0)} mm of it in view`);
     if (missing.length) {
       return { reason: `level identification uncertain: S1 at the lower edge of the field of view (${z}) cannot be told apart from a cut L5: ${missing.join('; ')}`, lines };
     }
-    lines.push(`S1 at the lower edge of the field of view: plainly S1 (sacrum class, lumbosacral angle, L5/S1 disc ${gap.toFixed(0)} mm, ${top.toFixed(0)} mm of it in view)`);
+    lines.push(`S1 at the lower edge of the field of view: plainly S1 (sacrum class, lumbosacral angle, ${top.toFixed(0)} mm of it in view)`);
   }
   return { s1: best.s1, lines };
 }

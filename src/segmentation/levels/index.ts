@@ -77,8 +77,10 @@ function median(xs: number[]): number {
 }
 
 /** L5 must be next to S1: at most this much free space (in median body heights) between them along the column, or
- * where the column line misses S1, a centroid distance of at most this many level spacings. */
-export const L5_S1 = { maxFreeHeights: 0.8, maxCentroidSpacings: 1.6 };
+ * where the column line misses S1, a centroid distance of at most this many level spacings. No two of L1..S1 may
+ * overlap along the column by more than `maxOverlapHeights` body heights (measured healthy overlaps, from tilted
+ * endplates near the line: up to 4 mm, about 0.13 body heights). */
+export const L5_S1 = { maxFreeHeights: 0.8, maxCentroidSpacings: 1.6, maxOverlapHeights: 0.2 };
 
 const NAMES = ['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'T10', 'T9', 'T8'];
 
@@ -120,6 +122,15 @@ export function labelLevels(classes: LabelMap, opts: LevelOptions = {}): LevelRe
   if (chain.length > 5) {
     const r = dist(chain[5].centroid, chain[4].centroid) / med;
     if (r < rLo) return fail(`level identification ambiguous: the body above L1 is too close (ratio ${r.toFixed(2)}): split body`);
+  }
+  // No two vertebrae overlap along the column: a disc separates them. A large overlap means an element holds parts of
+  // two vertebrae (a body split across a disc, or two bodies joined), so the count cannot be trusted.
+  for (let n = Math.max(1, s1 - 5); n <= s1; n++) {
+    const g = col.links[n]!.gapMm;
+    if (g < -L5_S1.maxOverlapHeights * col.bodyHeight) {
+      const name = (i: number) => (i === s1 ? 'S1' : NAMES[s1 - 1 - i]);
+      return fail(`level identification ambiguous: ${name(n - 1)} and ${name(n)} overlap by ${(-g).toFixed(0)} mm along the column: a body split or joined across a disc`);
+    }
   }
   // L5 next to S1: the free space between them along the column is a disc, not a missed body (a body and two discs
   // are about a body height or more). Where the column line misses S1 (a marked listhesis), the centroid distance

@@ -1,12 +1,10 @@
 /**
  * The disc pattern: every lumbar vertebra is separated from the next by a disc, and the L5/S1 disc is the last one:
- * below S1 the sacral segments are fused. So an S1 candidate
- *  - with a disc-sized gap and a vertebra-sized element below it is not S1 (strong against: the element below would
- *    be a lumbar body's successor, i.e. the candidate is L5 or higher);
- *  - with no gap at all above it (fused to the element above) is unlikely to be S1 (weak against: the L5/S1 disc
- *    can be thin when it degenerates).
- * Gaps are measured between the two elements along the link between their centroids (../column.ts) and compared
- * with the column's median gap.
+ * below S1 the sacral segments are fused. So an S1 candidate with a disc-sized gap and a vertebra-sized element
+ * below it is not S1 (strong against: the candidate is L5 or higher, and the network called a lumbar body sacrum).
+ * Gaps are measured along the column line (../column.ts) and compared with the column's median gap. The gap above
+ * S1 is NOT used as evidence: measured along the line through L5 it meets S1's tilted promontory, so a healthy
+ * L5/S1 disc measures 0-4 mm there at both real sites, no different from a fused segment.
  */
 import type { Column } from '../column.js';
 import { fmtZ } from '../column.js';
@@ -15,8 +13,6 @@ import type { Evidence, Vote } from './types.js';
 export const DISC = {
   /** a gap of at least this fraction of the median disc gap is a disc */
   disc: 0.5,
-  /** a gap below this fraction of the median disc gap: no disc (fused) */
-  fused: 0.2,
   /** an element below the candidate counts as a vertebra when at least this fraction of the median element volume */
   vertebra: 0.5,
 };
@@ -32,10 +28,6 @@ export function discPatternEvidence(col: Column): Evidence {
     const below = col.links[n + 1];
     if (below && below.gapMm >= DISC.disc * med && e[n + 1].vol >= DISC.vertebra * medVol) {
       votes.push({ s1: n, support: 'against', strength: 'strong', why: `a ${below.gapMm.toFixed(0)} mm disc and a vertebra (${(e[n + 1].vol / 1000).toFixed(0)} cm3) lie below the element at ${fmtZ(e[n].centroid[2])}` });
-    }
-    const above = col.links[n]!;
-    if (above.gapMm < DISC.fused * med) {
-      votes.push({ s1: n, support: 'against', strength: 'weak', why: `no disc between the element at ${fmtZ(e[n].centroid[2])} and the one above it (gap ${above.gapMm.toFixed(0)} mm)` });
     }
   }
   const gaps = col.links.slice(1).map((l) => l!.gapMm.toFixed(0)).join(', ');

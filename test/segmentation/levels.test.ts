@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { labelLevels } from '../../src/segmentation/levels/index.js';
+import { buildColumn } from '../../src/segmentation/levels/column.js';
+import { decideS1 } from '../../src/segmentation/levels/decide.js';
+import { sacrumClassEvidence } from '../../src/segmentation/levels/evidence/sacrum-class.js';
+import { lumbosacralAngleEvidence } from '../../src/segmentation/levels/evidence/lumbosacral-angle.js';
+import { discPatternEvidence } from '../../src/segmentation/levels/evidence/disc-pattern.js';
+import { thecalSacEvidence } from '../../src/segmentation/levels/evidence/thecal-sac.js';
+import { contrastContradiction, pairContradiction } from '../../src/segmentation/contrast.js';
+import { cropInPlane } from '../../src/segmentation/evaluate.js';
+import { CLASS } from '../../src/segmentation/segmenter.js';
+import type { LabelMap } from '../../src/volume/types.js';
+import { box, spine } from '../helpers/spine-labels.js';
+
+/** Sets every voxel of class `from` in rows [j0, j1) to `to` (all columns, all slices). */
+function paintRows(m: LabelMap, from: number, to: number, j0: number, j1: number): void {
+  const [nx, ny, nz] = m.dims;
+  for (let k = 0; k < nz; k++) for (let j = j0; j < j1; j++) for (let i = 0; i < nx; i++) if (m.data[i + j * nx + k * nx * ny] === from) m.data[i + j * nx + k * nx * ny] = to;
+}
+
+// In spine(): body b (0 = the lowest, L5) spans rows 237-35b .. 262-35b; the sacrum rows 270..305.
+const L5_ROWS: [number, number] = [237, 262];
+
+describe('the column (pieces of one vertebra merged before counting)', () => {
+  it('measures elements, heights and disc gaps top to bottom', () => {
+    const col = buildColumn(spine(6, { width: 110 }));
+    expect(col.elements).toHaveLength(7);
+    for (const e of col.elements.slice(0, 6)) expect(e.heightMm).toBeGreaterThan(20);
+    // 10 mm discs between the 25 mm bodies (rows 35 apart)
+    for (const l of col.links.slice(1, 6)) expect(l!.gapMm).toBeGreaterThan(7);
+    expect(col.elements[6].sacFrac).toBe(1);
+  });
+
+  it('a body cut in two by a dark band (marrow focus, Schmorl node) stays one vertebra, and every level is right', () => {
+    const m = spine(6, { width: 110 });
+    paintRows(m, CLASS.body, 0, 262 - 2 * 35 - 14, 262 - 2 * 35 - 11); // a 3 mm dark band through L3
+    const r = labelLevels(m);
+    expect(r.debug!.join('\n')).toMatch(/merged .* one vertebra/);
+    expect(r.ok).toBe(true);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'S1']);
+  });
+});
+
+describe('each piece of S1 evidence on its own', () => {
+  it('sacrum class: strong when clean, weak for both neighbours when mixed', () => {
+    const clean = sacrumClassEvidence(buildColumn(spine(6, { width: 110 })));
+    expect(clean.votes).toEqual([expect.objectContaining({ s1: 6, support: 'for', strength: 'strong' })]);
+    const mixed = sacrumClassEvidence(buildColumn(spine(6, { width: 110, mixed: true })));
+    expect(mixed.votes.map((v) => [v.s1, v.strength]).sort()).toEqual([
+      [5, 'weak'],
+      [6, 'weak'],
+    ]);
+    expect(sacrumClassEvidence(buildColumn(spine(6, { noSacrum: true }))).votes).toEqual([]);
+  });
+
+  it('lumbosacral angle: a weak vote where the column turns back sharply, none on a straight column', () => {
+    const tilted = lumbosacralAngleEvidence(buildColumn(spine(6, { width: 110 })));
+    expect(tilted.votes).toEqual([expect.objectContaining({ s1: 6, support: 'for', strength: 'weak' })]);
+    expect(lumbosacralAngleEvidence(buildColumn(spine(6, { tilt: 0 }))).votes).toEqual([]);
+  });
+
+  it('disc pattern: strong against an "S1" with a disc and a vertebra below it', () => {
+    const m = spine(6, { sacrumAsBody: true, width: 110 });
+    paintRows(m, CLASS.body, CLASS.sacrum, ...L5_ROWS); // the network calls L5 "sacrum"
+    const col = buildColumn(m);
+    const ev = discPatternEvidence(col);
+    expect(ev.votes).toContainEqual(expect.objectContaining({ s1: 5, support: 'against', strength: 'strong' }));
+    // on a normal column it speaks against every lumbar body as S1, never against S1
+    const normal = discPatternEvidence(buildColumn(spine(6, { width: 110 })));
+    expect(normal.votes.map((v) => v.s1).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('thecal sac: weak against an S1 whose L5 would lie below the end of the sac', () => {
+    const m = spine(6, { width: 110 });
+    paintRows(m, CLASS.csf, 0, 262 - 35 - 5, 320); // the sac ends at L4 (or a stenosis interrupts it)
+    const ev = thecalSacEvidence(buildColumn(m));
+    expect(ev.summary).toMatch(/the sac ends at/);
+    expect(ev.votes).toContainEqual(expect.objectContaining({ s1: 6, support: 'against', strength: 'weak' }));
+    expect(thecalSacEvidence(buildColumn(spine(6, { width: 110 }))).votes.filter((v) => v.s1 === 6)).toEqual([]);
+  });
+});
+
+describe('the decision combines the evidence', () => {
+  it('accepts a clean sacrum class with the angle agreeing; the debug output lists every candidate with its votes', () => {
+    const r = labelLevels(spine(6, { width: 110 }));
+    expect(r.ok).toBe(true);
+    expect(r.debug!.join('\n')).toMatch(/S1 candidate z -?\d+ mm: total 4 \(sacrum class \+strong, lumbosacral angle \+weak\)/);
+    expect(r.evidence!.filter((m) => m.chosen).map((m) => m.evidence)).toEqual(['sacrum class', 'lumbosacral angle']);
+  });
+
+  it('a strong sacrum class stands alone when nothing strong speaks against it (no lumbosacral angle)', () => {
+    const r = labelLevels(spine(6, { tilt: 0 }));
+    expect(r.reason).toBeUndefined();
+    expect(r.bodies.find((b) => b.level === 'S1')).toBeDefined();
+  });
+
+  it('a tilted L5 (the angle points at L5) does not veto a clean sacrum class', () => {
+    const m = spine(6, { width: 130 });
+    // move L5 back by 14 mm: the column turns back at L5 already
+    const [nx, ny] = m.dims;
+    for (let k = 1; k < 6; k++) for (let j = L5_ROWS[0]; j < L5_ROWS[1]; j++) for (let i = 20; i < 50; i++) m.data[i + j * nx + k * nx * ny] = 0;
+    box(m, CLASS.body, 34, 64, L5_ROWS[0], L5_ROWS[1], 1, 6);
+    box(m, CLASS.csf, 62, 73, L5_ROWS[0] - 30, L5_ROWS[1] + 6, 2, 5); // the sac follows L5 back
+    const col = buildColumn(m);
+    const angle = lumbosacralAngleEvidence(col);
+    const d = decideS1(col, [sacrumClassEvidence(col), angle, discPatternEvidence(col), thecalSacEvidence(col)]);
+    expect(d.s1).toBe(6);
+    expect(labelLevels(m).ok).toBe(true);
+  });
+
+  it('refuses when strong evidence conflicts: L5 called sacrum with a disc and S1 below it', () => {
+    const m = spine(6, { sacrumAsBody: true, width: 110 });
+    paintRows(m, CLASS.body, CLASS.sacrum, ...L5_ROWS);
+    const r = labelLevels(m);
+    expect(r.reason).toMatch(/^level identification ambiguous: /);
+    expect(r.reason).toMatch(/sacrum class: the element at z -?\d+ mm is 100 % sacrum/);
+    expect(r.reason).toMatch(/lumbosacral angle: the column turns back/);
+    expect(r.debug!.join('\n')).toMatch(/S1 candidate z -?\d+ mm: total 0 \(sacrum class \+strong, disc pattern -strong\)/);
+  });
+
+  it('refuses on weak evidence alone: S1 drawn as a body, only the angle points at it', () => {
+    expect(labelLevels(spine(6, { sacrumAsBody: true, width: 110 })).reason).toMatch(/only weak evidence for S1 .*lumbosacral angle/);
+    expect(labelLevels(spine(7, { sacrumAsBody: true, tilt: 0, width: 110 })).reason).toMatch(/sacrum \(S1\) not found/);
+  });
+
+  it('an S1 at the lower edge of a tight field of view is accepted when plainly S1, refused when it cannot be told from L5', () => {
+    // the field of view ends 20 mm into the sacrum: the promontory and the L5/S1 disc are in view, the column turns back
+    const tight = cropInPlane(spine(6, { width: 110 }), 1, 0, 290);
+    const r = labelLevels(tight);
+    expect(r.reason).toBeUndefined();
+    expect(r.debug!.join('\n')).toMatch(/S1 at the lower edge of the field of view: plainly S1/);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'S1']);
+    // a field of view cut inside L5, whose lower part the network calls "sacrum", on a straight column: not S1
+    const m = spine(6, { tilt: 0, noSacrum: true });
+    box(m, CLASS.sacrum, 20, 50, 262 + 10, 262 + 35, 1, 6);
+    const cut = cropInPlane(m, 1, 0, 262 + 38);
+    expect(labelLevels(cut).reason).toMatch(/S1 at the lower edge of the field of view .* cannot be told apart from a cut L5: .*lumbosacral angle/);
+  });
+});
+
+describe('the contrast check: the header decides, the image only refuses a clear contradiction', () => {
+  it('accepts real-world T2 (fatty marrow, spin echo, stenosis) and T1 near the old bounds', () => {
+    // conventional spin-echo T2 of an older patient: CSF/body 0.58, fat about as bright as marrow
+    expect(contrastContradiction('T2', { csfToBody: 0.58, fatToBody: 1.1 })).toBeUndefined();
+    expect(contrastContradiction('T2', { csfToBody: 0.82 })).toBeUndefined();
+    // real T1: CSF/body 0.67-0.79, fat brighter than marrow
+    expect(contrastContradiction('T1', { csfToBody: 0.79, fatToBody: 1.3 })).toBeUndefined();
+  });
+
+  it('refuses CSF as bright as fat on a T1, CSF much darker than fat on a T2, and a swapped pair', () => {
+    expect(contrastContradiction('T1', { csfToBody: 1.6, fatToBody: 1.1 })).toMatch(/not T1-weighted: CSF is as bright as subcutaneous fat/);
+    expect(contrastContradiction('T2', { csfToBody: 0.25, fatToBody: 1.2 })).toMatch(/not T2-weighted/);
+    expect(contrastContradiction('T1', { csfToBody: 1.7 })).toMatch(/no subcutaneous fat in view/);
+    expect(contrastContradiction('T2', {})).toMatch(/CSF not identified/);
+    expect(pairContradiction({ csfToBody: 1.3 }, { csfToBody: 0.4 })).toMatch(/swapped/);
+    expect(pairContradiction({ csfToBody: 0.7 }, { csfToBody: 0.7 })).toMatch(/same contrast twice/);
+    expect(pairContradiction({ csfToBody: 0.7 }, { csfToBody: 0.9 })).toBeUndefined();
+  });
+});
