@@ -1,20 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseOptions, numberOption } from '../common/command.js';
 import { writePhantomStudies } from '../phantom/index.js';
-import { startOsteoScreen, startOrthancPeer, until, type Peer } from './peers.js';
+import { dcmFiles, startOsteoScreen, startOrthancPeer, until, type Peer } from './peers.js';
 import { printTable } from './table.js';
 
-function dcmFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
-    else if (p.endsWith('.dcm')) out.push(p);
-  }
-  return out.sort();
-}
 
 /**
  * Backfill end to end: phantom studies (--fast) in a local Orthanc acting as the PACS (study dates 2019-2024); one campaign (C-FIND,

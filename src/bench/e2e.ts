@@ -1,20 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseOptions, numberOption } from '../common/command.js';
 import { writePhantomStudies } from '../phantom/index.js';
-import { startOsteoScreen, startOrthancPeer, storescuTimed, until, type Peer } from './peers.js';
+import { dcmFiles, startOsteoScreen, startOrthancPeer, storescuTimed, until, type Peer } from './peers.js';
 import { printTable } from './table.js';
 
-function dcmFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
-    else if (p.endsWith('.dcm')) out.push(p);
-  }
-  return out.sort();
-}
 
 /** Peak resident set size (VmHWM) of a process, in MB (Linux). */
 export function peakRssMb(pid: number): number {

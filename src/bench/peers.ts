@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 /** Real DICOM peers for benchmarks: OsteoScreen itself, dcmtk storescp, Orthanc — child processes on free loopback ports. */
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+
+/** Every *.dcm file below `dir`, sorted (phantom study folders). */
+export function dcmFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = path.join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
+    else if (p.endsWith('.dcm')) out.push(p);
+  }
+  return out.sort();
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

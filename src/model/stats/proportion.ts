@@ -1,4 +1,5 @@
 import { qnorm } from './distributions.js';
+import { confusionCounts } from './roc.js';
 
 export interface Proportion {
   x: number;
@@ -38,15 +39,7 @@ export interface Confusion {
 
 /** The confusion matrix at a cut-off (positive = score > cutoff, as the service flags) with Wilson CIs. */
 export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, cutoff: number, confLevel = 0.95): Confusion {
-  let tp = 0;
-  let fn = 0;
-  let tn = 0;
-  let fp = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const pos = scores[i]! > cutoff;
-    if (labels[i] === 1) pos ? tp++ : fn++;
-    else pos ? fp++ : tn++;
-  }
+  const { tp, fn, tn, fp } = confusionCounts(scores, labels, cutoff);
   return {
     tp,
     fn,

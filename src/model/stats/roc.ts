@@ -149,8 +149,8 @@ export interface OperatingPoint {
   youden: number;
 }
 
-/** Confusion-matrix figures at a cut-off (positive = score > cutoff). */
-export function operatingPoint(scores: ArrayLike<number>, labels: ArrayLike<number>, cutoff: number): OperatingPoint {
+/** Confusion-matrix counts at a cut-off (positive = score > cutoff, as the service flags; label 1 = abnormal). */
+export function confusionCounts(scores: ArrayLike<number>, labels: ArrayLike<number>, cutoff: number): { tp: number; fn: number; tn: number; fp: number } {
   let tp = 0;
   let fn = 0;
   let tn = 0;
@@ -160,6 +160,12 @@ export function operatingPoint(scores: ArrayLike<number>, labels: ArrayLike<numb
     if (labels[i] === 1) pos ? tp++ : fn++;
     else pos ? fp++ : tn++;
   }
+  return { tp, fn, tn, fp };
+}
+
+/** Confusion-matrix figures at a cut-off (positive = score > cutoff). */
+export function operatingPoint(scores: ArrayLike<number>, labels: ArrayLike<number>, cutoff: number): OperatingPoint {
+  const { tp, fn, tn, fp } = confusionCounts(scores, labels, cutoff);
   const sensitivity = tp / (tp + fn);
   const specificity = tn / (tn + fp);
   return { cutoff, sensitivity, specificity, accuracy: (tp + tn) / scores.length, youden: sensitivity + specificity - 1 };
