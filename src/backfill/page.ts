@@ -9,7 +9,7 @@ export const PAGE_BACKFILL_TAB = `<button class="tab" data-tab="backfill">Backfi
 export const PAGE_BACKFILL_SECTION = `
   <section id="tab-backfill" class="tab-body" hidden>
     <form id="bf-form" class="filters">
-      <label>Source <input id="bf-source" placeholder="PACS@host:104 or https://…/dicom-web" size="34" required></label>
+      <label>Source <input id="bf-source" placeholder="PACS@host:104 or the DICOMweb root URL" size="34" required></label>
       <label>From <input id="bf-from" type="date" required></label>
       <label>To <input id="bf-to" type="date" required></label>
       <label>Description regex <input id="bf-desc" placeholder="lumb|LWS" size="12"></label>

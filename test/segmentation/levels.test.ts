@@ -118,6 +118,14 @@ describe('the decision combines the evidence', () => {
     expect(r.debug!.join('\n')).toMatch(/S1 candidate z -?\d+ mm: total 0 \(sacrum class \+strong, disc pattern -strong\)/);
   });
 
+  it('"one of two" from a mixed sacrum class is narrowed by strong evidence against one of them', () => {
+    // L5 half sacrum, but a disc and a vertebra-sized sacral element lie below it: L5 is not S1, so S1 is the element below
+    const r = labelLevels(spine(6, { mixed: true, width: 110 }));
+    expect(r.reason).toBeUndefined();
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'S1']);
+    expect(r.debug!.join('\n')).toMatch(/sacrum class: S1 is z -?\d+ mm or z -?\d+ mm; disc pattern excludes/);
+  });
+
   it('refuses on weak evidence alone: S1 drawn as a body, only the angle points at it', () => {
     expect(labelLevels(spine(6, { sacrumAsBody: true, width: 110 })).reason).toMatch(/only weak evidence for S1 .*lumbosacral angle/);
     expect(labelLevels(spine(7, { sacrumAsBody: true, tilt: 0, width: 110 })).reason).toMatch(/sacrum \(S1\) not found/);

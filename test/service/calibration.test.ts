@@ -339,7 +339,11 @@ describe('per-scanner calibration through the service', () => {
       expect(st.model).toEqual({ name: served.name, version: served.version, hash: served.hash });
       expect(st.calibrated).toBe(true);
       expect(st.noFlagKinds).not.toContain('uncalibrated');
-      expect(typeof st.flag, st.flagSuppressed).toBe('boolean');
+      // The re-run study is inside the cohort the calibration came from, so it gets a flag. The new study is another
+      // phantom: where one of its terms lies outside the (narrow, test-drawn) cohort, the out-of-range guard may
+      // withhold the flag, and then only for that reason.
+      if (st === rerunA || !st.noFlagKinds?.length) expect(typeof st.flag, st.flagSuppressed).toBe('boolean');
+      else expect(st.noFlagKinds).toEqual(['out-of-range']);
       expect(st.modelChoice).toContain(`the calibration of scanner ${A} approved`);
       const { sr, sc } = outputsOf(svc, st);
       expect(sr.SeriesInstanceUID).toBe(outputUids(st.studyInstanceUid, served, 'sr').seriesInstanceUid);
@@ -347,7 +351,7 @@ describe('per-scanner calibration through the service', () => {
       expect(sr.SeriesDescription).toMatch(/^OsteoScreen SR calibrated paper-t1t2/);
       expect(sr.SeriesDescription).toContain(` ${served.version}`);
       expect(srTexts(sr).some((t) => t.startsWith(`Model selection: Model: ${served.name} ${served.version}, the calibration of scanner ${A}`))).toBe(true);
-      expect(srTexts(sr)).toContain(st.flag ? 'Finding: Abnormal bone mass suspected' : 'Finding: Abnormal bone mass not suspected');
+      if (typeof st.flag === 'boolean') expect(srTexts(sr)).toContain(st.flag ? 'Finding: Abnormal bone mass suspected' : 'Finding: Abnormal bone mass not suspected');
       expect(sc.ImageComments).toContain(`the calibration of scanner ${A}`);
       expect(sc.SeriesInstanceUID).toBe(outputUids(st.studyInstanceUid, served, 'summary').seriesInstanceUid);
     }

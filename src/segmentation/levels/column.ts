@@ -41,6 +41,9 @@ export interface Element {
   voxels: number;
   /** fraction of its voxels in the network's sacrum class */
   sacFrac: number;
+  /** the same fraction in its cranial half only (above its centroid along the column): partial volume at a lower
+   * endplate next to the sacrum does not reach it, a vertebra the network takes for sacrum does */
+  sacFracUpper: number;
   /** LPS centroid (mm) */
   centroid: Vec3;
   centroidIndex: Vec3;
@@ -200,7 +203,7 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
       c[a] /= voxels;
       ci[a] /= voxels;
     }
-    return { parts: p.parts, vol: p.vol, voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci, zMin: p.zMin, zMax: p.zMax, heightMm: 0, innerGap: { mm: 0, belowTopMm: 0 } };
+    return { parts: p.parts, vol: p.vol, voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci, zMin: p.zMin, zMax: p.zMax, sacFracUpper: 0, heightMm: 0, innerGap: { mm: 0, belowTopMm: 0 } };
   });
   const gapBelow = measureExtents(classes, cc, elements);
   const links: (Link | undefined)[] = elements.map((e, i) => {
@@ -278,6 +281,8 @@ function measureExtents(g: LabelMap, cc: Components, elements: Element[]): numbe
   const lineDir = elements.map((e, i) => (i > 0 ? unit(elements[i - 1].centroid, e.centroid) : (axis[i].map((x) => -x) as Vec3)));
   const BIN = 1; // mm
   const profiles = elements.map(() => new Map<number, number>());
+  const upN = new Float64Array(E);
+  const upSac = new Float64Array(E);
   const aLo = new Float64Array(E).fill(Infinity);
   const aHi = new Float64Array(E).fill(-Infinity);
   const bottom = new Float64Array(E).fill(-Infinity); // element i's lowest point along down[i]
@@ -300,6 +305,11 @@ function measureExtents(g: LabelMap, cc: Components, elements: Element[]): numbe
     const r = v - k * nxy;
     const j = Math.floor(r / nx);
     const p = indexToPoint(g, r - j * nx, j, k);
+    const dc = (p[0] - elements[e].centroid[0]) * axis[e][0] + (p[1] - elements[e].centroid[1]) * axis[e][1] + (p[2] - elements[e].centroid[2]) * axis[e][2];
+    if (dc >= 0) {
+      upN[e]++;
+      if (g.data[v] === CLASS.sacrum) upSac[e]++;
+    }
     const a = along(p, elements[e].centroid, axis[e]);
     if (a < aLo[e]) aLo[e] = a;
     if (a > aHi[e]) aHi[e] = a;
@@ -317,6 +327,7 @@ function measureExtents(g: LabelMap, cc: Components, elements: Element[]): numbe
   }
   elements.forEach((el, i) => {
     el.heightMm = aHi[i] - aLo[i];
+    el.sacFracUpper = upN[i] ? upSac[i] / upN[i] : el.sacFrac;
     el.innerGap = innerGap(profiles[i], BIN);
   });
   // gap below element i (NaN where the line misses the element below, e.g. a marked listhesis)

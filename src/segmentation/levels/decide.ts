@@ -11,6 +11,8 @@
  *   the column turns back at it (the lumbosacral angle: the sacral promontory), the L5/S1 disc is in view (S1 is
  *   an element of its own, below the body above it) and enough of S1 is in view (its top at least half a body
  *   height above the edge). Otherwise it cannot be told apart from an L5 cut by the edge, and it is refused.
+ * - Where a piece of evidence says "S1 is one of these two elements" (the sacrum class with a mixed element) and
+ *   strong evidence excludes one of them, the other gets a strong vote: the two together are strong evidence.
  * Every refusal names the evidence that conflicts or is missing.
  */
 import type { Column } from './column.js';
@@ -53,6 +55,23 @@ export function decideS1(col: Column, evidence: Evidence[]): Decision {
       t.score += (v.support === 'for' ? 1 : -1) * DECISION.weight[v.strength];
       t.votes.push({ ...v, from: ev.name });
       tallies.set(v.s1, t);
+    }
+  }
+  // "One of two" narrowed by strong evidence against one of them.
+  for (const ev of evidence) {
+    if (!ev.eitherOr) continue;
+    const [a, b] = ev.eitherOr;
+    const out = (n: number) => tallies.get(n)?.votes.find((v) => v.support === 'against' && v.strength === 'strong');
+    for (const [keep, drop] of [
+      [a, b],
+      [b, a],
+    ]) {
+      const x = out(drop);
+      if (!x || out(keep)) continue;
+      const t = tallies.get(keep)!;
+      t.score += DECISION.weight.strong - DECISION.weight.weak;
+      t.votes.push({ s1: keep, support: 'for', strength: 'strong', why: `of the two elements it names, ${x.from} excludes the one at ${fmtZ(e[drop].centroid[2])} (${x.why})`, from: ev.name });
+      lines.push(`${ev.name}: S1 is ${fmtZ(e[a].centroid[2])} or ${fmtZ(e[b].centroid[2])}; ${x.from} excludes ${fmtZ(e[drop].centroid[2])}`);
     }
   }
   // Only elements that some evidence puts forward as S1 are candidates.

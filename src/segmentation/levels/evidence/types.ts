@@ -21,6 +21,8 @@ export interface Evidence {
   votes: Vote[];
   /** what it saw, in one line (for the debug output and the overlay) */
   summary: string;
+  /** S1 is one of these two elements and no other (the sacrum class when one element is mixed) */
+  eitherOr?: [number, number];
 }
 
 export type EvidenceFn = (col: Column) => Evidence;
