@@ -52,9 +52,6 @@ export interface Element {
   zMax: number;
   /** height along the local column axis (mm) */
   heightMm: number;
-  /** the widest near-empty run inside the element, along the column line from the element above through it
-   * (a disc inside it: two vertebrae that the network joined), and where it starts below the element's top (mm) */
-  innerGap: { mm: number; belowTopMm: number };
 }
 
 /** The link from element n-1 to element n (n >= 1). */
@@ -89,7 +86,7 @@ export interface Column {
   debug: string[];
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
   return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
@@ -203,7 +200,7 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
       c[a] /= voxels;
       ci[a] /= voxels;
     }
-    return { parts: p.parts, vol: p.vol, voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci, zMin: p.zMin, zMax: p.zMax, sacFracUpper: 0, heightMm: 0, innerGap: { mm: 0, belowTopMm: 0 } };
+    return { parts: p.parts, vol: p.vol, voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci, zMin: p.zMin, zMax: p.zMax, sacFracUpper: 0, heightMm: 0 };
   });
   const gapBelow = measureExtents(classes, cc, elements);
   const links: (Link | undefined)[] = elements.map((e, i) => {
@@ -225,30 +222,9 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
   };
   debug.push(
     `column: ${elements.length} elements, top to bottom: ` +
-      elements.map((e, i) => `${(e.vol / 1000).toFixed(0)}cm3/${e.heightMm.toFixed(0)}mm${e.sacFrac >= 0.05 ? `(${Math.round(100 * e.sacFrac)}% sacrum)` : ''}${e.innerGap.mm >= 3 ? `{inner gap ${e.innerGap.mm.toFixed(0)} mm at ${e.innerGap.belowTopMm.toFixed(0)} mm}` : ''}${i + 1 < elements.length ? ` [gap ${links[i + 1]!.gapMm.toFixed(0)} mm]` : ''}`).join(' '),
+      elements.map((e, i) => `${(e.vol / 1000).toFixed(0)}cm3/${e.heightMm.toFixed(0)}mm${e.sacFrac >= 0.05 ? `(${Math.round(100 * e.sacFrac)}% sacrum)` : ''}${i + 1 < elements.length ? ` [gap ${links[i + 1]!.gapMm.toFixed(0)} mm]` : ''}`).join(' '),
   );
   return col;
-}
-
-/** The widest run of near-empty bins (< 15 % of the element's median bin count) between its first and last occupied bin. */
-function innerGap(profile: Map<number, number>, bin: number): { mm: number; belowTopMm: number } {
-  if (profile.size < 3) return { mm: 0, belowTopMm: 0 };
-  const keys = [...profile.keys()];
-  const lo = Math.min(...keys);
-  const hi = Math.max(...keys);
-  const counts = [...profile.values()].sort((a, b) => a - b);
-  const thr = 0.15 * counts[counts.length >> 1];
-  let best = { mm: 0, belowTopMm: 0 };
-  let start = -1;
-  for (let b = lo; b <= hi + 1; b++) {
-    const empty = b <= hi && (profile.get(b) ?? 0) < thr;
-    if (empty && start < 0) start = b;
-    if (!empty && start >= 0) {
-      if ((b - start) * bin > best.mm) best = { mm: (b - start) * bin, belowTopMm: (start - lo) * bin };
-      start = -1;
-    }
-  }
-  return best;
 }
 
 /** Heights and gaps are measured within this distance (mm) of the line through the centroid: the centre of the
@@ -276,11 +252,6 @@ function measureExtents(g: LabelMap, cc: Components, elements: Element[]): numbe
   // axis: cranial direction through the neighbours; down: the column's direction through the element, downwards
   const axis = elements.map((e, i) => unit(elements[Math.min(E - 1, i + 1)].centroid, elements[Math.max(0, i - 1)].centroid));
   const down = elements.map((e, i) => (i > 0 ? unit(elements[i - 1].centroid, e.centroid) : i + 1 < E ? unit(e.centroid, elements[i + 1].centroid) : ([0, 0, -1] as Vec3)));
-  // the column line through each element: from the centroid of the element above (or along the axis for the top one)
-  const lineFrom = elements.map((e, i) => (i > 0 ? elements[i - 1].centroid : e.centroid));
-  const lineDir = elements.map((e, i) => (i > 0 ? unit(elements[i - 1].centroid, e.centroid) : (axis[i].map((x) => -x) as Vec3)));
-  const BIN = 1; // mm
-  const profiles = elements.map(() => new Map<number, number>());
   const upN = new Float64Array(E);
   const upSac = new Float64Array(E);
   const aLo = new Float64Array(E).fill(Infinity);
@@ -313,11 +284,6 @@ function measureExtents(g: LabelMap, cc: Components, elements: Element[]): numbe
     const a = along(p, elements[e].centroid, axis[e]);
     if (a < aLo[e]) aLo[e] = a;
     if (a > aHi[e]) aHi[e] = a;
-    const q = along(p, lineFrom[e], lineDir[e]);
-    if (Number.isFinite(q)) {
-      const bin = Math.floor(q / BIN);
-      profiles[e].set(bin, (profiles[e].get(bin) ?? 0) + 1);
-    }
     const b = along(p, elements[e].centroid, down[e]);
     if (b > bottom[e]) bottom[e] = b;
     if (e > 0) {
@@ -328,7 +294,6 @@ function measureExtents(g: LabelMap, cc: Components, elements: Element[]): numbe
   elements.forEach((el, i) => {
     el.heightMm = aHi[i] - aLo[i];
     el.sacFracUpper = upN[i] ? upSac[i] / upN[i] : el.sacFrac;
-    el.innerGap = innerGap(profiles[i], BIN);
   });
   // gap below element i (NaN where the line misses the element below, e.g. a marked listhesis)
   return elements.map((_, i) => (i + 1 < E && Number.isFinite(nextTop[i]) && Number.isFinite(bottom[i]) ? nextTop[i] - bottom[i] : NaN));

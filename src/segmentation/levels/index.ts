@@ -10,7 +10,7 @@
  * Refuses (ok = false, with the reason in words) instead of guessing.
  */
 import type { LabelMap, Vec3 } from '../../volume/types.js';
-import { buildColumn, fmtZ, type ColumnOptions, type Element } from './column.js';
+import { buildColumn, fmtZ, median, type ColumnOptions, type Element } from './column.js';
 import { decideS1 } from './decide.js';
 import { S1_EVIDENCE } from './evidence/index.js';
 import { dist } from '../spine-chain.js';
@@ -68,12 +68,6 @@ export interface LevelOptions extends ColumnOptions {
 
 function emptyLike(g: LabelMap): LabelMap {
   return { dims: [...g.dims], spacing: [...g.spacing], origin: [...g.origin], direction: [...g.direction], data: new Uint8Array(g.data.length) };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
 }
 
 /** L5 must be next to S1: at most this much free space (in median body heights) between them along the column, or
