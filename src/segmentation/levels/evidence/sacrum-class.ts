@@ -43,6 +43,6 @@ export function sacrumClassEvidence(col: Column): Evidence {
     name,
     votes,
     eitherOr: alt >= 1 ? [s, alt] : undefined,
-    summary: `mixed body/sacrum around ${fmtZ(e[s].centroid[2])}: ${votes.map((v) => `${fmtZ(e[v.s1].centroid[2])} ${pct(v.s1)}`).join(', ')} sacrum`,
+    summary: `mixed body/sacrum around ${fmtZ(e[s].centroid[2])}: ${votes.map((v) => `${fmtZ(e[v.s1].centroid[2])} ${pct(v.s1)}`).join(', ')} sacrum (${Math.round(100 * e[s - 1].sacFracUpper)} % in the cranial half of the one above)`,
   };
 }
