@@ -11,7 +11,7 @@
 import { findCases, evaluateCase } from '../../dist/segmentation/real-eval.js';
 import { Segmenter } from '../../dist/segmentation/segmenter.js';
 import { bodiesFromLevelMap, buildRoi, erodeSlice } from '../../dist/segmentation/roi.js';
-import { roiFeatures, toRImage } from '../../dist/segmentation/roi-eval.js';
+import { roiFeatures, toRImage } from '../../dist/model/roi-eval.js';
 import { loadModel } from '../../dist/model/load.js';
 import { radiomicsSettingsOf, roiSpecOf } from '../../dist/model/extraction.js';
 import { iccA1, blandAltman, sampleSd } from '../../dist/model/stats/icc.js';

@@ -1,4 +1,4 @@
-/** Reference data and R code for the ICC(A,1) checks (test/model/icc-vs-r.test.ts, test/segmentation/roi-eval.test.ts). */
+/** Reference data and R code for the ICC(A,1) checks (test/model/icc-vs-r.test.ts, test/model/roi-eval.test.ts). */
 
 /** Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges. Published ICC(2,1) = 0.29. */
 export const SHROUT_FLEISS: number[][] = [

@@ -10,11 +10,11 @@
  */
 import { extractFeatures, type RImage, type RMask } from '../radiomics/index.js';
 import type { RadiomicsSettings } from '../radiomics/settings.js';
-import type { RadscoreModel } from '../model/schema.js';
-import { blandAltman, iccA1, medianRelativeDifference, sampleSd, type BlandAltman, type IccResult } from '../model/stats/icc.js';
+import type { RadscoreModel } from './schema.js';
+import { blandAltman, iccA1, medianRelativeDifference, sampleSd, type BlandAltman, type IccResult } from './stats/icc.js';
 import type { LabelMap, Volume } from '../volume/types.js';
-import { bodiesFromLevelMap, buildRoi, roiMask, ROI_LEVELS, type RoiLevel, type RoiSpec } from './roi.js';
-import type { Sequence, SeriesAnalysis } from './analyse.js';
+import { bodiesFromLevelMap, buildRoi, roiMask, ROI_LEVELS, type RoiLevel, type RoiSpec } from '../segmentation/roi.js';
+import type { Sequence, SeriesAnalysis } from '../segmentation/analyse.js';
 
 export type FeatureValues = Record<string, number | null>;
 

@@ -8,7 +8,7 @@ import { loadModel } from '../../src/model/load.js';
 import { roiSpecOf } from '../../src/model/extraction.js';
 import { iccA1 } from '../../src/model/stats/icc.js';
 import { findCases } from '../../src/segmentation/real-eval.js';
-import { compareRois, expertRoi } from '../../src/segmentation/roi-eval.js';
+import { compareRois, expertRoi } from '../../src/model/roi-eval.js';
 import { bodiesFromLevelMap, buildRoi, DEFAULT_ROI_SPEC } from '../../src/segmentation/roi.js';
 import { loadSeries } from '../../src/segmentation/io.js';
 import { readNiftiLabelMap } from '../../src/volume/nifti.js';
