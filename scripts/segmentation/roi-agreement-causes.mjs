@@ -8,26 +8,17 @@
 //   E@x / A@x both with erosion x mm (1.5, 2.5, 3.5)           P1 automatic mask minus one in-plane pixel layer
 // and the in-plane distance between the two boundaries on each body's expert mid slice (+ = automatic outside).
 // models/vertebrae-seg.md ("Feature agreement of the automatic ROI") cites its output.
+import { roiSetup } from './roi-setup.mjs';
 import { findCases, evaluateCase } from '../../dist/segmentation/real-eval.js';
-import { Segmenter } from '../../dist/segmentation/segmenter.js';
 import { bodiesFromLevelMap, buildRoi, erodeSlice } from '../../dist/segmentation/roi.js';
 import { roiFeatures, toRImage } from '../../dist/model/roi-eval.js';
-import { loadModel } from '../../dist/model/load.js';
-import { radiomicsSettingsOf, roiSpecOf } from '../../dist/model/extraction.js';
 import { iccA1, blandAltman, sampleSd } from '../../dist/model/stats/icc.js';
-import { createRadiomicsPool } from '../../dist/radiomics/parallel.js';
 
 const args = process.argv.slice(2);
 const ti = args.indexOf('--trained');
 const trained = new Set(ti >= 0 ? args.splice(ti, 2)[1].split(',') : ['case02', 'case08', 'case13', 'case19']);
 const dir = args[0] ?? '../shared/real-lumbar-dev';
-const model = loadModel('models/paper-t1t2.json');
-const spec = roiSpecOf(model);
-const settings = radiomicsSettingsOf(model);
-const only = model.terms.filter((t) => t.sequence === 'T2').map((t) => t.feature);
-const seg = await Segmenter.load('models/vertebrae-seg.onnx', { threads: 2 });
-const pool = createRadiomicsPool({});
-const extract = (img, mask, s, o) => pool.extract(img, mask, s, o);
+const { spec, settings, only, seg, pool, extract } = await roiSetup();
 const peel = (map) => {
   const out = { ...map, data: new Uint8Array(map.data.length) };
   for (let k = 0; k < map.dims[2]; k++) for (const l of [1, 2, 3, 4]) erodeSlice(map, l, k, 1.0, out.data, l);

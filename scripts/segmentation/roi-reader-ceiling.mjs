@@ -9,14 +9,11 @@
 // term, ICC(A,1) expert vs simulated reader (median and range over the replicates) and the between-patient SD.
 // If a one-pixel reader already fails the study's ICC > 0.75 rule on a term, no automatic ROI can meet it on this
 // set: the term's between-patient spread is too small for its sensitivity to the edge.
+import { roiSetup } from './roi-setup.mjs';
 import { findCases, evaluateCase } from '../../dist/segmentation/real-eval.js';
-import { Segmenter } from '../../dist/segmentation/segmenter.js';
 import { bodiesFromLevelMap, buildRoi } from '../../dist/segmentation/roi.js';
 import { roiFeatures, toRImage } from '../../dist/model/roi-eval.js';
-import { loadModel } from '../../dist/model/load.js';
-import { radiomicsSettingsOf, roiSpecOf } from '../../dist/model/extraction.js';
 import { iccA1, sampleSd } from '../../dist/model/stats/icc.js';
-import { createRadiomicsPool } from '../../dist/radiomics/parallel.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -36,13 +33,7 @@ const cut = (() => {
   return moved >= 1 ? 0 : (lo + hi) / 2;
 })();
 const dir = args[0] ?? '../shared/real-lumbar-dev';
-const model = loadModel('models/paper-t1t2.json');
-const spec = roiSpecOf(model);
-const settings = radiomicsSettingsOf(model);
-const only = model.terms.filter((t) => t.sequence === 'T2').map((t) => t.feature);
-const seg = await Segmenter.load('models/vertebrae-seg.onnx', { threads: 2 });
-const pool = createRadiomicsPool({});
-const extract = (img, mask, s, o) => pool.extract(img, mask, s, o);
+const { spec, settings, only, seg, pool, extract } = await roiSetup();
 
 // deterministic normal deviates (mulberry32 + Box-Muller)
 const rand = () => {

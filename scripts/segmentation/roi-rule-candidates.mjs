@@ -11,23 +11,14 @@
 // trimBody50      body-mask edge pixels darker than 0.5 x the body's core median (mask eroded by 3 px) dropped before the erosion
 // prism           each body's ROI = the intersection of its three eroded slices (no slice-to-slice outline steps)
 // models/vertebrae-seg.md ("Feature agreement of the automatic ROI") cites its output.
+import { roiSetup } from './roi-setup.mjs';
 import { findCases, evaluateCase } from '../../dist/segmentation/real-eval.js';
-import { Segmenter } from '../../dist/segmentation/segmenter.js';
 import { bodiesFromLevelMap, buildRoi, erodeSlice } from '../../dist/segmentation/roi.js';
 import { roiFeatures, toRImage } from '../../dist/model/roi-eval.js';
-import { loadModel } from '../../dist/model/load.js';
-import { radiomicsSettingsOf, roiSpecOf } from '../../dist/model/extraction.js';
 import { iccA1, blandAltman, sampleSd } from '../../dist/model/stats/icc.js';
-import { createRadiomicsPool } from '../../dist/radiomics/parallel.js';
 const trained = new Set(['case02', 'case08', 'case13', 'case19']);
 const dir = process.argv[2] ?? '../shared/real-lumbar-dev';
-const model = loadModel('models/paper-t1t2.json');
-const spec = roiSpecOf(model);
-const settings = radiomicsSettingsOf(model);
-const only = model.terms.filter((t) => t.sequence === 'T2').map((t) => t.feature);
-const seg = await Segmenter.load('models/vertebrae-seg.onnx', { threads: 2 });
-const pool = createRadiomicsPool({});
-const extract = (img, mask, s, o) => pool.extract(img, mask, s, o);
+const { spec, settings, only, seg, pool, extract } = await roiSetup();
 const cross = [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]];
 const sq = [];
 for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) sq.push([a, b]);
