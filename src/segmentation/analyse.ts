@@ -85,7 +85,7 @@ function maskedMedian(img: Float32Array, lab: Uint8Array, want: (v: number) => b
  * mid-sagittal slice +- `half`): there the body is cut and its ROI would be partial. A lateral slice that grazes the
  * edge (a neighbour's partial volume, the field of view's corner) does not cut the mid-sagittal body.
  */
-function cutByEdge(levels: LabelMap, b: BodyInfo, half: number): boolean {
+export function cutByEdge(levels: LabelMap, b: BodyInfo, half: number): boolean {
   const [nx, ny, nz] = levels.dims;
   for (let k = Math.max(0, b.midSlice - half); k <= Math.min(nz - 1, b.midSlice + half); k++) {
     const o = k * nx * ny;

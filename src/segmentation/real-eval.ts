@@ -9,7 +9,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LabelMap, Volume } from '../volume/types.js';
 import { readNiftiLabelMap } from '../volume/nifti.js';
-import { analyseSeries, type Sequence, type SeriesAnalysis } from './analyse.js';
+import { analyseSeries, cutByEdge, type Sequence, type SeriesAnalysis } from './analyse.js';
+import { bodiesFromLevelMap, DEFAULT_ROI_SPEC } from './roi.js';
 import { diceByLabel, labelAgreement } from './evaluate.js';
 import { loadSeries } from './io.js';
 import type { Segmenter } from './segmenter.js';
@@ -66,7 +67,39 @@ export interface CaseResult {
   csfToBodyRatio: number | null;
   /** CSF / subcutaneous fat median intensity ratio, when both were measured */
   csfToFatRatio: number | null;
+  /** what the expert mask says is in the field of view (see `inView`) */
+  inView: InView;
   seconds: number;
+}
+
+/**
+ * Whether L1 and S1 are in the field of view, judged from the expert mask alone, by the product's own criteria:
+ * - L1: the expert's L1 does not reach the in-plane edge on its mid-sagittal slice +- 1 (the gate's "cut by the
+ *   edge" rule, `cutByEdge`, applied to the expert's L1);
+ * - S1: at least half of S1 is in view: the centre of S1, one level below L5's centre along the column (L5's centre
+ *   plus the L4->L5 step; neither site's experts trace S1), lies inside the image (the gate accepts an S1 at the
+ *   lower edge with at least half a body height of it in view).
+ * The issue's assessability target counts only series with both in view.
+ */
+export interface InView {
+  l1: boolean;
+  s1: boolean;
+}
+
+export function inView(truth: LabelMap): InView {
+  const [l1, l4, l5] = bodiesFromLevelMap(truth, [
+    { level: 'L1', label: 1 },
+    { level: 'L4', label: 4 },
+    { level: 'L5', label: 5 },
+  ]).sort((a, b) => a.label - b.label);
+  const [nx, ny, nz] = truth.dims;
+  const l1In = l1?.level === 'L1' && !cutByEdge(truth, l1, Math.floor((DEFAULT_ROI_SPEC.slicesPerBody - 1) / 2));
+  let s1In = false;
+  if (l4?.level === 'L4' && l5?.level === 'L5') {
+    const c = [0, 1, 2].map((a) => 2 * l5.centroidIndex[a] - l4.centroidIndex[a]);
+    s1In = c[0] >= 0 && c[0] <= nx - 1 && c[1] >= 0 && c[1] <= ny - 1 && c[2] >= 0 && c[2] <= nz - 1;
+  }
+  return { l1: l1In, s1: s1In };
 }
 
 const NAME_OF: Record<number, string> = { 0: 'none', 1: 'L1', 2: 'L2', 3: 'L3', 4: 'L4', 5: 'L5', 9: 'T9', 10: 'T10', 11: 'T11', 12: 'T12', 20: 'S1' };
@@ -97,6 +130,7 @@ export function scoreCase(name: string, res: SeriesAnalysis, truth: LabelMap, se
     wrongLevels,
     csfToBodyRatio: res.csfToBodyRatio ?? null,
     csfToFatRatio: res.csfToBodyRatio !== undefined && res.fatToBodyRatio ? res.csfToBodyRatio / res.fatToBodyRatio : null,
+    inView: inView(truth),
     seconds,
   };
 }
@@ -133,6 +167,9 @@ export interface EvalSummary {
   levelsRight: number;
   /** accepted cases with any level wrong: the error that must never happen (counted apart from refusals) */
   wrongLevelAcceptances: number;
+  /** cases with L1 and S1 in the field of view (by the expert mask, `inView`), and how many of them are assessable */
+  inView: number;
+  assessableInView: number;
   seconds: number;
 }
 
@@ -146,6 +183,8 @@ export function summarise(results: CaseResult[]): EvalSummary {
     meanDiceAll: mean(results.map((r) => r.meanDiceL1L4)),
     levelsRight: acc.filter((r) => r.levelsRight).length,
     wrongLevelAcceptances: acc.filter((r) => r.levelsRight === false).length,
+    inView: results.filter((r) => r.inView.l1 && r.inView.s1).length,
+    assessableInView: acc.filter((r) => r.inView.l1 && r.inView.s1).length,
     seconds: results.reduce((a, r) => a + r.seconds, 0),
   };
 }
@@ -158,13 +197,15 @@ export function formatRow(r: CaseResult): string {
   const levels = r.levelsRight === null ? 'levels -    ' : r.levelsRight ? 'levels right' : 'levels WRONG';
   const wrong = r.wrongLevels.length ? ` (${r.wrongLevels.map((w) => `${w.truth}->${w.pred}`).join(', ')})` : '';
   const csf = (r.csfToBodyRatio === null ? '' : `  CSF/body ${r.csfToBodyRatio.toFixed(2)}`) + (r.csfToFatRatio === null ? '' : `  CSF/fat ${r.csfToFatRatio.toFixed(2)}`);
-  return `${r.name.padEnd(10)} ${verdict}  ${dice}  meanL1-L4 ${f3(r.meanDiceL1L4)}  ${levels}${wrong}${csf}  ${r.seconds.toFixed(1)}s${r.reason ? `  reason: ${r.reason}` : ''}`;
+  const view = r.inView.l1 && r.inView.s1 ? '' : `  (expert mask: ${[r.inView.l1 ? '' : 'L1 cut by the edge', r.inView.s1 ? '' : 'S1 not in view'].filter(Boolean).join(', ')})`;
+  return `${r.name.padEnd(10)} ${verdict}  ${dice}  meanL1-L4 ${f3(r.meanDiceL1L4)}  ${levels}${wrong}${csf}${view}  ${r.seconds.toFixed(1)}s${r.reason ? `  reason: ${r.reason}` : ''}`;
 }
 
 /** One summary line; `label` names a site ("site NAME: ...") instead of the overall "summary: ...". */
 export function formatSummary(s: EvalSummary, label?: string): string {
   return (
     `${label ? `site ${label}` : 'summary'}: assessable ${s.assessable}/${s.cases}; mean Dice L1-L4 ${f3(s.meanDiceAccepted)} (accepted), ${f3(s.meanDiceAll)} (all cases); ` +
-    `levels correct ${s.levelsRight}/${s.assessable} accepted; wrong-level acceptances ${s.wrongLevelAcceptances}; refused ${s.cases - s.assessable}; ${s.seconds.toFixed(1)} s analysis`
+    `levels correct ${s.levelsRight}/${s.assessable} accepted; wrong-level acceptances ${s.wrongLevelAcceptances}; refused ${s.cases - s.assessable}; ` +
+    `with L1 and S1 in view (expert mask) assessable ${s.assessableInView}/${s.inView}; ${s.seconds.toFixed(1)} s analysis`
   );
 }
