@@ -8,7 +8,8 @@ import { inWindow, nextBackoff, paceAndEta, retrievalSlots, scheduleProblem } fr
 import { judgeStudy, type RemoteSeries } from '../../src/backfill/candidates.js';
 import { multipartParts, parseSource } from '../../src/backfill/sources.js';
 import { multipartRelated } from '../../src/output/stow.js';
-import { worklistCsv, campaignRequestSchema, WORKLIST_COLUMNS } from '../../src/backfill/routes.js';
+import { worklistCsv, campaignRequestSchema, backfillRoutes, WORKLIST_COLUMNS } from '../../src/backfill/routes.js';
+import type { Request } from '../../src/admin/http.js';
 import { DEFAULT_SELECTION_RULES } from '../../src/pipeline/selection.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseCsv } from '../../src/common/csv.js';
@@ -127,6 +128,23 @@ describe('sources and requests', () => {
     expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20210101', studyDateTo: '20201231' }).success).toBe(false);
     expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20200101', studyDateTo: '20201231', descriptionFilter: '(' }).success).toBe(false);
     expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20200101', studyDateTo: '20201231', patientName: 'x' }).success).toBe(false);
+    expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20200101', studyDateTo: '20201231', retrieve: 'fetch' }).success).toBe(false);
+  });
+
+  it('the retrieve method of a DIMSE campaign: as asked, else backfill.retrieve, fixed at creation; refused for DICOMweb', () => {
+    const store = memoryStore();
+    const config = loadConfig({ env: { OSTEOSCREEN_BACKFILL_RETRIEVE: 'get' } });
+    const post = backfillRoutes({ config, store }).find((r) => r.method === 'POST' && r.pattern === '/api/backfill')!;
+    const start = (body: Record<string, unknown>) => {
+      const req = { method: 'POST', path: '/api/backfill', params: {}, query: new URLSearchParams(), body: { studyDateFrom: '20240101', studyDateTo: '20240131', ...body }, ip: '127.0.0.1', actor: 't' } as unknown as Request;
+      return post.handler(req) as { status: number; json: { query: { retrieve?: string } } };
+    };
+    expect(start({ source: 'P@h:1' }).json.query.retrieve).toBe('get');
+    expect(start({ source: 'P@h:1', retrieve: 'move' }).json.query.retrieve).toBe('move');
+    expect(start({ source: 'http://pacs/dicom-web' }).json.query.retrieve).toBeUndefined();
+    expect(() => start({ source: 'http://pacs/dicom-web', retrieve: 'get' })).toThrow(/DIMSE source/);
+    const audited = store.audit.list(10).filter((a) => a.action === 'backfill-start');
+    expect(audited.map((a) => JSON.parse(a.detail ?? '{}').retrieve ?? null).sort()).toEqual(['get', 'move', null].sort());
   });
 });
 
