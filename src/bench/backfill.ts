@@ -15,10 +15,22 @@ import { printTable } from './table.js';
  * retrieved while one is analysed): the larger of the two sums bounds the rate.
  *
  * While the campaign runs: the service's event-loop stalls (its /metrics window is opened when the campaign starts
- * and read at every poll, so start-up is not counted), and one more phantom study, not in the PACS, is pushed
+ * and read at every poll, so start-up is not counted), with the CPU time its main thread used in the window of the
+ * worst stall (Linux /proc: a loop blocked by our code uses the CPU for the whole stall, a loop waiting for a core
+ * on a loaded machine does not), and one more phantom study, not in the PACS, is pushed
  * (C-STORE, its sagittal series) once a first backfill study is being analysed: its wait in the job queue against
  * the backfill studies' waits and how many queued backfill studies it overtook (pushed studies go first).
  */
+/** CPU time (ms) of a process's main thread so far (Linux; NaN elsewhere). */
+function mainThreadCpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
 export async function benchBackfill(argv: string[]): Promise<void> {
   const { values } = parseOptions(argv, { count: { type: 'string' }, seed: { type: 'string' }, concurrent: { type: 'string' }, retrieve: { type: 'string' } });
   const count = numberOption(values.count, '--count', 4);
@@ -59,14 +71,18 @@ export async function benchBackfill(argv: string[]): Promise<void> {
       return g('osteoscreen_event_loop_delay_max_seconds');
     };
     await loop();
+    let cpuBefore = mainThreadCpuMs(osteo.proc.pid);
     let loopMax = 0;
+    let loopMaxCpu = NaN;
     const t0 = Date.now();
     const c = await api('/api/backfill', { method: 'POST', body: JSON.stringify({ source: `ORTHANC@127.0.0.1:${orthanc.port}`, studyDateFrom: '20190101', studyDateTo: '20241231', retrieve }) });
     let view: any;
     let push: Promise<unknown> | undefined;
     await until(async () => {
       const l = await loop();
-      if (Number.isFinite(l)) loopMax = Math.max(loopMax, l);
+      const cpuNow = mainThreadCpuMs(osteo.proc.pid);
+      if (Number.isFinite(l) && l > loopMax) [loopMax, loopMaxCpu] = [l, cpuNow - cpuBefore];
+      cpuBefore = cpuNow;
       view = await api(`/api/backfill/${c.id}`);
       if (!push && (await api('/api/jobs?state=processing')).length > 0) {
         push = sendFiles({ aeTitle: 'OSTEOSCREEN', host: '127.0.0.1', port: osteo.port, callingAeTitle: 'BENCHSCU' }, pushFiles);
@@ -106,7 +122,7 @@ export async function benchBackfill(argv: string[]): Promise<void> {
     printTable(`backfill: ${count} phantom studies from a local Orthanc (C-FIND + ${op}), ${concurrent} retrievals at once (2 CPU cores)`, ['study date', 'state', `series (${op})`, 'instances', 'retrieve (s)', 'analysis (s)', 'queue wait (s)'], table);
     const perHour = (analysed / wallSeconds) * 3600;
     const total = retrieveSum + analyseSum;
-    printTable('campaign', ['studies analysed', 'wall (s)', 'studies/hour', 'retrieval share', 'analysis share', 'dominant', 'worst event-loop stall (ms)'], [
+    printTable('campaign', ['studies analysed', 'wall (s)', 'studies/hour', 'retrieval share', 'analysis share', 'dominant', 'worst event-loop stall (ms)', 'main-thread CPU in its window (ms)'], [
       [
         String(analysed),
         wallSeconds.toFixed(1),
@@ -115,6 +131,7 @@ export async function benchBackfill(argv: string[]): Promise<void> {
         total ? `${((100 * analyseSum) / total).toFixed(0)} %` : '-',
         retrieveSum > analyseSum ? 'retrieval' : 'analysis',
         loopMax.toFixed(0),
+        Number.isFinite(loopMaxCpu) ? loopMaxCpu.toFixed(0) : '?',
       ],
     ]);
     printTable('a study pushed during the campaign (C-STORE of its sagittal series)', ['instances', 'its queue wait (s)', 'backfill queue wait mean (s)', 'backfill max (s)', 'queued backfill studies it overtook'], [
