@@ -43,8 +43,9 @@ export const backfillCommand: Command = {
        osteoscreen backfill export ID [--state STATE]          (the worklist CSV on stdout)
 
 Talks to the running service's admin API (POST /api/backfill, GET /api/backfill/<id>, ...) with the admin token.
-  --source SRC        the PACS: AET@host:port (C-FIND + C-MOVE to this service's AE title, which the PACS must
-                      know as a DICOM node) or a DICOMweb base URL (QIDO-RS + WADO-RS; credentials in backfill.dicomweb)
+  --source SRC        the PACS: AET@host:port (C-FIND, then C-MOVE to this service's AE title, which the PACS must
+                      know as a DICOM node, or C-GET: see --retrieve) or a DICOMweb base URL (QIDO-RS + WADO-RS;
+                      credentials in backfill.dicomweb)
   --retrieve M        DIMSE sources: move (C-MOVE to this service's AE title) or get (C-GET: the instances come
                       back on our own association: the PACS does not connect to this service); default backfill.retrieve
   --from, --to DATE   study date range, YYYYMMDD or YYYY-MM-DD (inclusive)

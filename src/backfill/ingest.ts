@@ -6,6 +6,8 @@
  *   they arrive, as the listener streams a pushed instance.
  */
 import type { Writable } from 'node:stream';
+import { rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { splitPart10 } from '../dicom/part10.js';
 import { part10Header } from '../dicom/part10.js';
 import { DiscardWriter, STATUS, TempInstanceWriter, storeReceived, type PendingStore, type ScpContext } from '../dicom/scp.js';
@@ -54,6 +56,7 @@ export async function ingestPart10(ctx: ScpContext, bytes: Buffer, sourceAe: str
  */
 export function ingestSink(ctx: ScpContext, sourceAe: string): InstanceSink {
   const pending = new WeakMap<Writable, PendingStore>();
+  const unstored = new Set<TempInstanceWriter>();
   return {
     open(sub) {
       const refuse = (status: number, reason: string) => {
@@ -67,13 +70,23 @@ export function ingestSink(ctx: ScpContext, sourceAe: string): InstanceSink {
       if (short) return refuse(STATUS.OutOfResources, short);
       const w = new TempInstanceWriter(ctx.store.blobs.tempPath(), part10Header(sub.sopClassUid, sub.sopInstanceUid, sub.transferSyntax, sourceAe));
       pending.set(w, { writer: w, transferSyntax: sub.transferSyntax });
+      unstored.add(w);
       return w;
     },
     store(stream, sub) {
       const p = pending.get(stream);
       if (!p) return Promise.resolve({ status: STATUS.CannotUnderstand, reason: 'no dataset' });
       pending.delete(stream);
+      if (p.writer) unstored.delete(p.writer);
       return storeReceived(ctx, p, sub, sourceAe);
+    },
+    async close() {
+      for (const w of unstored) {
+        w.end();
+        await finished(w).catch(() => undefined); // its temp file is complete (or failed) before it is removed
+        await rm(w.tempPath, { force: true });
+      }
+      unstored.clear();
     },
   };
 }

@@ -178,6 +178,8 @@ export interface InstanceSink {
   open(sub: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; contextSopClass: string }): Writable;
   /** Its data set has arrived in full (the stream has finished): store it; the status answers the C-STORE. */
   store(stream: Writable, sub: { sopClassUid: string; sopInstanceUid: string }): Promise<{ status: number; reason?: string }>;
+  /** The association has ended: drop what was opened and never stored (a data set cut off mid-transfer). */
+  close?(): Promise<void>;
 }
 
 /** C-MOVE these series of a study to `moveAe` over one association. */
@@ -253,6 +255,7 @@ async function retrieveSeries(dest: ScuDestination, how: Retrieval, studyUid: st
     });
   }
   const { failure, ms } = await exchange(dest, reqs, timeoutMs, onConnected, client);
+  if (how.kind === 'get') await how.sink.close?.();
   const bad = out.find((s) => s.status === undefined || (s.status !== Status.Success && (s.status & 0xf000) !== 0xb000) || s.failed > 0);
   if (!bad) {
     log.debug(`${op} finished`, { calledAe: dest.aeTitle, series: seriesUids.length, completed: out.reduce((a, s) => a + s.completed, 0), ms });
