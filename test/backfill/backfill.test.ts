@@ -14,6 +14,13 @@ import { DEFAULT_SELECTION_RULES } from '../../src/pipeline/selection.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseCsv } from '../../src/common/csv.js';
 import { memoryStore, receive } from '../helpers/memory-store.js';
+import { writeMrSeries } from '../helpers/mr.js';
+import { ingestSink } from '../../src/backfill/ingest.js';
+import { splitPart10 } from '../../src/dicom/part10.js';
+import { createMetrics } from '../../src/common/metrics.js';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 describe('pacing', () => {
   it('the allowed window is a cron-style minute pattern in local time', () => {
@@ -145,6 +152,47 @@ describe('sources and requests', () => {
     expect(() => start({ source: 'http://pacs/dicom-web', retrieve: 'get' })).toThrow(/DIMSE source/);
     const audited = store.audit.list(10).filter((a) => a.action === 'backfill-start');
     expect(audited.map((a) => JSON.parse(a.detail ?? '{}').retrieve ?? null).sort()).toEqual(['get', 'move', null].sort());
+  });
+});
+
+describe('C-GET sub-operations into the listener\'s store path', () => {
+  it('a complete data set is validated, stored and indexed once; a wrong context or a data set cut off is dropped', async () => {
+    const store = memoryStore();
+    const config = loadConfig({ env: { OSTEOSCREEN_STORAGE_MIN_FREE_MB: '0' } });
+    const stored: string[] = [];
+    const sink = ingestSink({ config, store, metrics: createMetrics(), onStored: (i) => stored.push(i.seriesUid) }, 'PACS');
+    const { files, seriesUid, sopUids } = writeMrSeries(mkdtempSync(path.join(os.tmpdir(), 'cget-sink-')), { count: 2 });
+    const send = async (file: string, cut = false) => {
+      const bytes = readFileSync(file);
+      const p = splitPart10(bytes);
+      const sub = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopInstanceUid, transferSyntax: p.transferSyntaxUid, contextSopClass: p.sopClassUid };
+      const w = sink.open(sub);
+      const body = bytes.subarray(p.datasetOffset);
+      if (cut) {
+        w.write(body.subarray(0, 100));
+        return undefined;
+      }
+      await new Promise<void>((r) => w.end(body, () => r()));
+      return sink.store(w, sub);
+    };
+    expect(await send(files[0]!)).toMatchObject({ status: 0, outcome: 'new' });
+    expect(await send(files[0]!)).toMatchObject({ status: 0, outcome: 'identical' }); // a second arrival is counted, not stored again
+    expect(store.index.getSeries(seriesUid)?.instances).toBe(1);
+    expect(store.index.getInstance(sopUids[0]!)?.calling_ae).toBe('PACS');
+    expect(stored).toEqual([seriesUid]);
+    // A SOP class on another SOP class's presentation context: refused as the listener refuses it.
+    const p = splitPart10(readFileSync(files[1]!));
+    const wrong = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopInstanceUid, transferSyntax: p.transferSyntaxUid, contextSopClass: '1.2.840.10008.5.1.4.1.1.2' };
+    const w = sink.open(wrong);
+    await new Promise<void>((r) => w.end(Buffer.alloc(10), () => r()));
+    expect(await sink.store(w, wrong)).toMatchObject({ status: 0x0122 });
+    // Cut off mid-transfer (the association ended): its temp file is removed when the association closes.
+    await send(files[1]!, true);
+    for (let k = 0; k < 1000 && !readdirSync(store.blobs.tmpDir).length; k++) await new Promise((r) => setImmediate(r)); // the file opens asynchronously
+    expect(readdirSync(store.blobs.tmpDir).length).toBe(1);
+    await sink.close!();
+    expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+    expect(store.index.getInstance(sopUids[1]!)).toBeUndefined();
   });
 });
 
