@@ -5,7 +5,7 @@
  * found is recorded (`found`, or `skipped` with the reason when it is already known here: pushed, analysed, or
  * retrieved by another campaign). Then, paced, each found study is claimed (`retrieving`), its series are queried
  * and judged (candidates.ts), the candidate series that are not complete here yet are retrieved (C-MOVE to our
- * own listener, or WADO-RS through the listener's store function) and the study is `retrieved`: from there it is
+ * own listener, C-GET or WADO-RS through the listener's store function) and the study is `retrieved`: from there it is
  * an ordinary study of the pipeline (stability, job, analysis, outputs). When its analysis has finished the
  * campaign records `analysed` (or `failed` with the reason) and, with `backfill.deleteAfterAnalysis`, deletes the
  * retrieved instance files (rows, results, reports and the audit trail stay).
@@ -142,7 +142,7 @@ export class BackfillRunner {
     else if (c.reason && !c.backoff_seconds) bf.setCampaignReason(c.id, null);
     let source: BackfillSource;
     try {
-      source = openSource(this.ctx, c.source);
+      source = openSource(this.ctx, c.source, query.retrieve);
     } catch (e) {
       bf.setCampaignState(c.id, 'paused', ['running'], `cannot use the source: ${errorMessage(e)}`);
       return;
@@ -171,14 +171,15 @@ export class BackfillRunner {
   }
 
   /** Query one slice of the date range and record what was found; true when the next slice may follow at once. */
-  private async querySlice(c: CampaignRow, q: CampaignQuery): Promise<boolean> {
+  private async querySlice(c: CampaignRow, query: CampaignQuery): Promise<boolean> {
+    const q = query;
     const bf = this.store.backfill;
     const from = parseDicomDate(c.cursor!);
     const end = parseDicomDate(q.studyDateTo);
     const to = new Date(Math.min(end.getTime(), from.getTime() + (this.config.backfill.queryDays - 1) * DAY_MS));
     let source: BackfillSource;
     try {
-      source = openSource(this.ctx, c.source);
+      source = openSource(this.ctx, c.source, query.retrieve);
     } catch (e) {
       bf.setCampaignState(c.id, 'paused', ['running'], `cannot use the source: ${errorMessage(e)}`);
       return false;

@@ -37,14 +37,17 @@ export function statusLine(c: CampaignView): string {
 export const backfillCommand: Command = {
   name: 'backfill',
   summary: 'retrospective campaigns: retrieve and analyse past lumbar MRI from the PACS (talks to the running service)',
-  help: `Usage: osteoscreen backfill start --source SRC --from DATE --to DATE [--description RE] [--body-part RE] [--send-to-pacs] [--watch]
+  help: `Usage: osteoscreen backfill start --source SRC --from DATE --to DATE [--description RE] [--body-part RE] [--retrieve move|get] [--send-to-pacs] [--watch]
        osteoscreen backfill status [ID] [--watch]
        osteoscreen backfill pause|resume|cancel ID
        osteoscreen backfill export ID [--state STATE]          (the worklist CSV on stdout)
 
 Talks to the running service's admin API (POST /api/backfill, GET /api/backfill/<id>, ...) with the admin token.
-  --source SRC        the PACS: AET@host:port (C-FIND + C-MOVE to this service's AE title, which the PACS must
-                      know as a DICOM node) or a DICOMweb base URL (QIDO-RS + WADO-RS; credentials in backfill.dicomweb)
+  --source SRC        the PACS: AET@host:port (C-FIND, then C-MOVE to this service's AE title, which the PACS must
+                      know as a DICOM node, or C-GET: see --retrieve) or a DICOMweb base URL (QIDO-RS + WADO-RS;
+                      credentials in backfill.dicomweb)
+  --retrieve M        DIMSE sources: move (C-MOVE to this service's AE title) or get (C-GET: the instances come
+                      back on our own association: the PACS does not connect to this service); default backfill.retrieve
   --from, --to DATE   study date range, YYYYMMDD or YYYY-MM-DD (inclusive)
   --description RE    only studies whose description matches this regex (case-insensitive)
   --body-part RE      only studies whose body part (study or a series) matches this regex
@@ -65,6 +68,7 @@ Pacing, window and retention: config section backfill (README, "Backfill").`,
         description: { type: 'string' },
         'body-part': { type: 'string' },
         'send-to-pacs': { type: 'boolean' },
+        retrieve: { type: 'string' },
         watch: { type: 'boolean' },
         url: { type: 'string' },
         token: { type: 'string' },
@@ -114,9 +118,10 @@ Pacing, window and retention: config section backfill (README, "Backfill").`,
     };
     if (action === 'start') {
       if (!values.source || !values.from || !values.to) throw new UsageError('start needs --source, --from and --to');
-      const body = { source: values.source, studyDateFrom: values.from, studyDateTo: values.to, descriptionFilter: values.description, bodyPartFilter: values['body-part'], sendToPacs: Boolean(values['send-to-pacs']) };
+      if (values.retrieve !== undefined && values.retrieve !== 'move' && values.retrieve !== 'get') throw new UsageError(`--retrieve must be move or get, got "${values.retrieve}"`);
+      const body = { source: values.source, studyDateFrom: values.from, studyDateTo: values.to, descriptionFilter: values.description, bodyPartFilter: values['body-part'], sendToPacs: Boolean(values['send-to-pacs']), retrieve: values.retrieve };
       const c = (await (await call('POST', '/api/backfill', body)).json()) as CampaignView;
-      process.stdout.write(`started campaign ${c.id} (${c.source}, ${c.query.studyDateFrom}-${c.query.studyDateTo})\n`);
+      process.stdout.write(`started campaign ${c.id} (${c.source}${c.query.retrieve ? ` by C-${c.query.retrieve.toUpperCase()}` : ''}, ${c.query.studyDateFrom}-${c.query.studyDateTo})\n`);
       return values.watch ? watch(c.id) : 0;
     }
     if (action === 'status') {

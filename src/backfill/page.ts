@@ -13,6 +13,7 @@ export const PAGE_BACKFILL_SECTION = `
       <label>From <input id="bf-from" type="date" required></label>
       <label>To <input id="bf-to" type="date" required></label>
       <label>Description regex <input id="bf-desc" placeholder="lumb|LWS" size="12"></label>
+      <label>Retrieve <select id="bf-retrieve"><option value="">default</option><option value="move">C-MOVE</option><option value="get">C-GET</option></select></label>
       <label><input id="bf-pacs" type="checkbox"> also SR into the PACS</label>
       <button type="submit">Start campaign</button>
     </form>
@@ -35,7 +36,7 @@ export const PAGE_BACKFILL_JS = String.raw`
       if (!list.length) box.appendChild(el('p', { class: 'muted', text: 'No campaigns yet.' }));
       list.forEach(function (c) {
         var card = el('div', { class: 'bf-card', 'data-campaign': c.id, 'data-state': c.state });
-        card.appendChild(el('h3', {}, ['Campaign ' + c.id + ' ', badge(c.state), el('span', { class: 'muted', text: ' ' + c.source + ', ' + c.query.studyDateFrom + '–' + c.query.studyDateTo + (c.sendToPacs ? ', SR into the PACS' : '') })]));
+        card.appendChild(el('h3', {}, ['Campaign ' + c.id + ' ', badge(c.state), el('span', { class: 'muted', text: ' ' + c.source + ', ' + c.query.studyDateFrom + '–' + c.query.studyDateTo + (c.query.retrieve ? ', C-' + c.query.retrieve.toUpperCase() : '') + (c.sendToPacs ? ', SR into the PACS' : '') })]));
         var pct = c.total ? Math.round(100 * c.done / c.total) : 0;
         card.appendChild(el('div', { class: 'bf-bar', title: c.done + ' / ' + c.total }, [el('div', { style: 'width:' + pct + '%' })]));
         var k = c.counts;
@@ -58,6 +59,7 @@ export const PAGE_BACKFILL_JS = String.raw`
       ev.preventDefault();
       var body = { source: $('bf-source').value, studyDateFrom: $('bf-from').value, studyDateTo: $('bf-to').value, sendToPacs: $('bf-pacs').checked };
       if ($('bf-desc').value) body.descriptionFilter = $('bf-desc').value;
+      if ($('bf-retrieve').value) body.retrieve = $('bf-retrieve').value;
       act('POST', '/api/backfill', 'Started a campaign', body);
     });
   }

@@ -1,7 +1,7 @@
 /**
  * Backfill HTTP API (behind the admin token, audit-logged):
  *   GET  /api/backfill                      campaigns with counts, pace, ETA
- *   POST /api/backfill                      {source, studyDateFrom, studyDateTo, descriptionFilter?, bodyPartFilter?, sendToPacs?}
+ *   POST /api/backfill                      {source, studyDateFrom, studyDateTo, descriptionFilter?, bodyPartFilter?, sendToPacs?, retrieve?}
  *   GET  /api/backfill/:id                  one campaign
  *   GET  /api/backfill/:id/studies?state=   its studies with state and reason (no patient data)
  *   GET  /api/backfill/:id/worklist.csv     the worklist export
@@ -46,6 +46,7 @@ export const campaignRequestSchema = z
     descriptionFilter: regex.optional(),
     bodyPartFilter: regex.optional(),
     sendToPacs: z.boolean().default(false).describe('Also send SR/summary images into the PACS (default: non-DICOM outputs only)'),
+    retrieve: z.enum(['move', 'get']).optional().describe('DIMSE sources: C-MOVE to our own AE or C-GET (default: backfill.retrieve)'),
   })
   .refine((r) => r.studyDateFrom <= r.studyDateTo, { message: 'studyDateFrom is after studyDateTo', path: ['studyDateFrom'] });
 export type CampaignRequest = z.infer<typeof campaignRequestSchema>;
@@ -118,14 +119,16 @@ export function backfillRoutes(deps: BackfillRouteDeps): Route[] {
         const parsed = campaignRequestSchema.safeParse(req.body ?? {});
         if (!parsed.success) throw new OsteoError('bad-request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), 400);
         const b = parsed.data;
-        parseSource(b.source);
+        const kind = parseSource(b.source).kind;
+        if (kind !== 'dimse' && b.retrieve) throw new OsteoError('bad-request', 'retrieve (move or get) applies to a DIMSE source (AET@host:port) only; a DICOMweb source is retrieved with WADO-RS', 400);
+        const retrieve = kind === 'dimse' ? (b.retrieve ?? config.backfill.retrieve) : undefined;
         const c = store.backfill.createCampaign({
           source: b.source.trim(),
-          query: { studyDateFrom: b.studyDateFrom, studyDateTo: b.studyDateTo, descriptionFilter: b.descriptionFilter, bodyPartFilter: b.bodyPartFilter },
+          query: { studyDateFrom: b.studyDateFrom, studyDateTo: b.studyDateTo, descriptionFilter: b.descriptionFilter, bodyPartFilter: b.bodyPartFilter, retrieve },
           sendToPacs: b.sendToPacs,
           actor: req.actor,
         });
-        audit(req, 'backfill-start', String(c.id), { source: c.source, from: b.studyDateFrom, to: b.studyDateTo, sendToPacs: b.sendToPacs });
+        audit(req, 'backfill-start', String(c.id), { source: c.source, from: b.studyDateFrom, to: b.studyDateTo, sendToPacs: b.sendToPacs, retrieve });
         deps.kick?.();
         return { status: 201, json: campaignView(store, c) };
       },

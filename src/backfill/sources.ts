@@ -1,20 +1,21 @@
 /**
- * Where a campaign finds and retrieves studies: a DIMSE PACS (`AET@host:port`: C-FIND study + series level, C-MOVE
- * of the chosen series to our own AE, which stores them through the listener) or a DICOMweb service (QIDO-RS,
+ * Where a campaign finds and retrieves studies: a DIMSE PACS (`AET@host:port`: C-FIND study + series level, then
+ * C-MOVE of the chosen series to our own AE, which stores them through the listener, or C-GET, whose C-STORE
+ * sub-operations go through the listener's store function on our own association) or a DICOMweb service (QIDO-RS,
  * then WADO-RS; each received Part-10 instance goes through the listener's store function, see ingest.ts).
  * Every call resolves with `ok`, the error in words, whether a retry can help, and the answer time.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Config, StowDestination } from '../config/schema.js';
-import { findSeries as cFindSeries, findStudies as cFindStudies, matchNumber, matchString, matchStrings, moveSeries, type Match } from '../dicom/qr.js';
+import { findSeries as cFindSeries, findStudies as cFindStudies, getSeries, matchNumber, matchString, matchStrings, moveSeries, type Match } from '../dicom/qr.js';
 import type { ScuDestination } from '../dicom/scu.js';
 import type { ScpContext } from '../dicom/scp.js';
 import { authHeaders } from '../output/stow.js';
 import { describeNetworkError, isRetryableHttpStatus, readCaFile } from '../output/http-post.js';
 import { OsteoError, errorMessage } from '../common/errors.js';
 import type { RemoteSeries, RemoteStudy } from './candidates.js';
-import { ingestPart10 } from './ingest.js';
+import { ingestPart10, ingestSink } from './ingest.js';
 
 export interface SourceAnswer {
   ok: boolean;
@@ -75,8 +76,12 @@ function seriesFromMatch(m: Match): RemoteSeries {
   };
 }
 
-/** A DIMSE PACS: C-FIND, then C-MOVE to our own AE title (dicom.aeTitle). */
-export function dimseSource(config: Config, addr: { aeTitle: string; host: string; port: number }): BackfillSource {
+/** How a DIMSE source is retrieved: C-MOVE to our own AE title, or C-GET on our own association. */
+export type RetrieveMethod = 'move' | 'get';
+
+/** A DIMSE PACS: C-FIND, then C-MOVE to our own AE title (dicom.aeTitle) or C-GET. */
+export function dimseSource(ctx: ScpContext, addr: { aeTitle: string; host: string; port: number }, method: RetrieveMethod): BackfillSource {
+  const config: Config = ctx.config;
   const dest: ScuDestination = { ...addr, callingAeTitle: config.dicom.aeTitle };
   const timeoutMs = config.backfill.timeoutSeconds * 1000;
   return {
@@ -90,7 +95,10 @@ export function dimseSource(config: Config, addr: { aeTitle: string; host: strin
       return { ...r, series: r.matches.map(seriesFromMatch).filter((s) => s.uid) };
     },
     async retrieve(studyUid, seriesUids) {
-      const r = await moveSeries(dest, config.dicom.aeTitle, studyUid, seriesUids, timeoutMs);
+      const r =
+        method === 'get'
+          ? await getSeries(dest, studyUid, seriesUids, ingestSink(ctx, addr.aeTitle), timeoutMs)
+          : await moveSeries(dest, config.dicom.aeTitle, studyUid, seriesUids, timeoutMs);
       return { ok: r.ok, error: r.error, retryable: r.retryable, ms: r.ms, instances: r.series.reduce((a, s) => a + s.completed + s.warnings, 0) };
     },
   };
@@ -254,8 +262,8 @@ export function dicomwebSource(ctx: ScpContext, url: string): BackfillSource {
   };
 }
 
-/** The source of a campaign. */
-export function openSource(ctx: ScpContext, source: string): BackfillSource {
+/** The source of a campaign; `method` applies to a DIMSE source (default: backfill.retrieve). */
+export function openSource(ctx: ScpContext, source: string, method: RetrieveMethod = ctx.config.backfill.retrieve): BackfillSource {
   const p = parseSource(source);
-  return p.kind === 'dimse' ? dimseSource(ctx.config, p) : dicomwebSource(ctx, p.url);
+  return p.kind === 'dimse' ? dimseSource(ctx, p, method) : dicomwebSource(ctx, p.url);
 }

@@ -274,11 +274,15 @@ export const configSchema = z.object({
         .string()
         .default('')
         .describe('Backfill: when retrievals may start, a cron-style minute pattern (e.g. "* 0-6,20-23 * * *" nights, "* * * * 0,6" weekends); empty = any time'),
-      timeoutSeconds: z.number().min(1).default(300).describe('Backfill: limit for one C-FIND, C-MOVE, QIDO-RS or WADO-RS exchange'),
+      timeoutSeconds: z.number().min(1).default(300).describe('Backfill: limit for one C-FIND, C-MOVE, C-GET, QIDO-RS or WADO-RS exchange'),
       slowAnswerSeconds: z.number().min(0).default(10).describe('Backfill: a query answered slower than this makes the campaign back off (the PACS is busy; 0 = off)'),
       backoffSeconds: z.number().min(0).default(30).describe('Backfill: first pause after a refusal, time-out or slow answer; doubles each time, at most 1 h'),
       maxAttempts: z.number().int().min(1).default(5).describe('Backfill: retrieval attempts per study before it is failed'),
       queryDays: z.number().int().min(1).default(7).describe('Backfill: the date range is queried in slices of this many days'),
+      retrieve: z
+        .enum(['move', 'get'])
+        .default('move')
+        .describe('Backfill: how a DIMSE source is retrieved when the campaign does not say: move (C-MOVE to dicom.aeTitle; the PACS must know this service as a DICOM node) or get (C-GET: the instances come back on our own association)'),
       deleteAfterAnalysis: z.boolean().default(true).describe('Backfill: delete the retrieved instance files once the study is analysed (results, reports and audit stay)'),
       dicomweb: z
         .array(stowSchema)

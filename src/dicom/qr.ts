@@ -1,12 +1,14 @@
 /**
  * Query/retrieve service class user (dcmjs-dimse), Study Root: C-FIND at study and series level, C-MOVE of
- * series to an AE (our own listener: the instances arrive as C-STOREs and take the normal path).
+ * series to an AE (our own listener: the instances arrive as C-STOREs and take the normal path), or C-GET of
+ * series (the instances arrive as C-STORE sub-operations on our own association and go to an `InstanceSink`).
  *
  * Every call resolves (never rejects) with `ok`, the DIMSE status, an `error` in words and whether trying again
  * later can help (`retryable`: network errors, time-outs, transient association rejections, out of resources),
  * plus the time the exchange took (`ms`, the PACS's answer time for back-off decisions).
  */
 import dimse from 'dcmjs-dimse';
+import type { Writable } from 'node:stream';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { describeReject, runAssociation, type ScuDestination } from './scu.js';
@@ -53,16 +55,46 @@ interface Resp {
   getWarnings?(): number;
 }
 
+/** The parts of dcmjs-dimse's network object (not in its typings) that a C-GET needs to stream sub-operations. */
+interface NetworkInternals {
+  socket?: { setNoDelay?: (v: boolean) => void; destroy?: () => void };
+  on?: (event: 'abort', listener: (a: { source?: number; reason?: number }) => void) => void;
+  createStoreWritableStream?: (pc: PresentationContextLike, request: StoreRequestLike) => Writable;
+  createDatasetFromStoreWritableStream?: (ws: Writable, pc: PresentationContextLike, cb: (ds: object) => void) => void;
+}
+interface PresentationContextLike {
+  getAbstractSyntaxUid(): string;
+  getAcceptedTransferSyntaxUid(): string | undefined;
+}
+interface StoreRequestLike {
+  getAffectedSopClassUid(): string;
+  getAffectedSopInstanceUid(): string;
+  getDataset(): object | undefined;
+}
+
 /** Run requests over one association; `failure` holds why it ended badly (rejected, network, time-out). */
-async function exchange(dest: ScuDestination, requests: InstanceType<typeof dimse.requests.Request>[], timeoutMs: number): Promise<{ failure?: { error: string; retryable: boolean }; ms: number }> {
-  const client = new dimse.Client();
+async function exchange(
+  dest: ScuDestination,
+  requests: InstanceType<typeof dimse.requests.Request>[],
+  timeoutMs: number,
+  onConnected?: (network: NetworkInternals) => void,
+  client = new dimse.Client(),
+): Promise<{ failure?: { error: string; retryable: boolean }; ms: number }> {
   for (const r of requests) client.addRequest(r);
   const t0 = Date.now();
   let failure: { error: string; retryable: boolean } | undefined;
   const where = `${dest.aeTitle}@${dest.host}:${dest.port}`;
+  // 'connected' fires before the A-ASSOCIATE-RQ is sent; the network object exists from then on.
   client.on('connected', () => {
-    const socket = (client as unknown as { network?: { socket?: { setNoDelay?: (v: boolean) => void } } }).network?.socket;
-    socket?.setNoDelay?.(true);
+    const network = (client as unknown as { network?: NetworkInternals }).network;
+    network?.socket?.setNoDelay?.(true);
+    // An A-ABORT from the PACS (Orthanc aborts a C-GET from an AE it does not allow to get, for one) would
+    // otherwise leave the connection open until the time-out: dcmjs-dimse's client does not close it.
+    network?.on?.('abort', (a) => {
+      failure ??= { error: `association aborted by ${where} (A-ABORT source ${a?.source}, reason ${a?.reason}): the PACS may not allow this AE title the request`, retryable: true };
+      network.socket?.destroy?.();
+    });
+    if (network) onConnected?.(network);
   });
   client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
     failure = { error: `association rejected by ${where}: ${describeReject(r)}`, retryable: r?.result !== 1 };
@@ -140,11 +172,37 @@ export function findSeries(dest: ScuDestination, studyUid: string, timeoutMs = 6
   );
 }
 
+/** Where the C-STORE sub-operations of a C-GET go: the listener's store path (see backfill/ingest.ts). */
+export interface InstanceSink {
+  /** A sub-operation's data set starts to arrive: the stream for its raw bytes (as received, no Part-10 header). */
+  open(sub: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; contextSopClass: string }): Writable;
+  /** Its data set has arrived in full (the stream has finished): store it; the status answers the C-STORE. */
+  store(stream: Writable, sub: { sopClassUid: string; sopInstanceUid: string }): Promise<{ status: number; reason?: string }>;
+  /** The association has ended: drop what was opened and never stored (a data set cut off mid-transfer). */
+  close?(): Promise<void>;
+}
+
 /** C-MOVE these series of a study to `moveAe` over one association. */
-export async function moveSeries(dest: ScuDestination, moveAe: string, studyUid: string, seriesUids: string[], timeoutMs = 300_000): Promise<MoveOutcome> {
+export function moveSeries(dest: ScuDestination, moveAe: string, studyUid: string, seriesUids: string[], timeoutMs = 300_000): Promise<MoveOutcome> {
+  return retrieveSeries(dest, { kind: 'move', moveAe }, studyUid, seriesUids, timeoutMs);
+}
+
+/**
+ * C-GET these series of a study over one association: the PACS sends each instance back as a C-STORE
+ * sub-operation on it (storage SOP classes are proposed with the SCP role, PS3.7 D.3.3.4 role selection, which
+ * dcmjs-dimse's CGetRequest does), streamed to `sink.open`'s writer and answered with `sink.store`'s status.
+ */
+export function getSeries(dest: ScuDestination, studyUid: string, seriesUids: string[], sink: InstanceSink, timeoutMs = 300_000): Promise<MoveOutcome> {
+  return retrieveSeries(dest, { kind: 'get', sink }, studyUid, seriesUids, timeoutMs);
+}
+
+type Retrieval = { kind: 'move'; moveAe: string } | { kind: 'get'; sink: InstanceSink };
+
+async function retrieveSeries(dest: ScuDestination, how: Retrieval, studyUid: string, seriesUids: string[], timeoutMs: number): Promise<MoveOutcome> {
+  const op = how.kind === 'move' ? 'C-MOVE' : 'C-GET';
   const out: MoveOutcome['series'] = seriesUids.map((seriesUid) => ({ seriesUid, completed: 0, failed: 0, warnings: 0 }));
   const reqs = seriesUids.map((uid, k) => {
-    const req = dimse.requests.CMoveRequest.createSeriesMoveRequest(moveAe, studyUid, uid);
+    const req = how.kind === 'move' ? dimse.requests.CMoveRequest.createSeriesMoveRequest(how.moveAe, studyUid, uid) : dimse.requests.CGetRequest.createSeriesGetRequest(studyUid, uid);
     req.on('response', (r: Resp) => {
       const s = r.getStatus();
       if (isPending(s)) return;
@@ -153,23 +211,64 @@ export async function moveSeries(dest: ScuDestination, moveAe: string, studyUid:
       item.completed = r.getCompleted?.() ?? 0;
       item.failed = r.getFailures?.() ?? 0;
       item.warnings = r.getWarnings?.() ?? 0;
-      if (s !== Status.Success) item.error = `C-MOVE failed with status 0x${hex(s)}${r.getErrorComment?.() ? `: ${r.getErrorComment!()}` : ''}`;
+      if (s !== Status.Success) item.error = `${op} failed with status 0x${hex(s)}${r.getErrorComment?.() ? `: ${r.getErrorComment!()}` : ''}`;
     });
     return req;
   });
-  const { failure, ms } = await exchange(dest, reqs, timeoutMs);
+  const client = new dimse.Client();
+  let onConnected: ((n: NetworkInternals) => void) | undefined;
+  if (how.kind === 'get') {
+    // dcmjs-dimse's client keeps a sub-operation's data set in memory and parses (re-encodes) it; the listener's
+    // streaming hooks replace that on this association's network object: the bytes go to the sink as received.
+    const streams = new WeakMap<object, Writable>();
+    onConnected = (network) => {
+      network.createStoreWritableStream = (pc, request) =>
+        how.sink.open({
+          sopClassUid: String(request.getAffectedSopClassUid()),
+          sopInstanceUid: String(request.getAffectedSopInstanceUid()),
+          transferSyntax: pc.getAcceptedTransferSyntaxUid() ?? '',
+          contextSopClass: String(pc.getAbstractSyntaxUid()),
+        });
+      network.createDatasetFromStoreWritableStream = (ws, pc, cb) => {
+        const ds = new dimse.Dataset({}, pc.getAcceptedTransferSyntaxUid() ?? '');
+        streams.set(ds, ws);
+        ws.end(() => cb(ds));
+      };
+    };
+    client.on('cStoreRequest', (request: StoreRequestLike, callback: (r: InstanceType<typeof dimse.responses.CStoreResponse>) => void) => {
+      const respond = (status: number, comment?: string) => {
+        const resp = dimse.responses.CStoreResponse.fromRequest(request as InstanceType<typeof dimse.requests.CStoreRequest>);
+        resp.setStatus(status);
+        if (comment) resp.setErrorComment?.(comment.slice(0, 64));
+        callback(resp);
+      };
+      const ds = request.getDataset();
+      const ws = ds ? streams.get(ds) : undefined;
+      if (!ws) return respond(0xc000, 'no dataset');
+      how.sink
+        .store(ws, { sopClassUid: String(request.getAffectedSopClassUid()), sopInstanceUid: String(request.getAffectedSopInstanceUid()) })
+        .then((r) => respond(r.status, r.reason))
+        .catch((e) => {
+          log.error('C-GET sub-operation not stored', { error: errorMessage(e) });
+          respond(0xa700, 'internal error');
+        });
+    });
+  }
+  const { failure, ms } = await exchange(dest, reqs, timeoutMs, onConnected, client);
+  if (how.kind === 'get') await how.sink.close?.();
   const bad = out.find((s) => s.status === undefined || (s.status !== Status.Success && (s.status & 0xf000) !== 0xb000) || s.failed > 0);
   if (!bad) {
-    log.debug('C-MOVE finished', { calledAe: dest.aeTitle, series: seriesUids.length, completed: out.reduce((a, s) => a + s.completed, 0), ms });
+    log.debug(`${op} finished`, { calledAe: dest.aeTitle, series: seriesUids.length, completed: out.reduce((a, s) => a + s.completed, 0), ms });
     return { ok: true, status: 0, series: out, ms };
   }
-  if (bad.status === undefined) return { ok: false, series: out, ms, error: failure?.error ?? 'C-MOVE: no final answer', retryable: failure?.retryable ?? true };
+  if (bad.status === undefined) return { ok: false, series: out, ms, error: failure?.error ?? `${op}: no final answer`, retryable: failure?.retryable ?? true };
   // 0xA801: the PACS does not know our AE title as a move destination (configuration: permanent).
-  const retryable = bad.status === 0xa801 ? false : isRetryableQrStatus(bad.status) || (bad.status & 0xf000) === 0xb000 || bad.failed > 0;
+  const permanent = how.kind === 'move' && bad.status === 0xa801;
+  const retryable = permanent ? false : isRetryableQrStatus(bad.status) || (bad.status & 0xf000) === 0xb000 || bad.failed > 0;
   const error =
-    bad.status === 0xa801
-      ? `C-MOVE refused (0xA801): ${dest.aeTitle} does not know the move destination ${moveAe} (declare this service as a DICOM node in the PACS)`
-      : (bad.error ?? `C-MOVE: ${bad.failed} sub-operation(s) failed (status 0x${hex(bad.status)})`);
+    how.kind === 'move' && bad.status === 0xa801
+      ? `C-MOVE refused (0xA801): ${dest.aeTitle} does not know the move destination ${how.moveAe} (declare this service as a DICOM node in the PACS)`
+      : (bad.error ?? `${op}: ${bad.failed} sub-operation(s) failed (status 0x${hex(bad.status)})`);
   return { ok: false, status: bad.status, series: out, ms, error, retryable };
 }
 

@@ -21,6 +21,8 @@ export interface CampaignQuery {
   descriptionFilter?: string;
   /** Regex (case-insensitive) the body part (study or any series) must match; empty = any. */
   bodyPartFilter?: string;
+  /** DIMSE sources: C-MOVE or C-GET, fixed when the campaign is created (absent, e.g. DICOMweb: backfill.retrieve). */
+  retrieve?: 'move' | 'get';
 }
 
 export interface CampaignRow {

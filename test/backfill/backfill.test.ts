@@ -8,11 +8,19 @@ import { inWindow, nextBackoff, paceAndEta, retrievalSlots, scheduleProblem } fr
 import { judgeStudy, type RemoteSeries } from '../../src/backfill/candidates.js';
 import { multipartParts, parseSource } from '../../src/backfill/sources.js';
 import { multipartRelated } from '../../src/output/stow.js';
-import { worklistCsv, campaignRequestSchema, WORKLIST_COLUMNS } from '../../src/backfill/routes.js';
+import { worklistCsv, campaignRequestSchema, backfillRoutes, WORKLIST_COLUMNS } from '../../src/backfill/routes.js';
+import type { Request } from '../../src/admin/http.js';
 import { DEFAULT_SELECTION_RULES } from '../../src/pipeline/selection.js';
 import { loadConfig } from '../../src/config/index.js';
 import { parseCsv } from '../../src/common/csv.js';
 import { memoryStore, receive } from '../helpers/memory-store.js';
+import { writeMrSeries } from '../helpers/mr.js';
+import { ingestSink } from '../../src/backfill/ingest.js';
+import { splitPart10 } from '../../src/dicom/part10.js';
+import { createMetrics } from '../../src/common/metrics.js';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 describe('pacing', () => {
   it('the allowed window is a cron-style minute pattern in local time', () => {
@@ -127,6 +135,64 @@ describe('sources and requests', () => {
     expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20210101', studyDateTo: '20201231' }).success).toBe(false);
     expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20200101', studyDateTo: '20201231', descriptionFilter: '(' }).success).toBe(false);
     expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20200101', studyDateTo: '20201231', patientName: 'x' }).success).toBe(false);
+    expect(campaignRequestSchema.safeParse({ source: 'P@h:1', studyDateFrom: '20200101', studyDateTo: '20201231', retrieve: 'fetch' }).success).toBe(false);
+  });
+
+  it('the retrieve method of a DIMSE campaign: as asked, else backfill.retrieve, fixed at creation; refused for DICOMweb', () => {
+    const store = memoryStore();
+    const config = loadConfig({ env: { OSTEOSCREEN_BACKFILL_RETRIEVE: 'get' } });
+    const post = backfillRoutes({ config, store }).find((r) => r.method === 'POST' && r.pattern === '/api/backfill')!;
+    const start = (body: Record<string, unknown>) => {
+      const req = { method: 'POST', path: '/api/backfill', params: {}, query: new URLSearchParams(), body: { studyDateFrom: '20240101', studyDateTo: '20240131', ...body }, ip: '127.0.0.1', actor: 't' } as unknown as Request;
+      return post.handler(req) as { status: number; json: { query: { retrieve?: string } } };
+    };
+    expect(start({ source: 'P@h:1' }).json.query.retrieve).toBe('get');
+    expect(start({ source: 'P@h:1', retrieve: 'move' }).json.query.retrieve).toBe('move');
+    expect(start({ source: 'http://pacs/dicom-web' }).json.query.retrieve).toBeUndefined();
+    expect(() => start({ source: 'http://pacs/dicom-web', retrieve: 'get' })).toThrow(/DIMSE source/);
+    const audited = store.audit.list(10).filter((a) => a.action === 'backfill-start');
+    expect(audited.map((a) => JSON.parse(a.detail ?? '{}').retrieve ?? null).sort()).toEqual(['get', 'move', null].sort());
+  });
+});
+
+describe('C-GET sub-operations into the listener\'s store path', () => {
+  it('a complete data set is validated, stored and indexed once; a wrong context or a data set cut off is dropped', async () => {
+    const store = memoryStore();
+    const config = loadConfig({ env: { OSTEOSCREEN_STORAGE_MIN_FREE_MB: '0' } });
+    const stored: string[] = [];
+    const sink = ingestSink({ config, store, metrics: createMetrics(), onStored: (i) => stored.push(i.seriesUid) }, 'PACS');
+    const { files, seriesUid, sopUids } = writeMrSeries(mkdtempSync(path.join(os.tmpdir(), 'cget-sink-')), { count: 2 });
+    const send = async (file: string, cut = false) => {
+      const bytes = readFileSync(file);
+      const p = splitPart10(bytes);
+      const sub = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopInstanceUid, transferSyntax: p.transferSyntaxUid, contextSopClass: p.sopClassUid };
+      const w = sink.open(sub);
+      const body = bytes.subarray(p.datasetOffset);
+      if (cut) {
+        w.write(body.subarray(0, 100));
+        return undefined;
+      }
+      await new Promise<void>((r) => w.end(body, () => r()));
+      return sink.store(w, sub);
+    };
+    expect(await send(files[0]!)).toMatchObject({ status: 0, outcome: 'new' });
+    expect(await send(files[0]!)).toMatchObject({ status: 0, outcome: 'identical' }); // a second arrival is counted, not stored again
+    expect(store.index.getSeries(seriesUid)?.instances).toBe(1);
+    expect(store.index.getInstance(sopUids[0]!)?.calling_ae).toBe('PACS');
+    expect(stored).toEqual([seriesUid]);
+    // A SOP class on another SOP class's presentation context: refused as the listener refuses it.
+    const p = splitPart10(readFileSync(files[1]!));
+    const wrong = { sopClassUid: p.sopClassUid, sopInstanceUid: p.sopInstanceUid, transferSyntax: p.transferSyntaxUid, contextSopClass: '1.2.840.10008.5.1.4.1.1.2' };
+    const w = sink.open(wrong);
+    await new Promise<void>((r) => w.end(Buffer.alloc(10), () => r()));
+    expect(await sink.store(w, wrong)).toMatchObject({ status: 0x0122 });
+    // Cut off mid-transfer (the association ended): its temp file is removed when the association closes.
+    await send(files[1]!, true);
+    for (let k = 0; k < 1000 && !readdirSync(store.blobs.tmpDir).length; k++) await new Promise((r) => setImmediate(r)); // the file opens asynchronously
+    expect(readdirSync(store.blobs.tmpDir).length).toBe(1);
+    await sink.close!();
+    expect(readdirSync(store.blobs.tmpDir)).toEqual([]);
+    expect(store.index.getInstance(sopUids[1]!)).toBeUndefined();
   });
 });
 

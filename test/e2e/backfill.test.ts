@@ -10,6 +10,8 @@
  * - The PACS goes down mid-campaign (a proxy in front of it refuses connections) and comes back; at most
  *   backfill.maxConcurrent (2) connections at once reach the PACS; the campaign is started with the CLI.
  * - DICOMweb: QIDO-RS + WADO-RS, the campaign asks for the SR in the PACS and gets it.
+ * - C-GET (`--retrieve get`; Orthanc allows this AE C-GET but not C-MOVE): the lumbar studies in range analysed,
+ *   every instance stored once; a study pushed while backfill studies wait in the job queue is analysed before them.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,6 +24,7 @@ import { waitFor } from '../helpers/ports.js';
 import { skipWithout, skipWithoutCommands } from '../helpers/tools.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
+import { sendFiles } from '../../src/dicom/scu.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-backfill-'));
 const RANGE = { studyDateFrom: '20240101', studyDateTo: '20240131' };
@@ -44,6 +47,7 @@ describe.skipIf(skip)('backfill campaigns against a real Orthanc', () => {
   let orthanc: OrthancHandle;
   const lumbar: string[] = [];
   const distractor = { ct: '', cervical: '', outOfRange: '' };
+  let pushFiles: string[] = [];
 
   beforeAll(async () => {
     orthanc = await startOrthanc({ dicomWeb: true });
@@ -59,6 +63,8 @@ describe.skipIf(skip)('backfill campaigns against a real Orthanc', () => {
     for (let i = 0; i < ms.length; i++) {
       const files = filesUnder(path.resolve(path.join(tmp, 'ph'), ms[i]!.dir));
       execFileSync('dcmodify', ['-nb', '-ie', ...edits[i]!.flatMap((e) => ['-m', e]), ...files]);
+      // The study pushed in the C-GET test: its sagittal series only (what the selection picks), quick to send.
+      if (i === 5) pushFiles = ms[i]!.series.filter((x) => x.expectedSelection).flatMap((x) => filesUnder(path.resolve(path.join(tmp, 'ph'), x.dir)));
       for (const f of files) await orthanc.rest('/instances', { method: 'POST', body: readFileSync(f) });
     }
     lumbar.push(ms[0]!.studyInstanceUID, ms[1]!.studyInstanceUID, ms[2]!.studyInstanceUID);
@@ -239,4 +245,57 @@ describe.skipIf(skip)('backfill campaigns against a real Orthanc', () => {
       await Promise.all([outside.stop('SIGKILL'), budget.stop('SIGKILL')]);
     }
   }, 300_000);
+  it('C-GET: the lumbar studies analysed, every instance stored once; a pushed study goes before queued backfill studies', async () => {
+    // Concurrency 1 (the default): the second retrieved study waits in the job queue while the first is analysed.
+    const svc = await startService({ env: { OSTEOSCREEN_BACKFILL_MAX_CONCURRENT: '2', OSTEOSCREEN_PIPELINE_CONCURRENCY: '1' } });
+    try {
+      // Orthanc lets this AE title query and C-GET, not C-MOVE: a retrieval by C-MOVE would be refused.
+      await orthanc.rest('/modalities/osteoscreen', { method: 'PUT', body: JSON.stringify({ AET: 'OSTEOSCREEN', Host: '127.0.0.1', Port: svc.dicomPort, AllowMove: false, AllowGet: true, AllowFind: true }) });
+      const out = execFileSync(process.execPath, [CLI, 'backfill', 'start', '--source', `${orthanc.aet}@127.0.0.1:${orthanc.dicomPort}`, '--from', '2024-01-01', '--to', '2024-01-15', '--retrieve', 'get', '--url', `http://127.0.0.1:${svc.httpPort}`, '--token', svc.token], { cwd: ROOT, encoding: 'utf8' });
+      expect(out).toMatch(/by C-GET/);
+      const id = Number(/started campaign (\d+)/.exec(out)?.[1]);
+      const inRange = [lumbar[0]!, lumbar[1]!];
+      // As soon as one backfill study is being analysed, push another study (the lumbar MR outside the range).
+      await waitFor(async () => {
+        for (const uid of inRange) if ((await svc.json<any[]>(`/api/jobs?study=${uid}`)).some((j) => j.state === 'processing')) return true;
+        return false;
+      }, 'a backfill study being analysed', 300_000, 100);
+      const pushed = distractor.outOfRange;
+      expect(pushFiles.length).toBeGreaterThan(0);
+      const sent = await sendFiles({ aeTitle: 'OSTEOSCREEN', host: '127.0.0.1', port: svc.dicomPort, callingAeTitle: 'PUSHSCU' }, pushFiles);
+      expect(sent.every((r) => r.ok), sent.find((r) => !r.ok)?.error).toBe(true);
+
+      const done = await waitState(svc, id, 'done');
+      expect(done.counts).toMatchObject({ analysed: 2, skipped: 1, failed: 0 });
+      expect(((await campaign(svc, id)) as any).query.retrieve).toBe('get');
+      await expectAnalysedOnce(svc, id, inRange);
+      const [p] = await waitFor(async () => {
+        const jobs = await svc.json<any[]>(`/api/jobs?study=${pushed}`);
+        return jobs.length && ['done', 'not-assessable'].includes(jobs[0].state) ? jobs : undefined;
+      }, 'the pushed study analysed', 300_000, 300);
+
+      // Priority: every backfill job that was waiting when the pushed study's job was queued started after it.
+      const backfillJobs = (await Promise.all(inRange.map((uid) => svc.json<any[]>(`/api/jobs?study=${uid}`)))).flat();
+      const waiting = backfillJobs.filter((j) => j.createdAt < p.createdAt && j.startedAt > p.createdAt);
+      expect(waiting.length, `the push did not find a backfill study waiting: ${JSON.stringify([p, ...backfillJobs].map((j) => [j.id, j.createdAt, j.startedAt]))}`).toBeGreaterThanOrEqual(1);
+      for (const j of waiting) expect(p.startedAt < j.startedAt, `pushed ${p.startedAt} vs backfill ${j.startedAt}`).toBe(true);
+
+      // Nothing stored twice: what arrived equals what the PACS holds for the retrieved series, all new.
+      let expected = pushFiles.length;
+      for (const uid of inRange) {
+        for (const s of await svc.json<any[]>(`/api/series?study=${uid}`)) {
+          const found = await orthanc.rest('/tools/find', { method: 'POST', body: JSON.stringify({ Level: 'Series', Query: { SeriesInstanceUID: s.seriesInstanceUid }, Expand: true }) });
+          expect(s.instances, s.description).toBe(found[0].Instances.length);
+          expect(s.resends).toBe(0);
+          expected += s.instances;
+        }
+      }
+      const metrics = await (await svc.api('/metrics')).text();
+      const received = (outcome: string) => Number(new RegExp(`^osteoscreen_instances_received_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+      expect(received('new')).toBe(expected);
+      expect([received('identical'), received('replaced'), received('rejected')]).toEqual([0, 0, 0]);
+    } finally {
+      await svc.stop('SIGKILL');
+    }
+  }, 600_000);
 });
