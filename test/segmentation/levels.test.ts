@@ -41,6 +41,64 @@ describe('the column (pieces of one vertebra merged before counting)', () => {
   });
 });
 
+/**
+ * A lordotic column: six bodies (25 mm tall, 38 mm deep, every 35 mm) and S1 tilted by `deg` degrees, on a 1 mm
+ * grid of 7 slices, with the sac behind them; the rows start `cut` mm below the top of a seventh body, so that only
+ * its lower part is in the field of view (a tight field of view that cuts the vertebra above L1 at 3 T).
+ */
+function lordoticSpine(deg: number, cut: number): LabelMap {
+  const m: LabelMap = { dims: [220, 300, 7], spacing: [1, 1, 5], origin: [-10, -100, 150], direction: [0, 0, 1, 1, 0, 0, 0, -1, 0], data: new Uint8Array(220 * 300 * 7) };
+  const a = (deg * Math.PI) / 180;
+  const u = [Math.sin(a), -Math.cos(a)]; // cranial along the column (i posterior, j inferior)
+  const v = [Math.cos(a), Math.sin(a)]; // posterior across it
+  const topCentre = 20.3 - cut; // row of the seventh body's centre: its top corner (20.3 mm above it) is `cut` mm above row 0
+  const c0 = [40, topCentre + 7 * 35 * Math.cos(a)]; // S1's centre (b = 0), seven levels below
+  const fill = (b: number, cls: number, half: [number, number], k0: number, k1: number, across = 0) => {
+    const c = [c0[0] + b * 35 * u[0], c0[1] + b * 35 * u[1]];
+    for (let k = k0; k < k1; k++)
+      for (let j = 0; j < 300; j++)
+        for (let i = 0; i < 220; i++) {
+          const d = [i - c[0], j - c[1]];
+          const t = d[0] * u[0] + d[1] * u[1];
+          const w = d[0] * v[0] + d[1] * v[1] - across;
+          if (Math.abs(t) <= half[0] && Math.abs(w) <= half[1]) m.data[i + j * 220 + k * 220 * 300] = cls;
+        }
+  };
+  fill(0, CLASS.sacrum, [15, 19], 0, 7);
+  for (let b = 1; b <= 7; b++) fill(b, CLASS.body, [12.5, 19], 1, 6);
+  fill(4, CLASS.csf, [140, 3], 2, 5, 28); // the sac, 28 mm behind the bodies' centres, from S1 up
+  return m;
+}
+
+describe('pieces are merged by their height along the column, not along z', () => {
+  it('a partial vertebra at the top edge of a lordotic column is not merged into the whole body below it', () => {
+    const m = lordoticSpine(30, 25);
+    const r = labelLevels(m);
+    expect(r.debug!.join('\n')).not.toMatch(/merged/);
+    expect(r.ok).toBe(true);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'S1']);
+    const t12 = r.bodies.find((b) => b.level === 'T12')!;
+    expect(t12.bbox.min[1]).toBeGreaterThan(0); // the whole body below the cut one does not reach row 0
+  });
+
+  it('a tilted body cut in two by a dark band is still merged into one vertebra', () => {
+    const m = lordoticSpine(30, 25);
+    // a 3 mm band across L3 (b = 3) at its centre, along the body's own axis
+    const a = (30 * Math.PI) / 180;
+    const c = [40 + 3 * 35 * Math.sin(a), 20.3 - 25 + 7 * 35 * Math.cos(a) - 3 * 35 * Math.cos(a)];
+    for (let k = 0; k < 7; k++)
+      for (let j = 0; j < 300; j++)
+        for (let i = 0; i < 220; i++) {
+          const t = (i - c[0]) * Math.sin(a) - (j - c[1]) * Math.cos(a);
+          if (Math.abs(t) <= 1.5 && m.data[i + j * 220 + k * 220 * 300] === CLASS.body) m.data[i + j * 220 + k * 220 * 300] = 0;
+        }
+    const r = labelLevels(m);
+    expect(r.debug!.join('\n')).toMatch(/merged .* one vertebra/);
+    expect(r.ok).toBe(true);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'S1']);
+  });
+});
+
 describe('each piece of S1 evidence on its own', () => {
   it('sacrum class: strong when clean, weak for both neighbours when mixed', () => {
     const clean = sacrumClassEvidence(buildColumn(spine(6, { width: 110 })));
