@@ -2,7 +2,7 @@
  * Shared helpers of the acceptance (reliability) suite: services whose logs are kept for the suite-wide
  * patient-identifier grep, metric parsing, waiting for jobs, phantom identifiers, file walking.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
@@ -94,16 +94,7 @@ export function linesWithIdentifiers(text: string, ids: string[]): string[] {
   return text.split('\n').filter((l) => ids.some((id) => l.includes(id)));
 }
 
-export function filesUnder(dir: string, ext = '.dcm'): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p, ext));
-    else if (p.endsWith(ext)) out.push(p);
-  }
-  return out.sort();
-}
+export { filesUnder } from '../helpers/files.js';
 
 /** Value of a Prometheus sample (`name{labels}`), summed over matching label sets. */
 export function metric(text: string, name: string, labels: Record<string, string> = {}): number {

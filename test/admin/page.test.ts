@@ -2,13 +2,14 @@ import { scoreVsCutoff } from '../../src/report/numbers.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { skipWithout } from '../helpers/tools.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startService, CLI, ROOT, type RunningService } from '../helpers/service.js';
 import { storescu } from '../helpers/dcmtk.js';
 import { waitFor } from '../helpers/ports.js';
+import { filesUnder as dcmFiles } from '../helpers/files.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FINAL = ['done', 'not-assessable', 'failed'];
@@ -16,15 +17,6 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-admin-page-'));
 /** Where the screenshot of the page with a processed study is left for people to look at. */
 export const SCREENSHOT = process.env.OSTEOSCREEN_ADMIN_SCREENSHOT ?? path.join(os.tmpdir(), 'osteoscreen-admin-page.png');
 
-function dcmFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir)) {
-    const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
-    else if (/\.dcm$/i.test(n)) out.push(p);
-  }
-  return out.sort();
-}
 
 /** A phantom lumbar study from `osteoscreen phantom` (seed 7: assessable, scored and flagged by the shipped models). */
 function phantomStudy(): string[] {

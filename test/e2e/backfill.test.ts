@@ -15,7 +15,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, CLI, ROOT, type RunningService } from '../helpers/service.js';
@@ -25,19 +25,11 @@ import { skipWithout, skipWithoutCommands } from '../helpers/tools.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
 import { sendFiles } from '../../src/dicom/scu.js';
+import { filesUnder } from '../helpers/files.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-backfill-'));
 const RANGE = { studyDateFrom: '20240101', studyDateTo: '20240131' };
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else if (p.endsWith('.dcm')) out.push(p);
-  }
-  return out;
-}
 
 type Campaign = { id: number; state: string; reason: string | null; counts: Record<string, number>; total: number; done: number };
 

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
@@ -17,20 +17,12 @@ import { loadConfig, resolveInstallPath } from '../../src/config/index.js';
 import { loadModel } from '../../src/model/index.js';
 import { Segmenter } from '../../src/segmentation/index.js';
 import { analyseStudy } from '../../src/pipeline/analyse.js';
+import { filesUnder } from '../helpers/files.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-e2e-'));
 const SR_CLASS = '1.2.840.10008.5.1.4.1.1.88.33';
 const SC_CLASS = '1.2.840.10008.5.1.4.1.1.7';
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else if (p.endsWith('.dcm')) out.push(p);
-  }
-  return out;
-}
 
 /** Find a numeric content item by concept meaning anywhere in an SR content tree. */
 function findNum(items: any[] | undefined, meaning: RegExp): number | undefined {

@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
@@ -15,20 +15,12 @@ import { storescu } from '../helpers/dcmtk.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { writePhantomStudies } from '../../src/phantom/index.js';
 import { splitPart10 } from '../../src/dicom/raw-dataset.js';
+import { filesUnder } from '../helpers/files.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-e2e-stow-'));
 const TOKEN = 'e2e-stow-token-91';
 const SECRET = 'e2e-webhook-secret-0001';
 
-function filesUnder(dir: string, ext: RegExp): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p, ext));
-    else if (ext.test(p)) out.push(p);
-  }
-  return out;
-}
 
 describe.skipIf(!haveDicomWeb())('end to end: phantom study -> OsteoScreen -> STOW-RS archive + webhook', () => {
   let orthanc: OrthancHandle;

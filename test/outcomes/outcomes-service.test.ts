@@ -14,7 +14,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { rng, randn } from '../../src/model/stats/misc.js';
 import { MllpClient } from '../../src/output/mllp.js';
 import { readAck } from '../../src/output/hl7.js';
 import { scannerId } from '../../src/admin/calibration.js';
+import { filesUnder as dcmFiles } from '../helpers/files.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-outcomes-'));
@@ -40,15 +41,6 @@ const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const T0 = Date.UTC(2026, 2, 1);
 
-function dcmFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir)) {
-    const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
-    else if (/\.dcm$/i.test(n)) out.push(p);
-  }
-  return out.sort();
-}
 
 interface Seeded {
   pid: string;

@@ -20,7 +20,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startService, CLI, ROOT, type RunningService } from '../helpers/service.js';
@@ -34,6 +34,7 @@ import { outputUids } from '../../src/report/index.js';
 import { scannerKey } from '../../src/common/scanner.js';
 import { rng, randn } from '../../src/model/stats/misc.js';
 import { chromium } from 'playwright-core';
+import { filesUnder as dcmFiles } from '../helpers/files.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -43,15 +44,6 @@ const FINAL = ['done', 'not-assessable', 'failed'];
 const A = 'SIEMENS / Avanto / MR-A1';
 const B = 'GE MEDICAL SYSTEMS / SIGNA HDxt / ?';
 
-function dcmFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir)) {
-    const p = path.join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...dcmFiles(p));
-    else if (n.endsWith('.dcm')) out.push(p);
-  }
-  return out.sort();
-}
 
 /** Phantom studies of one vendor (T1 + T2 only, for speed); `station` is written into every file. */
 function phantoms(name: string, vendor: 'siemens' | 'ge', seed: number, count: number, station?: string) {
