@@ -151,7 +151,7 @@ export class InstanceSink extends Writable {
   }
   /** The whole Part-10 file in one buffer that owns its memory (transferable); call once, when not spilled. */
   bytes(): Buffer {
-    const b = Buffer.allocUnsafeSlow(this.size);
+    const b = Buffer.allocUnsafe(this.size); // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
     let o = 0;
     for (const c of this.chunks) o += c.copy(b, o);
     this.chunks = [];
