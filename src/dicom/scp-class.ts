@@ -11,7 +11,6 @@ import { OUR_MAX_PDU_LENGTH } from './pdu-guard.js';
 import type { Connections, Tracked } from './connections.js';
 import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, InstanceSink, STATUS, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
 import { diskFree } from '../store/index.js';
-import { cStoreRspPdu } from './dimse-response.js';
 
 const { Scp, Dataset, constants, responses } = dimse;
 type Association = assoc.Association;
@@ -122,7 +121,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       this.conn.busy++;
       const refuse = (status: number, reason: string) => {
         const w = new DiscardWriter();
-        this.pending.set(w, { refuse: { status, reason }, transferSyntax: ts, presentationContextId: pc.getPresentationContextId() });
+        this.pending.set(w, { refuse: { status, reason }, transferSyntax: ts });
         return w;
       };
       const abstract = String(pc.getAbstractSyntaxUid());
@@ -142,7 +141,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       }
       const header = part10Header(sopClass, request.getAffectedSopInstanceUid(), ts, this.callingAe);
       const w = new InstanceSink(ctx.store.blobs.tempPath(), header);
-      this.pending.set(w, { sink: w, transferSyntax: ts, presentationContextId: pc.getPresentationContextId() });
+      this.pending.set(w, { sink: w, transferSyntax: ts });
       return w;
     }
 
@@ -161,17 +160,9 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       const respond = (status: number, comment?: string) => {
         this.conn.busy = Math.max(0, this.conn.busy - 1);
         this.conn.lastData = Date.now();
-        this.tally.store(status);
-        const pcId = pending?.presentationContextId;
-        if (pcId !== undefined) {
-          // Our own encoding of the response (dimse-response.ts), in the socket's order with the library's writes.
-          if (!this.sock.destroyed) {
-            this.sock.write(cStoreRspPdu({ presentationContextId: pcId, messageIdBeingRespondedTo: request.getMessageId(), sopClassUid: request.getAffectedSopClassUid(), sopInstanceUid: request.getAffectedSopInstanceUid(), status, errorComment: status ? comment : undefined }));
-          }
-          return;
-        }
         const resp = responses.CStoreResponse.fromRequest(request);
         resp.setStatus(status);
+        this.tally.store(status);
         if (comment) resp.setErrorComment?.(comment.slice(0, 64));
         callback(resp);
       };

@@ -10,7 +10,7 @@ import { isPathSafeUid } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
-import { instanceMeta, parseHeader, pixelDataLengthProblem, pixelDataProblem } from './tags.js';
+import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
 import { GroupCommitter } from '../store/group-commit.js';
 import { pauseAt } from '../common/test-pause.js';
 import { PduGuard, guardSocket } from './pdu-guard.js';
@@ -97,8 +97,6 @@ export class DiscardWriter extends Writable {
   }
 }
 
-const LONG_VR = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
-
 /** Instances larger than this are streamed to their temp file while they arrive instead of being kept in memory. */
 export const IN_MEMORY_INSTANCE_BYTES = 64 * 1024 * 1024;
 
@@ -166,8 +164,6 @@ export interface PendingStore {
   sink?: InstanceSink;
   refuse?: { status: number; reason: string };
   transferSyntax: string;
-  /** The listener's presentation context of the C-STORE (its response is written on it). */
-  presentationContextId?: number;
 }
 
 const committers = new WeakMap<Store, GroupCommitter>();
@@ -210,21 +206,11 @@ export async function storeReceived(
   try {
     buf = inMemory ? pending.sink!.bytes() : await readFile(w.tempPath);
     // Every declared length must fit in what arrived (dcmjs reports declared lengths, so it cannot tell).
-    let pxLength: number | undefined;
-    let headerEnd = buf.length;
-    const whole = buf;
-    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax, (e) => {
-      if (e.tag !== 0x7fe00010) return;
-      pxLength = e.value.length;
-      // The header parse needs the bytes before PixelData only (dcmjs copies what it is given into an ArrayBuffer).
-      const at = e.value.byteOffset - whole.byteOffset - (pending.transferSyntax === '1.2.840.10008.1.2' || !LONG_VR.has(e.vr) ? 8 : 12);
-      if (e.value.length && pending.transferSyntax !== '1.2.840.10008.1.2.2' && at > w.headerLength && whole.readUInt32LE(at) === 0x00107fe0) headerEnd = at;
-    });
+    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax);
     if (structure) return reject(STATUS.CannotUnderstand, `truncated or malformed dataset: ${structure}`);
-    const { meta, dataset, uidProblems } = parseHeader(buf.subarray(0, headerEnd));
+    const { meta, dataset, uidProblems } = parseHeader(buf);
     if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
-    // The walk gives a defined-length PixelData's size; anything else (none, undefined length) takes dcmjs's word.
-    const pxProblem = pxLength ? pixelDataLengthProblem(pxLength, pending.transferSyntax, dataset) : pixelDataProblem(buf, pending.transferSyntax, dataset);
+    const pxProblem = pixelDataProblem(buf, pending.transferSyntax, dataset);
     if (pxProblem) return reject(STATUS.CannotUnderstand, `malformed pixel data: ${pxProblem}`);
     metaInfo = instanceMeta(meta, dataset);
   } catch (e) {

@@ -50,16 +50,6 @@ export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Rec
   const full = readDicomFile(buf, { ignoreErrors: false });
   const px = full.dict['7FE00010'];
   if (!px) return null;
-  const values: ArrayBuffer[] = Array.isArray(px.Value) ? px.Value : [px.Value];
-  return pixelDataLengthProblem(values.reduce((n, v) => n + (v?.byteLength ?? 0), 0), transferSyntaxUid, ds);
-}
-
-/**
- * pixelDataProblem for a PixelData value of `actual` bytes (known from a structure walk of the bytes in memory:
- * no second parse of the whole instance). Null for compressed transfer syntaxes.
- */
-export function pixelDataLengthProblem(actual: number, transferSyntaxUid: string, ds: Record<string, any>): string | null {
-  if (!NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) return null;
   const rows = Number(ds.Rows);
   const cols = Number(ds.Columns);
   const bits = Number(ds.BitsAllocated);
@@ -73,6 +63,8 @@ export function pixelDataLengthProblem(actual: number, transferSyntaxUid: string
   const subsampled = spp === 3 && /^YBR_(FULL|PARTIAL)_422$/.test(String(ds.PhotometricInterpretation ?? '').trim());
   const stored = subsampled ? 2 : spp;
   const expected = bits === 1 ? Math.ceil((rows * cols * stored * frames) / 8) : rows * cols * stored * frames * (bits / 8);
+  const values: ArrayBuffer[] = Array.isArray(px.Value) ? px.Value : [px.Value];
+  const actual = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
   if (actual < expected || actual > expected + 1) return `PixelData holds ${actual} bytes, Rows x Columns x Samples x Frames x BitsAllocated needs ${expected}`;
   return null;
 }
