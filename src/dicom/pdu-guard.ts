@@ -98,17 +98,73 @@ export function abortPdu(reason = 6): Buffer {
 }
 
 /**
+ * Cuts a byte stream into whole PDUs (headers already checked by the guard, so every length is bounded). A PDU
+ * that arrived inside one chunk is passed on as a view of it (no copy); one split over chunks is copied once into
+ * a buffer of its exact size. (dcmjs-dimse's own accumulator Buffer.concats every chunk onto the partial PDU.)
+ */
+export class PduAssembler {
+  private head = Buffer.alloc(6);
+  private headHave = 0;
+  private body?: Buffer;
+  private bodyHave = 0;
+
+  /** The PDUs completed by `chunk`, in order. */
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let i = 0;
+    while (i < chunk.length) {
+      if (!this.body) {
+        if (this.headHave === 0 && chunk.length - i >= 6) {
+          const total = 6 + chunk.readUInt32BE(i + 2);
+          if (chunk.length - i >= total) {
+            out.push(chunk.subarray(i, i + total));
+            i += total;
+            continue;
+          }
+        }
+        const n = Math.min(6 - this.headHave, chunk.length - i);
+        chunk.copy(this.head, this.headHave, i, i + n);
+        this.headHave += n;
+        i += n;
+        if (this.headHave < 6) break;
+        this.body = Buffer.allocUnsafe(6 + this.head.readUInt32BE(2));
+        this.head.copy(this.body, 0);
+        this.bodyHave = 6;
+        this.headHave = 0;
+      }
+      const n = Math.min(this.body.length - this.bodyHave, chunk.length - i);
+      chunk.copy(this.body, this.bodyHave, i, i + n);
+      this.bodyHave += n;
+      i += n;
+      if (this.bodyHave === this.body.length) {
+        out.push(this.body);
+        this.body = undefined;
+      }
+    }
+    return out;
+  }
+}
+
+/**
  * Put a PduGuard in front of every 'data' listener registered on `socket` from now on (call this before the
- * library wraps the socket). A chunk with an out-of-bounds header never reaches the library.
+ * library wraps the socket). A chunk with an out-of-bounds header never reaches the library, and the library
+ * receives whole PDUs, one call each (PduAssembler).
  */
 export function guardSocket(socket: Socket, guard: PduGuard): void {
+  const assembler = new PduAssembler();
   let last: Buffer | undefined;
-  let lastOk = false;
-  const ok = (chunk: Buffer) => {
-    if (chunk !== last) (last = chunk), (lastOk = guard.accept(chunk)); // once per chunk, however many listeners
-    return lastOk;
+  let lastPdus: Buffer[] = [];
+  const pdus = (chunk: Buffer) => {
+    // once per chunk, however many listeners
+    if (chunk !== last) (last = chunk), (lastPdus = guard.accept(chunk) ? assembler.push(chunk) : []);
+    return lastPdus;
   };
-  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) => (ev === 'data' ? (chunk: Buffer) => ok(chunk) && fn(chunk) : fn);
+  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) =>
+    ev === 'data'
+      ? (chunk: Buffer) => {
+          for (const p of pdus(chunk)) fn(p);
+        }
+      : fn;
   const on = socket.on.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
   const prepend = socket.prependListener.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
   socket.on = socket.addListener = ((ev: string | symbol, fn: (...a: any[]) => void) => on(ev, wrap(ev, fn))) as any;

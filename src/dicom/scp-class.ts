@@ -9,7 +9,7 @@ import { part10Header } from './part10.js';
 import { AssociationTally } from './association-log.js';
 import { OUR_MAX_PDU_LENGTH } from './pdu-guard.js';
 import type { Connections, Tracked } from './connections.js';
-import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, STATUS, TempInstanceWriter, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
+import { ACCEPTED_TRANSFER_SYNTAXES, DiscardWriter, InstanceSink, STATUS, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
 import { diskFree } from '../store/index.js';
 
 const { Scp, Dataset, constants, responses } = dimse;
@@ -140,8 +140,8 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
         return refuse(STATUS.OutOfResources, reason);
       }
       const header = part10Header(sopClass, request.getAffectedSopInstanceUid(), ts, this.callingAe);
-      const w = new TempInstanceWriter(ctx.store.blobs.tempPath(), header);
-      this.pending.set(w, { writer: w, transferSyntax: ts });
+      const w = new InstanceSink(ctx.store.blobs.tempPath(), header);
+      this.pending.set(w, { sink: w, transferSyntax: ts });
       return w;
     }
 

@@ -46,6 +46,11 @@ export class Index {
     return this.clock();
   }
 
+  /** Run `fn` in one transaction (a savepoint when already inside one): group commit of received instances. */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   // ---------------------------------------------------------------- instances
   getInstance(sopUid: string): InstanceRow | undefined {
     return this.sql('SELECT * FROM instances WHERE sop_uid = ?').get(sopUid) as InstanceRow | undefined;

@@ -1,6 +1,6 @@
 /** PDU guard (issue 14): headers are checked however the bytes are split into chunks. */
 import { describe, it, expect } from 'vitest';
-import { PduGuard, MAX_ASSOCIATE_RQ_LENGTH } from '../../src/dicom/pdu-guard.js';
+import { PduGuard, PduAssembler, MAX_ASSOCIATE_RQ_LENGTH } from '../../src/dicom/pdu-guard.js';
 
 const hdr = (type: number, len: number) => {
   const b = Buffer.alloc(6);
@@ -39,5 +39,18 @@ describe('PduGuard', () => {
     expect(feed(Buffer.concat([pdu(1, 68), pdu(1, 68)]), 1000).reasons[0]).toMatch(/second A-ASSOCIATE-RQ/);
     expect(feed(Buffer.concat([pdu(1, 68), pdu(9, 4)]), 1000).reasons[0]).toMatch(/unknown PDU type 9/);
     expect(feed(Buffer.concat([pdu(1, 68), hdr(7, 1 << 20)]), 1000).reasons[0]).toMatch(/PDU type 7 claims/);
+  });
+});
+
+describe('PduAssembler', () => {
+  it('hands on whole PDUs, one each, however the stream is split into chunks', () => {
+    const pdus = [pdu(1, 68), pdu(4, 16384), pdu(4, 100), pdu(4, 0), pdu(5, 4)].map((p, k) => (p.fill(k + 1, 6), p));
+    const stream = Buffer.concat(pdus);
+    for (const size of [1, 5, 6, 7, 100, 1000, 16390, stream.length]) {
+      const a = new PduAssembler();
+      const out: Buffer[] = [];
+      for (let i = 0; i < stream.length; i += size) out.push(...a.push(stream.subarray(i, i + size)));
+      expect(out.map((b) => b.toString('hex')), `chunk ${size}`).toEqual(pdus.map((b) => b.toString('hex')));
+    }
   });
 });
