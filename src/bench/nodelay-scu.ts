@@ -8,6 +8,7 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { splitPart10 } from '../dicom/part10.js';
+import { associateRq, commandSet, pdu } from '../dicom/pdu-encode.js';
 
 export interface ScuInstance {
   sopClassUid: string;
@@ -36,48 +37,8 @@ export interface ScuResult {
 
 const MAX_PDU_WE_ACCEPT = 256 * 1024;
 
-function pdu(type: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(6);
-  h[0] = type;
-  h.writeUInt32BE(body.length, 2);
-  return Buffer.concat([h, body]);
-}
-function item(type: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(4);
-  h[0] = type;
-  h.writeUInt16BE(body.length, 2);
-  return Buffer.concat([h, body]);
-}
-const ascii = (s: string) => Buffer.from(s, 'ascii');
-const aeField = (s: string) => ascii(s.padEnd(16, ' ').slice(0, 16));
-
-function associateRq(calling: string, called: string, contexts: { id: number; abstract: string; ts: string }[]): Buffer {
-  const fixed = Buffer.alloc(68);
-  fixed.writeUInt16BE(1, 0);
-  aeField(called).copy(fixed, 4);
-  aeField(calling).copy(fixed, 20);
-  const pcs = contexts.map((c) => item(0x20, Buffer.concat([Buffer.from([c.id, 0, 0, 0]), item(0x30, ascii(c.abstract)), item(0x40, ascii(c.ts))])));
-  const max = Buffer.alloc(4);
-  max.writeUInt32BE(MAX_PDU_WE_ACCEPT);
-  const user = item(0x50, Buffer.concat([item(0x51, max), item(0x52, ascii('1.2.826.0.1.3680043.10.1487.2')), item(0x55, ascii('OSTEO_NODELAY'))]));
-  return pdu(1, Buffer.concat([fixed, item(0x10, ascii('1.2.840.10008.3.1.1.1')), ...pcs, user]));
-}
-
-/** Implicit VR little endian C-STORE-RQ command set. */
 function cStoreRq(messageId: number, sopClass: string, sopInstance: string): Buffer {
-  const el = (e: number, v: Buffer) => {
-    const h = Buffer.alloc(8);
-    h.writeUInt16LE(0, 0);
-    h.writeUInt16LE(e, 2);
-    h.writeUInt32LE(v.length, 4);
-    return Buffer.concat([h, v]);
-  };
-  const us = (n: number) => Buffer.from([n & 0xff, n >> 8]);
-  const ui = (s: string) => ascii(s.length % 2 ? s + '\0' : s);
-  const body = Buffer.concat([el(0x0002, ui(sopClass)), el(0x0100, us(0x0001)), el(0x0110, us(messageId)), el(0x0700, us(0)), el(0x0800, us(0)), el(0x1000, ui(sopInstance))]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(body.length);
-  return Buffer.concat([el(0x0000, len), body]);
+  return commandSet({ field: 0x0001, messageId, sopClass, sopInstance, hasDataset: true });
 }
 
 /** P-DATA-TF PDUs carrying `value` in fragments that fit the peer's maximum PDU length. */
@@ -183,7 +144,16 @@ export async function sendInstances(instances: ScuInstance[], o: ScuOptions): Pr
   };
   try {
     await new Promise<void>((res, rej) => (socket.once('connect', res), socket.once('error', rej)));
-    socket.write(associateRq(o.callingAe ?? 'NODELAYSCU', o.calledAe, contexts));
+    socket.write(
+      associateRq({
+        calling: o.callingAe ?? 'NODELAYSCU',
+        called: o.calledAe,
+        maxPdu: MAX_PDU_WE_ACCEPT,
+        contexts: contexts.map((c) => ({ id: c.id, abstract: c.abstract, ts: [c.ts] })),
+        implementationUid: '1.2.826.0.1.3680043.10.1487.2',
+        implementationVersion: 'OSTEO_NODELAY',
+      }),
+    );
     const ac = await next();
     if (!ac || ac.type !== 2) {
       result.error ??= ac ? `association not accepted (PDU type ${ac.type})` : 'closed before A-ASSOCIATE-AC';

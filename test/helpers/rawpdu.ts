@@ -3,6 +3,7 @@
  * oversized PDUs, unknown DIMSE commands, a SOP class on another class's presentation context, idle associations.
  */
 import net from 'node:net';
+import { associateRq as encodeAssociateRq, commandSet, pdata, pdu } from '../../src/dicom/pdu-encode.js';
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 export const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -10,21 +11,7 @@ export const VERIFICATION = '1.2.840.10008.1.1';
 export const MR_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
 export const CT_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
-function item(type: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(4);
-  h[0] = type;
-  h.writeUInt16BE(body.length, 2);
-  return Buffer.concat([h, body]);
-}
-const uidItem = (type: number, uid: string) => item(type, Buffer.from(uid, 'ascii'));
-const ae = (s: string) => Buffer.from(s.padEnd(16, ' ').slice(0, 16), 'ascii');
-
-export function pdu(type: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(6);
-  h[0] = type;
-  h.writeUInt32BE(body.length, 2);
-  return Buffer.concat([h, body]);
-}
+export { pdu, pdata, commandSet };
 
 export interface Ctx {
   id: number;
@@ -33,48 +20,13 @@ export interface Ctx {
 }
 
 export function associateRq(o: { calling?: string; called?: string; maxPdu?: number; contexts: Ctx[] }): Buffer {
-  const fixed = Buffer.alloc(68);
-  fixed.writeUInt16BE(1, 0);
-  ae(o.called ?? 'OSTEOSCREEN').copy(fixed, 4);
-  ae(o.calling ?? 'RAWPDU').copy(fixed, 20);
-  const pcs = o.contexts.map((c) => item(0x20, Buffer.concat([Buffer.from([c.id, 0, 0, 0]), uidItem(0x30, c.abstract), ...(c.ts ?? [EXPLICIT_LE, IMPLICIT_LE]).map((t) => uidItem(0x40, t))])));
-  const max = Buffer.alloc(4);
-  max.writeUInt32BE(o.maxPdu ?? 16384);
-  const user = item(0x50, Buffer.concat([item(0x51, max), uidItem(0x52, '1.2.826.0.1.3680043.9.7433.1')]));
-  return pdu(1, Buffer.concat([fixed, uidItem(0x10, '1.2.840.10008.3.1.1.1'), ...pcs, user]));
-}
-
-/** P-DATA-TF with one PDV. */
-export function pdata(pcId: number, value: Buffer, command: boolean, last = true): Buffer {
-  const h = Buffer.alloc(6);
-  h.writeUInt32BE(value.length + 2, 0);
-  h[4] = pcId;
-  h[5] = (command ? 1 : 0) | (last ? 2 : 0);
-  return pdu(4, Buffer.concat([h, value]));
-}
-
-/** Implicit VR little endian command set (group 0000, group length first). */
-export function commandSet(fields: { field: number; messageId?: number; sopClass?: string; sopInstance?: string; hasDataset?: boolean }): Buffer {
-  const el = (e: number, v: Buffer) => {
-    const h = Buffer.alloc(8);
-    h.writeUInt16LE(0, 0);
-    h.writeUInt16LE(e, 2);
-    h.writeUInt32LE(v.length, 4);
-    return Buffer.concat([h, v]);
-  };
-  const us = (n: number) => Buffer.from([n & 0xff, n >> 8]);
-  const ui = (s: string) => Buffer.from(s.length % 2 ? s + '\0' : s, 'ascii');
-  const body = Buffer.concat([
-    ...(fields.sopClass ? [el(0x0002, ui(fields.sopClass))] : []),
-    el(0x0100, us(fields.field)),
-    el(0x0110, us(fields.messageId ?? 1)),
-    ...(fields.field === 0x0001 ? [el(0x0700, us(0))] : []),
-    el(0x0800, us(fields.hasDataset ? 0x0000 : 0x0101)),
-    ...(fields.sopInstance ? [el(0x1000, ui(fields.sopInstance))] : []),
-  ]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(body.length);
-  return Buffer.concat([el(0x0000, len), body]);
+  return encodeAssociateRq({
+    calling: o.calling ?? 'RAWPDU',
+    called: o.called ?? 'OSTEOSCREEN',
+    maxPdu: o.maxPdu ?? 16384,
+    contexts: o.contexts.map((c) => ({ id: c.id, abstract: c.abstract, ts: c.ts ?? [EXPLICIT_LE, IMPLICIT_LE] })),
+    implementationUid: '1.2.826.0.1.3680043.9.7433.1',
+  });
 }
 
 /** One raw connection: send bytes, wait for PDUs or for the close. */
