@@ -11,7 +11,7 @@ import { finished } from 'node:stream/promises';
 import { splitPart10 } from '../dicom/part10.js';
 import { part10Header } from '../dicom/part10.js';
 import { DiscardWriter, STATUS, TempInstanceWriter, storeReceived, type PendingStore, type ScpContext } from '../dicom/scp.js';
-import type { InstanceSink } from '../dicom/qr.js';
+import type { SubOperationSink } from '../dicom/qr.js';
 import { diskFree } from '../store/index.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
@@ -54,7 +54,7 @@ export async function ingestPart10(ctx: ScpContext, bytes: Buffer, sourceAe: str
  * of each data set (the SOP class matches its presentation context, free disk), `sourceAe` (the PACS) recorded as
  * the calling AE.
  */
-export function ingestSink(ctx: ScpContext, sourceAe: string): InstanceSink {
+export function ingestSink(ctx: ScpContext, sourceAe: string): SubOperationSink {
   const pending = new WeakMap<Writable, PendingStore>();
   const unstored = new Set<TempInstanceWriter>();
   return {

@@ -1,7 +1,7 @@
 /**
  * Query/retrieve service class user (dcmjs-dimse), Study Root: C-FIND at study and series level, C-MOVE of
  * series to an AE (our own listener: the instances arrive as C-STOREs and take the normal path), or C-GET of
- * series (the instances arrive as C-STORE sub-operations on our own association and go to an `InstanceSink`).
+ * series (the instances arrive as C-STORE sub-operations on our own association and go to a `SubOperationSink`).
  *
  * Every call resolves (never rejects) with `ok`, the DIMSE status, an `error` in words and whether trying again
  * later can help (`retryable`: network errors, time-outs, transient association rejections, out of resources),
@@ -173,7 +173,7 @@ export function findSeries(dest: ScuDestination, studyUid: string, timeoutMs = 6
 }
 
 /** Where the C-STORE sub-operations of a C-GET go: the listener's store path (see backfill/ingest.ts). */
-export interface InstanceSink {
+export interface SubOperationSink {
   /** A sub-operation's data set starts to arrive: the stream for its raw bytes (as received, no Part-10 header). */
   open(sub: { sopClassUid: string; sopInstanceUid: string; transferSyntax: string; contextSopClass: string }): Writable;
   /** Its data set has arrived in full (the stream has finished): store it; the status answers the C-STORE. */
@@ -192,11 +192,11 @@ export function moveSeries(dest: ScuDestination, moveAe: string, studyUid: strin
  * sub-operation on it (storage SOP classes are proposed with the SCP role, PS3.7 D.3.3.4 role selection, which
  * dcmjs-dimse's CGetRequest does), streamed to `sink.open`'s writer and answered with `sink.store`'s status.
  */
-export function getSeries(dest: ScuDestination, studyUid: string, seriesUids: string[], sink: InstanceSink, timeoutMs = 300_000): Promise<MoveOutcome> {
+export function getSeries(dest: ScuDestination, studyUid: string, seriesUids: string[], sink: SubOperationSink, timeoutMs = 300_000): Promise<MoveOutcome> {
   return retrieveSeries(dest, { kind: 'get', sink }, studyUid, seriesUids, timeoutMs);
 }
 
-type Retrieval = { kind: 'move'; moveAe: string } | { kind: 'get'; sink: InstanceSink };
+type Retrieval = { kind: 'move'; moveAe: string } | { kind: 'get'; sink: SubOperationSink };
 
 async function retrieveSeries(dest: ScuDestination, how: Retrieval, studyUid: string, seriesUids: string[], timeoutMs: number): Promise<MoveOutcome> {
   const op = how.kind === 'move' ? 'C-MOVE' : 'C-GET';
