@@ -1,16 +1,17 @@
 /**
  * Instances fetched by the backfill enter exactly as a C-STORE to the listener does: the SCP's disk check, a temp
  * file with our file meta header, then `storeReceived` (validation, blob store, index, stability, pipeline touch).
- * - `ingestPart10`: one Part-10 file's bytes (a WADO-RS part);
+ * - `ingestPart10`: one Part-10 file's bytes (a WADO-RS part), kept in memory as the listener keeps a pushed
+ *   instance;
  * - `ingestSink`: the C-STORE sub-operations of a C-GET (dicom/qr.ts `getSeries`), streamed to the temp file as
- *   they arrive, as the listener streams a pushed instance.
+ *   they arrive.
  */
 import type { Writable } from 'node:stream';
 import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { splitPart10 } from '../dicom/part10.js';
 import { part10Header } from '../dicom/part10.js';
-import { DiscardWriter, STATUS, TempInstanceWriter, storeReceived, type PendingStore, type ScpContext } from '../dicom/scp.js';
+import { DiscardWriter, InstanceSink, STATUS, storeReceived, type PendingStore, type ScpContext } from '../dicom/scp.js';
 import type { SubOperationSink } from '../dicom/qr.js';
 import { diskFree } from '../store/index.js';
 import { logger } from '../common/log.js';
@@ -43,9 +44,10 @@ export async function ingestPart10(ctx: ScpContext, bytes: Buffer, sourceAe: str
   const short = diskShort(ctx);
   if (short) return { ok: false, status: STATUS.OutOfResources, reason: short };
   const header = part10Header(parts.sopClassUid, parts.sopInstanceUid, parts.transferSyntaxUid, sourceAe);
-  const w = new TempInstanceWriter(ctx.store.blobs.tempPath(), header);
+  // kept in memory as the listener keeps a pushed instance (a part over the listener's limit goes to a temp file)
+  const w = new InstanceSink(ctx.store.blobs.tempPath(), header);
   await new Promise<void>((resolve, reject) => w.end(bytes.subarray(parts.datasetOffset), () => (w.error ? reject(w.error) : resolve())));
-  const r = await storeReceived(ctx, { writer: w, transferSyntax: parts.transferSyntaxUid }, { sopClassUid: parts.sopClassUid, sopInstanceUid: parts.sopInstanceUid }, sourceAe);
+  const r = await storeReceived(ctx, { sink: w, transferSyntax: parts.transferSyntaxUid }, { sopClassUid: parts.sopClassUid, sopInstanceUid: parts.sopInstanceUid }, sourceAe);
   return { ok: r.status === STATUS.Success, status: r.status, reason: r.reason, outcome: r.outcome };
 }
 
@@ -56,7 +58,7 @@ export async function ingestPart10(ctx: ScpContext, bytes: Buffer, sourceAe: str
  */
 export function ingestSink(ctx: ScpContext, sourceAe: string): SubOperationSink {
   const pending = new WeakMap<Writable, PendingStore>();
-  const unstored = new Set<TempInstanceWriter>();
+  const unstored = new Set<InstanceSink>();
   return {
     open(sub) {
       const refuse = (status: number, reason: string) => {
@@ -68,8 +70,9 @@ export function ingestSink(ctx: ScpContext, sourceAe: string): SubOperationSink 
       if (sub.contextSopClass !== sub.sopClassUid) return refuse(STATUS.SopClassNotSupported, `SOP class ${sub.sopClassUid.slice(0, 64)} sent on a presentation context for ${sub.contextSopClass.slice(0, 64)}`);
       const short = diskShort(ctx);
       if (short) return refuse(STATUS.OutOfResources, short);
-      const w = new TempInstanceWriter(ctx.store.blobs.tempPath(), part10Header(sub.sopClassUid, sub.sopInstanceUid, sub.transferSyntax, sourceAe));
-      pending.set(w, { writer: w, transferSyntax: sub.transferSyntax });
+      // spillBytes 0: streamed to its temp file as it arrives (a C-GET association may carry a whole series)
+      const w = new InstanceSink(ctx.store.blobs.tempPath(), part10Header(sub.sopClassUid, sub.sopInstanceUid, sub.transferSyntax, sourceAe), 0);
+      pending.set(w, { sink: w, transferSyntax: sub.transferSyntax });
       unstored.add(w);
       return w;
     },
@@ -77,7 +80,7 @@ export function ingestSink(ctx: ScpContext, sourceAe: string): SubOperationSink 
       const p = pending.get(stream);
       if (!p) return Promise.resolve({ status: STATUS.CannotUnderstand, reason: 'no dataset' });
       pending.delete(stream);
-      if (p.writer) unstored.delete(p.writer);
+      if (p.sink) unstored.delete(p.sink);
       return storeReceived(ctx, p, sub, sourceAe);
     },
     async close() {

@@ -63,33 +63,6 @@ export interface ScpContext {
   onStored?: (info: { studyUid: string; seriesUid: string; outcome: string }) => void;
 }
 
-/** Temp-file writer that hashes what it writes; the Part-10 header is written first. */
-export class TempInstanceWriter extends Writable {
-  readonly hash = createHash('sha256');
-  size = 0;
-  error?: Error;
-  readonly headerLength: number;
-  private readonly file: WriteStream;
-  constructor(readonly tempPath: string, header: Buffer) {
-    super();
-    this.headerLength = header.length;
-    this.file = createWriteStream(tempPath);
-    this.file.on('error', (e) => (this.error = e));
-    this.hash.update(header);
-    this.size += header.length;
-    this.file.write(header);
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    if (!this.file.write(chunk)) this.file.once('drain', () => cb());
-    else cb();
-  }
-  override _final(cb: (e?: Error | null) => void): void {
-    this.file.end(() => cb(this.error ?? null));
-  }
-}
-
 /** A writable that drops the data (used when we will refuse the instance anyway). */
 export class DiscardWriter extends Writable {
   override _write(_c: Buffer, _e: BufferEncoding, cb: () => void): void {
@@ -102,7 +75,7 @@ export const IN_MEMORY_INSTANCE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Receives one C-STORE data set: keeps it in memory (Part-10 header first) and hashes it as it arrives; an
- * instance larger than `spillBytes` goes on to a temp file instead (TempInstanceWriter's way). `bytes()` then
+ * instance larger than `spillBytes` goes on to a temp file instead (0: every byte goes to the temp file). `bytes()` then
  * gives the whole file as one buffer of its own (copied once), parsed in place and handed to the writer thread.
  */
 export class InstanceSink extends Writable {
@@ -158,9 +131,7 @@ export class InstanceSink extends Writable {
 }
 
 export interface PendingStore {
-  /** The temp file already holds the instance (backfill, or a spilled InstanceSink). */
-  writer?: TempInstanceWriter;
-  /** The instance as received by the listener. */
+  /** The instance as received (in memory, or in its temp file when spilled). */
   sink?: InstanceSink;
   refuse?: { status: number; reason: string };
   transferSyntax: string;
@@ -191,8 +162,8 @@ export async function storeReceived(
     m.instancesReceived.inc({ outcome: 'rejected' });
     return pending.refuse;
   }
-  const w = (pending.sink ?? pending.writer)!;
-  const inMemory = pending.sink !== undefined && !pending.sink.spilled;
+  const w = pending.sink!;
+  const inMemory = !w.spilled;
   await pauseAt('receiving', { callingAe });
   const reject = async (status: number, reason: string) => {
     if (!inMemory) await rm(w.tempPath, { force: true });
@@ -204,7 +175,7 @@ export async function storeReceived(
   let metaInfo;
   let buf: Buffer | undefined;
   try {
-    buf = inMemory ? pending.sink!.bytes() : await readFile(w.tempPath);
+    buf = inMemory ? w.bytes() : await readFile(w.tempPath);
     // Every declared length must fit in what arrived (dcmjs reports declared lengths, so it cannot tell).
     const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax);
     if (structure) return reject(STATUS.CannotUnderstand, `truncated or malformed dataset: ${structure}`);
