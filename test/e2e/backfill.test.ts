@@ -247,11 +247,12 @@ describe.skipIf(skip)('backfill campaigns against a real Orthanc', () => {
       expect(out).toMatch(/by C-GET/);
       const id = Number(/started campaign (\d+)/.exec(out)?.[1]);
       const inRange = [lumbar[0]!, lumbar[1]!];
-      // As soon as one backfill study is being analysed, push another study (the lumbar MR outside the range).
+      // As soon as one backfill study is being analysed and the other waits in the job queue, push another study
+      // (the lumbar MR outside the range).
       await waitFor(async () => {
-        for (const uid of inRange) if ((await svc.json<any[]>(`/api/jobs?study=${uid}`)).some((j) => j.state === 'processing')) return true;
-        return false;
-      }, 'a backfill study being analysed', 300_000, 100);
+        const states = await Promise.all(inRange.map(async (uid) => (await svc.json<any[]>(`/api/jobs?study=${uid}`)).map((j) => j.state)));
+        return states.some((s) => s.includes('processing')) && states.some((s) => s.includes('queued'));
+      }, 'a backfill study being analysed while the other waits in the queue', 300_000, 100);
       const pushed = distractor.outOfRange;
       expect(pushFiles.length).toBeGreaterThan(0);
       const sent = await sendFiles({ aeTitle: 'OSTEOSCREEN', host: '127.0.0.1', port: svc.dicomPort, callingAeTitle: 'PUSHSCU' }, pushFiles);
