@@ -115,11 +115,30 @@ interface Piece {
   centroid: Vec3;
 }
 
+/** Voxel-weighted statistics of the components of one vertebra (or of pieces of it). */
+function pooled(parts: Candidate[]): { voxels: number; sacFrac: number; centroid: Vec3; centroidIndex: Vec3 } {
+  let voxels = 0;
+  let sac = 0;
+  const c: Vec3 = [0, 0, 0];
+  const ci: Vec3 = [0, 0, 0];
+  for (const x of parts) {
+    voxels += x.c.voxels;
+    sac += x.sacFrac * x.c.voxels;
+    for (let a = 0; a < 3; a++) {
+      c[a] += x.centroid[a] * x.c.voxels;
+      ci[a] += x.c.centroidIndex[a] * x.c.voxels;
+    }
+  }
+  for (let a = 0; a < 3; a++) {
+    c[a] /= voxels;
+    ci[a] /= voxels;
+  }
+  return { voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci };
+}
+
 function mergePieces(a: Piece, b: Piece): Piece {
-  const wa = a.parts.reduce((n, p) => n + p.c.voxels, 0);
-  const wb = b.parts.reduce((n, p) => n + p.c.voxels, 0);
-  const centroid = [0, 1, 2].map((i) => (a.centroid[i] * wa + b.centroid[i] * wb) / (wa + wb)) as Vec3;
-  return { parts: [...a.parts, ...b.parts], zMin: Math.min(a.zMin, b.zMin), zMax: Math.max(a.zMax, b.zMax), vol: a.vol + b.vol, centroid };
+  const parts = [...a.parts, ...b.parts];
+  return { parts, zMin: Math.min(a.zMin, b.zMin), zMax: Math.max(a.zMax, b.zMax), vol: a.vol + b.vol, centroid: pooled(parts).centroid };
 }
 
 /** Sagittal directions along which every component's extent is measured: tilted from the z axis towards posterior
@@ -247,8 +266,11 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
    * above and one below; at an end of the column the next two inward); the z axis when there are too few */
   const axisAt = (a: number, b: number) => {
     const P = pieces.length;
-    const [u, l] = a - 1 >= 0 && b + 1 < P ? [a - 1, b + 1] : a - 1 < 0 && b + 2 < P ? [b + 1, b + 2] : b + 1 >= P && a - 2 >= 0 ? [a - 2, a - 1] : [-1, -1];
-    return u < 0 ? DIR_MAX_DEG / DIR_STEP_DEG : dirIndex(pieces[u].centroid, pieces[l].centroid);
+    const through = (u: number, l: number) => dirIndex(pieces[u].centroid, pieces[l].centroid);
+    if (a >= 1 && b + 1 < P) return through(a - 1, b + 1); // one above, one below
+    if (a === 0 && b + 2 < P) return through(b + 1, b + 2); // top of the column: the next two below
+    if (b + 1 >= P && a >= 2) return through(a - 2, a - 1); // bottom: the next two above
+    return DIR_MAX_DEG / DIR_STEP_DEG; // the z axis
   };
   const bigVol = median(pieces.map((p) => p.vol));
   const refHeight = median(pieces.map((p, i) => (p.vol >= 0.6 * bigVol ? extent([p], axisAt(i, i)) : NaN)));
@@ -276,25 +298,7 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
   });
 
   // 4. Per element statistics and per link geometry.
-  const elements: Element[] = pieces.map((p) => {
-    let voxels = 0;
-    let sac = 0;
-    const c: Vec3 = [0, 0, 0];
-    const ci: Vec3 = [0, 0, 0];
-    for (const x of p.parts) {
-      voxels += x.c.voxels;
-      sac += x.sacFrac * x.c.voxels;
-      for (let a = 0; a < 3; a++) {
-        c[a] += x.centroid[a] * x.c.voxels;
-        ci[a] += x.c.centroidIndex[a] * x.c.voxels;
-      }
-    }
-    for (let a = 0; a < 3; a++) {
-      c[a] /= voxels;
-      ci[a] /= voxels;
-    }
-    return { parts: p.parts, vol: p.vol, voxels, sacFrac: sac / voxels, centroid: c, centroidIndex: ci, zMin: p.zMin, zMax: p.zMax, sacFracUpper: 0, heightMm: 0 };
-  });
+  const elements: Element[] = pieces.map((p) => ({ parts: p.parts, vol: p.vol, ...pooled(p.parts), zMin: p.zMin, zMax: p.zMax, sacFracUpper: 0, heightMm: 0 }));
   const gapBelow = measureExtents(classes, cc, elements);
   const links: (Link | undefined)[] = elements.map((e, i) => {
     if (i === 0) return undefined;
