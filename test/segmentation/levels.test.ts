@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelLevels } from '../../src/segmentation/levels/index.js';
-import { buildColumn } from '../../src/segmentation/levels/column.js';
+import { buildColumn, findWaist } from '../../src/segmentation/levels/column.js';
 import { decideS1 } from '../../src/segmentation/levels/decide.js';
 import { sacrumClassEvidence } from '../../src/segmentation/levels/evidence/sacrum-class.js';
 import { lumbosacralAngleEvidence } from '../../src/segmentation/levels/evidence/lumbosacral-angle.js';
@@ -94,6 +94,52 @@ describe('pieces are merged by their height along the column, not along z', () =
         }
     const r = labelLevels(m);
     expect(r.debug!.join('\n')).toMatch(/merged .* one vertebra/);
+    expect(r.ok).toBe(true);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'S1']);
+  });
+});
+
+describe('two vertebrae joined across a disc are cut at their waist', () => {
+  it('the waist of a cross-section profile: a narrow bridge between two plateaus, not a shallow dip in one', () => {
+    const two = [0, 40, 40, 40, 40, 40, 8, 6, 8, 30, 30, 30, 0];
+    expect(findWaist(two, 50)).toEqual({ bin: 7, ratio: expect.closeTo(22 / 3 / 30, 3) });
+    expect(findWaist([0, 40, 40, 40, 34, 32, 34, 40, 40, 40, 0], 50)).toBeUndefined(); // one body, 80 % at its waist
+    expect(findWaist(two, 200)).toBeUndefined(); // too few voxels on one side to be a vertebra
+  });
+
+  /** a `width` mm wide bridge of body class across the disc between bodies b and b + 1 of lordoticSpine(30, 25), at
+   * their posterior rim (an osteophyte, or partial volume the network drew as bone; the partial body at the top edge
+   * keeps its posterior part only) */
+  function bridge(m: LabelMap, b: number, width: number): void {
+    const a = (30 * Math.PI) / 180;
+    const u = [Math.sin(a), -Math.cos(a)];
+    const v = [Math.cos(a), Math.sin(a)];
+    const c = [40 + (b + 0.5) * 35 * u[0], 20.3 - 25 + 7 * 35 * Math.cos(a) + (b + 0.5) * 35 * u[1]];
+    for (let k = 1; k < 6; k++)
+      for (let j = 0; j < 300; j++)
+        for (let i = 0; i < 220; i++) {
+          const t = (i - c[0]) * u[0] + (j - c[1]) * u[1];
+          const w = (i - c[0]) * v[0] + (j - c[1]) * v[1];
+          if (Math.abs(t) <= 6 && w <= 19 && w >= 19 - width) m.data[i + j * 220 + k * 220 * 300] = CLASS.body;
+        }
+  }
+
+  it('a partial vertebra at the top edge joined to the body below it through a bridge is cut off, and every level is right', () => {
+    const m = lordoticSpine(30, 25);
+    bridge(m, 6, 10);
+    const r = labelLevels(m);
+    expect(r.debug!.join('\n')).toMatch(/two vertebrae joined, cut at its waist/);
+    expect(r.ok).toBe(true);
+    expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'S1']);
+    const t12 = r.bodies.find((b) => b.level === 'T12')!;
+    expect(t12.bbox.min[1]).toBeGreaterThan(0); // the partial vertebra is not part of it
+  });
+
+  it('two whole lumbar bodies joined by a bridge are cut apart, so the count stays right', () => {
+    const m = lordoticSpine(30, 25);
+    bridge(m, 3, 10); // L3 and L2
+    const r = labelLevels(m);
+    expect(r.debug!.join('\n')).toMatch(/two vertebrae joined/);
     expect(r.ok).toBe(true);
     expect(r.bodies.map((b) => b.level)).toEqual(['L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'S1']);
   });

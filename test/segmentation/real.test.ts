@@ -17,9 +17,10 @@ const REAL_3T = path.join(SHARED_DIR, 'real-lumbar-3t');
 export const HELD_OUT_IN_CI = ['case04', 'case12', 'case17', 'case18', 'case23'];
 const TRAINED_ON = ['case02', 'case08', 'case13', 'case19'];
 export const HELD_OUT_3T_IN_CI = ['case17', 'case20', 'case46'];
-// a tight field of view that cuts the vertebra above L1 on a lordotic column: once refused as 'L1 is cut by the edge'
-// (that vertebra's piece was merged into L1 by its z extent)
-export const HELD_OUT_3T_TOP_CUT_IN_CI = ['case28'];
+// a tight field of view that cuts the vertebra above L1: once refused as 'L1 is cut by the edge' (case28: on a
+// lordotic column that vertebra's piece was merged into L1 by its z extent; case51: the network joins it to L1
+// through a bridge at the disc, now cut at its waist)
+export const HELD_OUT_3T_TOP_CUT_IN_CI = ['case28', 'case51'];
 const TRAINED_ON_3T = ['case01', 'case06', 'case11', 'case16', 'case22', 'case27', 'case32', 'case38', 'case43', 'case48'];
 
 describe('real lumbar MRI (held-out dev cases)', () => {

@@ -12,6 +12,9 @@
  *    a lordotic column tilts its bodies by 20-40 degrees, and a tilted body's z extent takes in most of its depth
  *    (at 3 T the median z extent was 42-49 mm for 26-30 mm tall bodies), so a partial T12 at the top of a tight
  *    field of view passed for a piece of L1.
+ *    The other way round, a piece the network calls body that is taller than one vertebra can be holds two
+ *    vertebrae joined across a disc (through an osteophyte or partial volume): it is cut at its waist, where its
+ *    cross-section along the column is narrowest (under half the widest of its narrower side).
  * 4. Fragments (< 30 % of the median element volume) are dropped, with the reason.
  * 5. Per element: volume, sacrum-class fraction, centroid and height along the column; per link between
  *    neighbours: its direction (the lumbosacral angle reads it) and the gap between the two elements along it, i.e.
@@ -19,7 +22,7 @@
  */
 import type { LabelMap, Vec3 } from '../../volume/types.js';
 import { indexToPoint } from '../../volume/types.js';
-import { splitComponents, type Components } from '../components.js';
+import { splitComponents, type Component, type Components } from '../components.js';
 import { CHAIN_DEFAULTS, dist, findCanal, linkAngle, onColumn, type Canal, type Candidate, type ChainOptions } from '../spine-chain.js';
 import { CLASS } from '../segmenter.js';
 
@@ -177,6 +180,43 @@ function dirIndex(upper: Vec3, lower: Vec3): number {
   return Math.max(0, Math.min(DIRS - 1, Math.round((deg + DIR_MAX_DEG) / DIR_STEP_DEG)));
 }
 
+/** at most this many joined vertebrae are split per series (a column of them is a failed segmentation) */
+const MAX_SPLITS = 4;
+/** a joined piece is cut where its cross-section is under this fraction of the widest cross-section of its narrower
+ * side: across a disc two bodies touch through a bridge, within one body the cross-section stays near its width */
+export const WAIST_RATIO = 0.5;
+
+/**
+ * The waist of a cross-section profile (voxels per bin along the column, caudal to cranial): the bin whose
+ * cross-section (mean of 3 bins) is the smallest fraction of the widest cross-section on its narrower side, among the
+ * bins that leave at least `minSide` voxels on either side. Cut there, bins below `bin` are one vertebra and the
+ * rest the other. Undefined when no bin is under `maxRatio`.
+ */
+export function findWaist(profile: ArrayLike<number>, minSide: number, maxRatio = WAIST_RATIO): { bin: number; ratio: number } | undefined {
+  const n = profile.length;
+  const s = new Float64Array(n);
+  for (let b = 0; b < n; b++) s[b] = ((b > 0 ? profile[b - 1] : 0) + profile[b] + (b + 1 < n ? profile[b + 1] : 0)) / 3;
+  // widest cross-section and voxels strictly below bin b, and strictly above it
+  const wideBelow = new Float64Array(n);
+  const nBelow = new Float64Array(n);
+  for (let b = 1; b < n; b++) {
+    wideBelow[b] = Math.max(wideBelow[b - 1], s[b - 1]);
+    nBelow[b] = nBelow[b - 1] + profile[b - 1];
+  }
+  let wideAbove = 0;
+  let nAbove = 0;
+  let best: { bin: number; ratio: number } | undefined;
+  for (let b = n - 1; b >= 0; b--) {
+    if (nAbove >= minSide && nBelow[b] >= minSide) {
+      const ratio = s[b] / Math.min(wideAbove, wideBelow[b]);
+      if (ratio < maxRatio && (!best || ratio < best.ratio)) best = { bin: b, ratio };
+    }
+    wideAbove = Math.max(wideAbove, s[b]);
+    nAbove += profile[b];
+  }
+  return best;
+}
+
 export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column {
   const minBody = opts.minBodyMm3 ?? 2000;
   const minRel = opts.minRelativeVolume ?? 0.3;
@@ -185,10 +225,11 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
   const debug: string[] = [];
   const lateral = Math.max(1, Math.round((opts.splitLateralMm ?? 11) / classes.spacing[2]));
   const cc = splitComponents(classes.data, classes.dims, classes.spacing, (v) => v === CLASS.body || v === CLASS.sacrum, opts.splitErosionMm ?? 2.5, lateral);
-  const n = cc.list.length;
-  const nSac = new Float64Array(n + 1);
-  const zLo = new Float64Array(n + 1).fill(Infinity);
-  const zHi = new Float64Array(n + 1).fill(-Infinity);
+  const n = cc.list.reduce((m, c) => Math.max(m, c.id), 0); // the highest component id
+  // room for the components that splitting joined vertebrae adds (at most MAX_SPLITS)
+  const nSac = new Float64Array(n + 1 + MAX_SPLITS);
+  const zLo = new Float64Array(n + 1 + MAX_SPLITS).fill(Infinity);
+  const zHi = new Float64Array(n + 1 + MAX_SPLITS).fill(-Infinity);
   const [nx, ny] = classes.dims;
   const nxy = nx * ny;
   // z of a voxel is affine in (i, j, k): z = o + a i + b j + c k
@@ -201,15 +242,15 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
   const yj = indexToPoint(classes, 0, 1, 0)[1] - y0;
   const yk = indexToPoint(classes, 0, 0, 1)[1] - y0;
   // per candidate component (large enough to count) and sagittal direction: a histogram of its voxels'
-  // projections in T_BIN mm bins, from which robust extents (P5-P95) are read
-  const slot = new Int32Array(n + 1).fill(-1);
+  // projections in T_BIN mm bins, from which robust extents (P5-P95) and cross-section profiles are read
+  const slot = new Int32Array(n + 1 + MAX_SPLITS).fill(-1);
   let slots = 0;
   for (const c of cc.list) if (c.voxels * voxMm3 >= minBody) slot[c.id] = slots++;
   const [tMin, tBins] = projectionRange(classes);
-  const hist = new Uint32Array(Math.max(1, slots * DIRS * tBins));
-  for (let v = 0; v < cc.ids.length; v++) {
-    const id = cc.ids[v];
-    if (!id) continue;
+  const hist = new Uint32Array(Math.max(1, (slots + MAX_SPLITS) * DIRS * tBins));
+  /** projection (mm) of voxel (i, j, k) on sagittal direction d */
+  const proj = (i: number, j: number, k: number, d: number) => (y0 + yi * i + yj * j + yk * k) * DIR_SIN[d] + (z0 + zi * i + zj * j + zk * k) * DIR_COS[d];
+  const addVoxel = (v: number, id: number) => {
     if (classes.data[v] === CLASS.sacrum) nSac[id]++;
     const k = Math.floor(v / nxy);
     const r = v - k * nxy;
@@ -218,14 +259,48 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
     const z = z0 + zi * i + zj * j + zk * k;
     if (z < zLo[id]) zLo[id] = z;
     if (z > zHi[id]) zHi[id] = z;
-    if (slot[id] < 0) continue;
+    if (slot[id] < 0) return;
     const y = y0 + yi * i + yj * j + yk * k;
     for (let d = 0, o = slot[id] * DIRS * tBins; d < DIRS; d++, o += tBins) {
       hist[o + Math.floor((y * DIR_SIN[d] + z * DIR_COS[d] - tMin[d]) / T_BIN)]++;
     }
-  }
+  };
+  for (let v = 0; v < cc.ids.length; v++) if (cc.ids[v]) addVoxel(v, cc.ids[v]);
+  const candidate = (c: Component): Candidate => ({ c, vol: c.voxels * voxMm3, sacFrac: nSac[c.id] / c.voxels, centroid: indexToPoint(classes, ...c.centroidIndex) });
+  /** split component `x` along sagittal direction d: its voxels below projection bin `bin` become component `newId`
+   * (a new entry of cc.list); both are measured again. Returns [upper, lower]. */
+  const splitComponent = (x: Candidate, d: number, bin: number, newId: number): [Candidate, Candidate] => {
+    const id = x.c.id;
+    const { min, max } = x.c;
+    const stats = [id, newId].map((cid) => ({ id: cid, voxels: 0, s: [0, 0, 0], min: [Infinity, Infinity, Infinity], max: [-1, -1, -1] }));
+    nSac[id] = 0;
+    zLo[id] = Infinity;
+    zHi[id] = -Infinity;
+    hist.fill(0, slot[id] * DIRS * tBins, (slot[id] + 1) * DIRS * tBins);
+    slot[newId] = slots++;
+    for (let k = min[2]; k <= max[2]; k++)
+      for (let j = min[1]; j <= max[1]; j++)
+        for (let i = min[0], v = k * nxy + j * nx + min[0]; i <= max[0]; i++, v++) {
+          if (cc.ids[v] !== id) continue;
+          const low = Math.floor((proj(i, j, k, d) - tMin[d]) / T_BIN) < bin;
+          if (low) cc.ids[v] = newId;
+          const st = stats[low ? 1 : 0];
+          st.voxels++;
+          const ijk = [i, j, k];
+          for (let a = 0; a < 3; a++) {
+            st.s[a] += ijk[a];
+            st.min[a] = Math.min(st.min[a], ijk[a]);
+            st.max[a] = Math.max(st.max[a], ijk[a]);
+          }
+          addVoxel(v, st.id);
+        }
+    const comps = stats.map((st): Component => ({ id: st.id, voxels: st.voxels, centroidIndex: st.s.map((c) => c / st.voxels) as Vec3, min: st.min as Vec3, max: st.max as Vec3 }));
+    cc.list[cc.list.indexOf(x.c)] = comps[0];
+    cc.list.push(comps[1]);
+    return [candidate(comps[0]), candidate(comps[1])];
+  };
   const cands: Candidate[] = cc.list
-    .map((c) => ({ c, vol: c.voxels * voxMm3, sacFrac: nSac[c.id] / c.voxels, centroid: indexToPoint(classes, ...c.centroidIndex) }))
+    .map(candidate)
     .filter((x) => x.vol >= minBody);
 
   // 1. Only what lies on the spinal column.
@@ -240,15 +315,20 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
     .map((x) => ({ parts: [x], zMin: zLo[x.c.id], zMax: zHi[x.c.id], vol: x.vol, centroid: x.centroid }));
   /** robust extent (mm) of pieces together along sagittal direction d: from the 5th to the 95th percentile of
    * their voxels' positions (a few stray voxels at a lateral rim or in a disc do not make a body taller) */
-  const extent = (ps: Piece[], d: number) => {
+  /** the pieces' voxel counts per T_BIN bin along sagittal direction d: their cross-section profile */
+  const profile = (ps: Piece[], d: number) => {
     const h = new Float64Array(tBins);
-    let total = 0;
     for (const p of ps)
       for (const x of p.parts) {
         const o = (slot[x.c.id] * DIRS + d) * tBins;
         for (let b = 0; b < tBins; b++) h[b] += hist[o + b];
-        total += x.c.voxels;
       }
+    return h;
+  };
+  const extent = (ps: Piece[], d: number) => {
+    const h = profile(ps, d);
+    let total = 0;
+    for (let b = 0; b < tBins; b++) total += h[b];
     let acc = 0;
     let lo = -1;
     let hi = -1;
@@ -274,6 +354,29 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
   };
   const bigVol = median(pieces.map((p) => p.vol));
   const refHeight = median(pieces.map((p, i) => (p.vol >= 0.6 * bigVol ? extent([p], axisAt(i, i)) : NaN)));
+  // 2a. Two vertebrae joined across a disc. A piece that is taller than one vertebra can be (together with nothing
+  // else it would not be merged: mergeH median bodies) and that the network calls body holds parts of two: most
+  // often the part of T12 that the top edge of the field of view leaves, joined to L1 through an osteophyte or
+  // partial volume at the disc. It is cut at its waist along the column: a disc joins two bodies through a thin
+  // bridge only, one body keeps its cross-section from endplate to endplate.
+  let splits = 0;
+  for (let i = 0; i < pieces.length && splits < MAX_SPLITS; i++) {
+    const p = pieces[i];
+    if (p.parts.length !== 1 || p.parts[0].sacFrac >= 0.5) continue;
+    const d = axisAt(i, i);
+    const h = extent([p], d);
+    if (!(h > mergeH * refHeight)) continue;
+    const w = findWaist(profile([p], d), minBody / voxMm3, Infinity);
+    const tall = `${(p.vol / 1000).toFixed(1)} cm3 at ${fmtZ((p.zMin + p.zMax) / 2)} is ${h.toFixed(0)} mm tall (median body ${refHeight.toFixed(0)} mm)`;
+    if (!w || w.ratio >= WAIST_RATIO) {
+      debug.push(`${tall}: no waist (narrowest cross-section ${w ? `${Math.round(100 * w.ratio)} %` : '-'} of the narrower side's widest), kept whole`);
+      continue;
+    }
+    const [upper, lower] = splitComponent(p.parts[0], d, w.bin, n + 1 + splits++).map((x) => ({ parts: [x], zMin: zLo[x.c.id], zMax: zHi[x.c.id], vol: x.vol, centroid: x.centroid }));
+    debug.push(`${tall}: two vertebrae joined, cut at its waist (cross-section ${Math.round(100 * w.ratio)} % of the narrower side's widest) into ${(upper.vol / 1000).toFixed(1)} + ${(lower.vol / 1000).toFixed(1)} cm3`);
+    pieces.splice(i, 1, upper, lower);
+    i++;
+  }
   for (;;) {
     let best = -1;
     let bestH = Infinity;
