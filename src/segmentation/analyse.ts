@@ -8,7 +8,7 @@ import { NotAssessable } from '../common/errors.js';
 import type { Geometry, LabelMap, Vec3 } from '../volume/types.js';
 import { indexToPoint, pointToIndex, sameGeometry } from '../volume/types.js';
 import { labelLevels, type BodyInfo, type EvidenceMark, type LumbarLevel } from './levels/index.js';
-import { bodyShape, buildRoi, DEFAULT_ROI_SPEC, ROI_LEVELS, type BodyShape, type RoiLevel, type RoiSpec } from './roi.js';
+import { bodyShape, buildRoi, DEFAULT_ROI_SPEC, roiHalfSlices, ROI_LEVELS, type BodyShape, type RoiLevel, type RoiSpec } from './roi.js';
 import { CLASS, type Segmenter } from './segmenter.js';
 import { PLAUSIBLE } from './qa-limits.js';
 import { CONTRAST, contrastContradiction, pairContradiction } from './contrast.js';
@@ -128,7 +128,7 @@ export async function analyseSeries(
     const s = summaries.find((x) => x.level === name)!;
     s.heightMm = shape.heightMm;
     s.depthMm = shape.depthMm;
-    if (cutByEdge(lv.levels, b, Math.floor(((opts.roi ?? DEFAULT_ROI_SPEC).slicesPerBody - 1) / 2))) return { ...res, ok: false, reason: `${name} is cut by the edge of the field of view` };
+    if (cutByEdge(lv.levels, b, roiHalfSlices(opts.roi ?? DEFAULT_ROI_SPEC))) return { ...res, ok: false, reason: `${name} is cut by the edge of the field of view` };
     if (b.volumeMm3 < PLAUSIBLE.volumeMm3[0] || b.volumeMm3 > PLAUSIBLE.volumeMm3[1]) {
       return { ...res, ok: false, reason: `${name} volume ${(b.volumeMm3 / 1000).toFixed(1)} cm3 is outside the plausible range ${PLAUSIBLE.volumeMm3[0] / 1000}-${PLAUSIBLE.volumeMm3[1] / 1000} cm3` };
     }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { LabelMap, Volume } from '../volume/types.js';
 import { readNiftiLabelMap } from '../volume/nifti.js';
 import { analyseSeries, cutByEdge, type Sequence, type SeriesAnalysis } from './analyse.js';
-import { bodiesFromLevelMap, DEFAULT_ROI_SPEC } from './roi.js';
+import { bodiesFromLevelMap, DEFAULT_ROI_SPEC, roiHalfSlices } from './roi.js';
 import { diceByLabel, labelAgreement } from './evaluate.js';
 import { loadSeries } from './io.js';
 import type { Segmenter } from './segmenter.js';
@@ -93,7 +93,7 @@ export function inView(truth: LabelMap): InView {
     { level: 'L5', label: 5 },
   ]).sort((a, b) => a.label - b.label);
   const [nx, ny, nz] = truth.dims;
-  const l1In = l1?.level === 'L1' && !cutByEdge(truth, l1, Math.floor((DEFAULT_ROI_SPEC.slicesPerBody - 1) / 2));
+  const l1In = l1?.level === 'L1' && !cutByEdge(truth, l1, roiHalfSlices(DEFAULT_ROI_SPEC));
   let s1In = false;
   if (l4?.level === 'L4' && l5?.level === 'L5') {
     const c = [0, 1, 2].map((a) => 2 * l5.centroidIndex[a] - l4.centroidIndex[a]);

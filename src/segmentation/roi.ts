@@ -68,10 +68,15 @@ export interface RoiResult {
   problems: string[];
 }
 
+/** Slices on each side of a body's mid-sagittal slice that its ROI takes (slicesPerBody = 1 + 2 x this). */
+export function roiHalfSlices(spec: RoiSpec): number {
+  return Math.floor((spec.slicesPerBody - 1) / 2);
+}
+
 /** Builds the ROI label map (1..4 = L1..L4) from a level label map and the body infos of `labelLevels`. */
 export function buildRoi(levels: LabelMap, bodies: BodyInfo[], spec: RoiSpec): RoiResult {
   if (!(spec.slicesPerBody >= 1 && spec.slicesPerBody % 2 === 1)) throw new RangeError(`ROI slicesPerBody must be odd and >= 1 (got ${spec.slicesPerBody})`);
-  const half = (spec.slicesPerBody - 1) / 2;
+  const half = roiHalfSlices(spec);
   const roi = emptyLike(levels);
   const nz = levels.dims[2];
   const voxels = { L1: 0, L2: 0, L3: 0, L4: 0 } as Record<RoiLevel, number>;
