@@ -17,7 +17,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { skipWithout, skipWithoutCommands } from '../helpers/tools.js';
 import { existsSync, mkdtempSync } from 'node:fs';
-import net from 'node:net';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,53 +35,10 @@ const SR_CLASS = '1.2.840.10008.5.1.4.1.1.88.33';
 const SC_CLASS = '1.2.840.10008.5.1.4.1.1.7';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-pipe-'));
 
-/**
- * TCP proxy in front of Orthanc. `pass` forwards both ways; `drop` accepts the TCP connection and closes it at
- * once. Not listening (stop()) = connection refused, like a PACS that is down.
- */
-class Proxy {
-  mode: 'pass' | 'drop' = 'pass';
-  port = 0;
-  private server?: net.Server;
-  private sockets = new Set<net.Socket>();
-  constructor(readonly upstreamPort: number) {}
-
-  async start(): Promise<void> {
-    if (!this.port) this.port = await freePort();
-    this.server = net.createServer((client) => this.handle(client));
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', () => r()));
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    this.server = undefined;
-  }
-
-  private handle(client: net.Socket): void {
-    const mode = this.mode;
-    if (mode === 'drop') {
-      client.destroy();
-      return;
-    }
-    const up = net.connect(this.upstreamPort, '127.0.0.1');
-    for (const s of [client, up]) {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    }
-    up.on('error', () => client.destroy());
-    client.on('error', () => up.destroy());
-    client.on('data', (d) => up.write(d));
-    up.on('data', (d) => client.write(d));
-    client.on('close', () => up.destroy());
-    up.on('close', () => client.destroy());
-  }
-}
-
 describe.skipIf(!existsSync(MODEL) || skipWithout(haveOrthanc(), 'Orthanc', 'Debian package orthanc') || skipWithoutCommands('storescu'))('acceptance: kill -9 in the analysis and delivery path, destination down', () => {
   let orthanc: OrthancHandle | undefined;
   let orthancPorts: { dicomPort: number; httpPort: number };
-  let proxy: Proxy;
+  let proxy: TcpProxy;
   let svc: LoggedService;
   let dataDir: string;
   let studyUid = '';
@@ -100,9 +57,9 @@ describe.skipIf(!existsSync(MODEL) || skipWithout(haveOrthanc(), 'Orthanc', 'Deb
     files = filesUnder(path.join(tmp, 'ph', 'study-0001'));
     recordIdentifiers('pipeline-faults', patientIdentifiers(files));
     orthancPorts = { dicomPort: await freePort(), httpPort: await freePort() };
-    proxy = new Proxy(orthancPorts.dicomPort);
-    await proxy.start();
-    await proxy.stop(); // the destination is down (connection refused) until the first test brings it up
+    proxy = new TcpProxy(orthancPorts.dicomPort); // `drop`: accepts and closes at once; down(): connection refused
+    await proxy.up();
+    await proxy.down(); // the destination is down (connection refused) until the first test brings it up
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'osteo-acc-pipe-data-'));
     svc = await startLogged('pipeline-faults', { dataDir, env: env() });
   }, 120_000);
@@ -110,7 +67,7 @@ describe.skipIf(!existsSync(MODEL) || skipWithout(haveOrthanc(), 'Orthanc', 'Deb
   afterAll(async () => {
     await stopAll();
     await orthanc?.stop();
-    await proxy?.stop();
+    await proxy?.down();
   });
 
   async function detail(): Promise<any> {
@@ -213,7 +170,7 @@ describe.skipIf(!existsSync(MODEL) || skipWithout(haveOrthanc(), 'Orthanc', 'Deb
     console.log('[acceptance:pipeline-faults] state', pending.state, 'timings', JSON.stringify(timings));
     expect(timings.segment).toBeGreaterThan(0);
     orthanc = await startOrthanc(orthancPorts);
-    await proxy.start();
+    await proxy.up();
     const d = await waitJobsDoneAndSent(1, 120_000);
     expect(d.outputs).toHaveLength(2);
     await assertDeliveredOncePerJob(d);

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of a real server (a PACS in tests): counts the connections open at once (what the server
  * sees), can hold each new connection for `delayMs` before connecting upstream (so that overlapping clients do
- * overlap), and can go down (connections refused, open ones cut) and come back on the same port.
+ * overlap), and can go down (connections refused, open ones cut) and come back on the same port. In `drop` mode it
+ * accepts each new TCP connection and closes it at once (a peer that is up but does not answer).
  */
 import net from 'node:net';
 import { freePort } from './ports.js';
@@ -11,6 +12,7 @@ export class TcpProxy {
   open = 0;
   maxOpen = 0;
   connections = 0;
+  mode: 'pass' | 'drop' = 'pass';
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
@@ -33,6 +35,10 @@ export class TcpProxy {
   }
 
   private handle(client: net.Socket): void {
+    if (this.mode === 'drop') {
+      client.destroy();
+      return;
+    }
     this.connections++;
     this.open++;
     this.maxOpen = Math.max(this.maxOpen, this.open);
