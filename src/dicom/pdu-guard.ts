@@ -145,28 +145,44 @@ export class PduAssembler {
   }
 }
 
+/** Where the guard's whole PDUs go besides the library. */
+export interface PduRoute {
+  /** Called once per whole PDU, before the library; true when the PDU was consumed (the library never sees it). */
+  intercept?: (pdu: Buffer) => boolean;
+  /** Hand a PDU to the library's listeners later (one that `intercept` held back). */
+  deliver(pdu: Buffer): void;
+}
+
 /**
  * Put a PduGuard in front of every 'data' listener registered on `socket` from now on (call this before the
  * library wraps the socket). A chunk with an out-of-bounds header never reaches the library, and the library
- * receives whole PDUs, one call each (PduAssembler).
+ * receives whole PDUs, one call each (PduAssembler), except those `route.intercept` consumes.
  */
-export function guardSocket(socket: Socket, guard: PduGuard): void {
+export function guardSocket(socket: Socket, guard: PduGuard): PduRoute {
   const assembler = new PduAssembler();
+  const listeners: ((pdu: Buffer) => void)[] = [];
+  const route: PduRoute = { deliver: (p) => listeners.forEach((fn) => fn(p)) };
   let last: Buffer | undefined;
   let lastPdus: Buffer[] = [];
   const pdus = (chunk: Buffer) => {
     // once per chunk, however many listeners
-    if (chunk !== last) (last = chunk), (lastPdus = guard.accept(chunk) ? assembler.push(chunk) : []);
+    if (chunk !== last) {
+      last = chunk;
+      lastPdus = guard.accept(chunk) ? assembler.push(chunk) : [];
+      if (route.intercept) lastPdus = lastPdus.filter((p) => !route.intercept!(p));
+    }
     return lastPdus;
   };
-  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) =>
-    ev === 'data'
-      ? (chunk: Buffer) => {
-          for (const p of pdus(chunk)) fn(p);
-        }
-      : fn;
+  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) => {
+    if (ev !== 'data') return fn;
+    listeners.push(fn);
+    return (chunk: Buffer) => {
+      for (const p of pdus(chunk)) fn(p);
+    };
+  };
   const on = socket.on.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
   const prepend = socket.prependListener.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
   socket.on = socket.addListener = ((ev: string | symbol, fn: (...a: any[]) => void) => on(ev, wrap(ev, fn))) as any;
   socket.prependListener = ((ev: string | symbol, fn: (...a: any[]) => void) => prepend(ev, wrap(ev, fn))) as any;
+  return route;
 }

@@ -10,7 +10,7 @@ import { isPathSafeUid } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
-import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
+import { instanceMeta, parseInstance } from './tags.js';
 import { GroupCommitter } from '../store/group-commit.js';
 import { pauseAt } from '../common/test-pause.js';
 import { PduGuard, guardSocket } from './pdu-guard.js';
@@ -97,6 +97,17 @@ export class InstanceSink extends Writable {
     this.size = header.length;
     this.chunks.push(header);
   }
+  /**
+   * Add a fragment without the stream machinery while the instance stays in memory (the listener's own DIMSE path:
+   * the same hashing and keeping as _write); through write() once it goes to its temp file. False: wait for 'drain'.
+   */
+  append(chunk: Buffer): boolean {
+    if (this.file || this.size + chunk.length > this.spillBytes) return this.write(chunk);
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.chunks.push(chunk);
+    return true;
+  }
   /** True when the instance went to its temp file (read it back from there). */
   get spilled(): boolean {
     return this.file !== undefined;
@@ -177,12 +188,13 @@ export async function storeReceived(
   try {
     buf = inMemory ? w.bytes() : await readFile(w.tempPath);
     // Every declared length must fit in what arrived (dcmjs reports declared lengths, so it cannot tell).
-    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax);
+    const topLevel: number[] = [];
+    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax, (e) => topLevel.push(e.tag));
     if (structure) return reject(STATUS.CannotUnderstand, `truncated or malformed dataset: ${structure}`);
-    const { meta, dataset, uidProblems } = parseHeader(buf);
+    // The header parse and the PixelData length check (parseInstance: one dcmjs parse where that gives the same answers).
+    const { meta, dataset, uidProblems, pixelProblem } = parseInstance(buf, pending.transferSyntax, topLevel);
     if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
-    const pxProblem = pixelDataProblem(buf, pending.transferSyntax, dataset);
-    if (pxProblem) return reject(STATUS.CannotUnderstand, `malformed pixel data: ${pxProblem}`);
+    if (pixelProblem) return reject(STATUS.CannotUnderstand, `malformed pixel data: ${pixelProblem}`);
     metaInfo = instanceMeta(meta, dataset);
   } catch (e) {
     return reject(STATUS.CannotUnderstand, `malformed DICOM dataset: ${errorMessage(e)}`);
@@ -200,10 +212,9 @@ export async function storeReceived(
   // (otherwise the index is left with an empty study that stays `receiving` forever).
   const knownSeries = index.getSeries(metaInfo.seriesInstanceUid);
   if (knownSeries && knownSeries.study_uid !== metaInfo.studyInstanceUid) return reject(STATUS.CannotUnderstand, 'SeriesInstanceUID already belongs to another study');
-  const knownInstance = index.getInstance(metaInfo.sopInstanceUid);
-  if (knownInstance && knownInstance.series_uid !== metaInfo.seriesInstanceUid) return reject(STATUS.CannotUnderstand, 'SOPInstanceUID already stored in another series');
+  const existing = index.getInstance(metaInfo.sopInstanceUid);
+  if (existing && existing.series_uid !== metaInfo.seriesInstanceUid) return reject(STATUS.CannotUnderstand, 'SOPInstanceUID already stored in another series');
   try {
-    const existing = index.getInstance(metaInfo.sopInstanceUid);
     if (existing && existing.sha256 === sha256 && !existing.files_deleted && blobs.exists(existing.path)) {
       if (!inMemory) await rm(w.tempPath, { force: true });
       index.countIdenticalResend(metaInfo.sopInstanceUid);
@@ -263,7 +274,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
       }
       socket.on('error', () => undefined); // reported through the library's handler / the close reason
       const t = conns.add(socket, ip);
-      guardSocket(
+      const route = guardSocket(
         socket,
         new PduGuard({
           maxPduLength: () => t.maxPdu,
@@ -272,7 +283,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
         }),
       );
       // The library's own timers are replaced by Connections (its connect timeout of 180 s never applied ours).
-      new OsteoScp(socket, { connectTimeout: timeoutMs * 2, associationTimeout: timeoutMs, pduTimeout: timeoutMs }, t);
+      new OsteoScp(socket, { connectTimeout: timeoutMs * 2, associationTimeout: timeoutMs, pduTimeout: timeoutMs }, t, route);
     });
     let listening = false;
     server.on('error', (e: NodeJS.ErrnoException) => {
