@@ -13,8 +13,16 @@
 import { MAX_COMMAND_BYTES, hasDataSet, parseCommandSet, parsePdvs, type CommandSet } from './dimse-fast.js';
 
 export interface DataSetConsumer {
-  /** One data set fragment (a view of the PDU). */
-  data(fragment: Buffer): void;
+  /**
+   * Spare bytes wanted before the data set's first PDU when it is copied out of several socket chunks (the
+   * consumer may then take that PDU's buffer over: `alone`).
+   */
+  readonly headroom?: number;
+  /**
+   * One data set fragment (a view of the PDU). `alone`: it is the only PDV of a PDU that sits in a buffer of its
+   * own after `headroom` spare bytes; the consumer may keep and write into that whole buffer.
+   */
+  data(fragment: Buffer, alone: boolean): void;
   /** The last fragment was passed on. */
   end(): void;
 }
@@ -35,7 +43,7 @@ export class DimseReceiver {
   private commandPc?: number;
   private commandParts: Buffer[] = [];
   private commandBytes = 0;
-  private data?: { pcId: number; consumer: DataSetConsumer };
+  private data?: { pcId: number; consumer: DataSetConsumer; started: boolean };
   private dead = false;
   private owed = 0;
   private onSettled: (() => void)[] = [];
@@ -61,15 +69,21 @@ export class DimseReceiver {
     else this.onSettled.push(f);
   }
 
-  /** A whole P-DATA-TF PDU (header included). */
-  pdata(pdu: Buffer): void {
+  /** Spare bytes wanted before the next PDU of `type` (for a data set about to start: see DataSetConsumer). */
+  headroom(type: number): number {
+    return type === 4 && this.data && !this.data.started ? (this.data.consumer.headroom ?? 0) : 0;
+  }
+
+  /** A whole P-DATA-TF PDU (header included); `own`: it sits alone in a buffer of its own (PduAssembler.owns). */
+  pdata(pdu: Buffer, own = false): void {
     if (this.dead) return;
     const pdvs = parsePdvs(pdu);
     if (typeof pdvs === 'string') return this.fail(`malformed P-DATA-TF: ${pdvs}`);
+    const alone = own && pdvs.length === 1;
     for (const p of pdvs) {
       if (this.dead) return;
       if (p.command) this.commandFragment(p.presentationContextId, p.value, p.last);
-      else this.dataFragment(p.presentationContextId, p.value, p.last);
+      else this.dataFragment(p.presentationContextId, p.value, p.last, alone);
     }
   }
 
@@ -97,15 +111,16 @@ export class DimseReceiver {
     if (typeof consumer === 'string') return this.fail(consumer);
     if (hasDataSet(cmd)) {
       if (!consumer) return this.fail(`no data set expected for command 0x${cmd.field.toString(16).padStart(4, '0')}`);
-      this.data = { pcId, consumer };
+      this.data = { pcId, consumer, started: false };
     }
   }
 
-  private dataFragment(pcId: number, value: Buffer, last: boolean): void {
+  private dataFragment(pcId: number, value: Buffer, last: boolean, alone: boolean): void {
     const d = this.data;
     if (!d) return this.fail(`data fragment on presentation context ${pcId} without a command`);
     if (d.pcId !== pcId) return this.fail(`data fragment on presentation context ${pcId} for a command on ${d.pcId}`);
-    if (value.length) d.consumer.data(value);
+    d.started = true;
+    if (value.length) d.consumer.data(value, alone);
     if (last) {
       this.data = undefined;
       d.consumer.end();

@@ -49,7 +49,8 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
       this.route = route;
       // Commands we do not serve abort the association (they would otherwise hang unanswered).
       this.rx = new DimseReceiver(this.handlers());
-      route.intercept = (pdu) => this.onPdu(pdu);
+      route.intercept = (pdu, own) => this.onPdu(pdu, own);
+      route.headroom = (type) => this.rx.headroom(type);
       this.tally = new AssociationTally(conn.ip);
       this.on('close', () => this.tally.end(this.callingAe));
       try {
@@ -112,12 +113,12 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
     }
 
     /** P-DATA-TF PDUs come here (our own DIMSE path, dimse-receiver.ts), not to the library. */
-    private onPdu(pdu: Buffer): boolean {
+    private onPdu(pdu: Buffer, own: boolean): boolean {
       const type = pdu[0];
       if (type === PDU.PDataTF) {
         // The library's PDU timeout counts from the last PDU it saw: keep it from firing during a long burst.
         (this as unknown as { lastPduTime?: number }).lastPduTime = Date.now();
-        this.rx.pdata(pdu);
+        this.rx.pdata(pdu, own);
         return true;
       }
       if (type === PDU.ReleaseRQ && this.rx.pending > 0) {
@@ -199,11 +200,15 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
         log.error('C-STORE refused: out of resources', { reason });
         return refuse(STATUS.OutOfResources, reason);
       }
-      const sink = new InstanceSink(ctx.store.blobs.tempPath(), part10Header(sopClass, cmd.sopInstanceUid, ts, this.callingAe));
+      const header = part10Header(sopClass, cmd.sopInstanceUid, ts, this.callingAe);
+      const sink = new InstanceSink(ctx.store.blobs.tempPath(), header);
       return {
-        data: (fragment) => {
+        // A data set in one P-DATA-TF PDU split over socket reads: copied once, behind room for the Part-10 header
+        // (12: the PDU and PDV headers in front of the value).
+        headroom: header.length - 12,
+        data: (fragment, alone) => {
           // An in-memory instance never pushes back; one spilled to its temp file may (then the socket waits).
-          if (!sink.append(fragment) && !this.sock.isPaused()) {
+          if (!(alone ? sink.adopt(fragment) : sink.append(fragment)) && !this.sock.isPaused()) {
             this.sock.pause();
             sink.once('drain', () => this.sock.resume());
           }

@@ -108,6 +108,21 @@ export class InstanceSink extends Writable {
     this.chunks.push(chunk);
     return true;
   }
+  /**
+   * The first fragment, when it sits alone in a buffer of its own right after `headerLength` spare bytes (the PDU
+   * assembler's headroom): the Part-10 header is written into those bytes and that buffer becomes the instance's
+   * file, so the data set is never copied again. Otherwise (or when it does not fit the rules) append().
+   */
+  adopt(chunk: Buffer): boolean {
+    const first = this.chunks.length === 1 && this.size === this.headerLength && !this.file;
+    if (!first || chunk.byteOffset !== this.headerLength || chunk.byteOffset + chunk.length !== chunk.buffer.byteLength || this.size + chunk.length > this.spillBytes) return this.append(chunk);
+    this.hash.update(chunk);
+    const whole = Buffer.from(chunk.buffer, 0, chunk.buffer.byteLength);
+    this.chunks[0]!.copy(whole, 0);
+    this.size += chunk.length;
+    this.chunks = [whole];
+    return true;
+  }
   /** True when the instance went to its temp file (read it back from there). */
   get spilled(): boolean {
     return this.file !== undefined;
@@ -133,6 +148,11 @@ export class InstanceSink extends Writable {
   }
   /** The whole Part-10 file in one buffer that owns its memory (transferable); call once, when not spilled. */
   bytes(): Buffer {
+    const one = this.chunks.length === 1 ? this.chunks[0]! : undefined;
+    if (one && one.byteOffset === 0 && one.length === one.buffer.byteLength && one.length === this.size && one.length >= 4096) {
+      this.chunks = [];
+      return one; // adopted: already the whole file in a buffer of its own
+    }
     const b = Buffer.allocUnsafe(this.size); // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
     let o = 0;
     for (const c of this.chunks) o += c.copy(b, o);

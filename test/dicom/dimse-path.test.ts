@@ -39,10 +39,14 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
 
   it('stores every instance byte for byte and answers each on its context; the release waits for the responses', async () => {
     const s = writeMrSeries(path.join(tmp, 'mr'), { count: 4, rows: 64, columns: 64 });
+    // a fifth, real-size instance whose data set comes in one PDU of its own (taken over as the file: no copy)
+    const big = writeMrSeries(path.join(tmp, 'mr-big'), { count: 1, rows: 256, columns: 256, studyUid: s.studyUid, seriesUid: s.seriesUid });
+    s.files.push(big.files[0]!);
+    s.sopUids.push(big.sopUids[0]!);
     const ds = s.files.map((f) => rawDatasetOf(readFileSync(f)));
     const peer = new RawPeer(port);
     await peer.associate({
-      maxPdu: 16384,
+      maxPdu: 256 * 1024,
       contexts: [
         { id: 1, abstract: MR_STORAGE, ts: [EXPLICIT_LE] },
         { id: 3, abstract: MR_STORAGE, ts: [EXPLICIT_LE] },
@@ -63,13 +67,14 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
     const third = Math.floor(ds[2]!.length / 3);
     bytes.push(pdu(4, Buffer.concat([body(pdata(1, ds[2]!.subarray(0, third), false, false)), body(pdata(1, ds[2]!.subarray(third), false, true))])));
     bytes.push(pdu(4, Buffer.concat([body(pdata(3, cmd(3), true)), body(pdata(3, ds[3]!, false, true))])));
+    bytes.push(pdata(1, cmd(4), true), pdata(1, ds[4]!, false, true));
     bytes.push(pdu(5, Buffer.alloc(4)));
     // one write, re-cut at odd sizes: PDUs split across socket reads
     const all = Buffer.concat(bytes);
     for (let o = 0; o < all.length; o += 7001) peer.send(all.subarray(o, o + 7001));
 
     const responses: { pc: number; id: number; status: number; sop: string }[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       const p = await peer.next([4, 6, 7], 20_000);
       expect(p.type, 'a C-STORE-RSP before anything else').toBe(4);
       const pdvs = parsePdvs(Buffer.concat([Buffer.alloc(6), p.body]));
@@ -88,8 +93,8 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
     const release = await peer.next([6, 7], 10_000);
     expect(release.type, 'A-RELEASE-RP').toBe(6);
     responses.sort((a, b) => a.id - b.id);
-    expect(responses).toEqual([0, 1, 2, 3].map((i) => ({ pc: [1, 3, 1, 3][i], id: 100 + i, status: 0, sop: s.sopUids[i] })));
-    for (let i = 0; i < 4; i++) {
+    expect(responses).toEqual([0, 1, 2, 3, 4].map((i) => ({ pc: [1, 3, 1, 3, 1][i], id: 100 + i, status: 0, sop: s.sopUids[i] })));
+    for (let i = 0; i < 5; i++) {
       const row = store.index.getInstance(s.sopUids[i]!);
       expect(row, `index row ${i}`).toBeTruthy();
       const file = readFileSync(row!.path);

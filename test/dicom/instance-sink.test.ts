@@ -36,4 +36,30 @@ describe('InstanceSink', () => {
     expect(readFileSync(s.tempPath).equals(whole)).toBe(true);
     expect(s.hash.digest('hex')).toBe(sha);
   });
+
+  it('adopts a first fragment that sits alone after room for the header: the file in place, no copy; else appends', async () => {
+    const fragment = Buffer.concat(chunks);
+    const room = Buffer.allocUnsafe(header.length + fragment.length);
+    fragment.copy(room, header.length);
+    const s = new InstanceSink(path.join(dir, 'c.part'), header);
+    s.adopt(room.subarray(header.length));
+    await new Promise<void>((r) => s.end(() => r()));
+    const b = s.bytes();
+    expect(b.buffer).toBe(room.buffer); // the fragment's own buffer, header written in front
+    expect(b.equals(whole)).toBe(true);
+    expect(s.hash.digest('hex')).toBe(sha);
+    // not at the right offset, or not the first fragment: appended, then copied once as before
+    for (const [first, rest] of [
+      [Buffer.concat([Buffer.alloc(3), chunks[0]!]).subarray(3), chunks.slice(1)],
+      [chunks[0]!, chunks.slice(1)],
+    ] as const) {
+      const t = new InstanceSink(path.join(dir, 'd.part'), header);
+      t.adopt(first);
+      for (const c of rest) t.adopt(c);
+      const tb = t.bytes();
+      expect(tb.equals(whole)).toBe(true);
+      expect(tb.buffer).not.toBe(first.buffer);
+      expect(t.hash.digest('hex')).toBe(sha);
+    }
+  });
 });
