@@ -111,7 +111,10 @@ export class PduAssembler {
   private bodyHave = 0;
   private readonly own = new WeakSet<Buffer>();
 
-  constructor(private readonly headroom?: (type: number) => number) {}
+  constructor(
+    private readonly headroom?: (type: number) => number,
+    private readonly pool?: { take(size: number): Buffer },
+  ) {}
 
   /** True when `pdu` (from push) sits alone in a buffer of its own: the bytes before it are spare. */
   owns(pdu: Buffer): boolean {
@@ -139,7 +142,8 @@ export class PduAssembler {
         i += n;
         if (this.headHave < 6) break;
         const room = Math.max(0, Math.min(4096, this.headroom?.(this.head[0]!) ?? 0));
-        this.body = Buffer.allocUnsafe(room + 6 + this.head.readUInt32BE(2)).subarray(room);
+        const size = room + 6 + this.head.readUInt32BE(2);
+        this.body = (this.pool && size >= 4096 ? this.pool.take(size) : Buffer.allocUnsafe(size)).subarray(room);
         this.head.copy(this.body, 0);
         this.bodyHave = 6;
         this.headHave = 0;
@@ -175,12 +179,13 @@ export interface PduRoute {
 /**
  * Put a PduGuard in front of every 'data' listener registered on `socket` from now on (call this before the
  * library wraps the socket). A chunk with an out-of-bounds header never reaches the library, and the library
- * receives whole PDUs, one call each (PduAssembler), except those `route.intercept` consumes.
+ * receives whole PDUs, one call each (PduAssembler), except those `route.intercept` consumes. PDUs copied out of
+ * several chunks go into buffers from `pool` when given.
  */
-export function guardSocket(socket: Socket, guard: PduGuard): PduRoute {
+export function guardSocket(socket: Socket, guard: PduGuard, pool?: { take(size: number): Buffer }): PduRoute {
   const listeners: ((pdu: Buffer) => void)[] = [];
   const route: PduRoute = { deliver: (p) => listeners.forEach((fn) => fn(p)) };
-  const assembler = new PduAssembler((type) => route.headroom?.(type) ?? 0);
+  const assembler = new PduAssembler((type) => route.headroom?.(type) ?? 0, pool);
   let last: Buffer | undefined;
   let lastPdus: Buffer[] = [];
   const pdus = (chunk: Buffer) => {

@@ -12,6 +12,7 @@ import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { instanceMeta, parseInstance } from './tags.js';
 import { GroupCommitter } from '../store/group-commit.js';
+import { BufferPool } from '../common/buffer-pool.js';
 import { pauseAt } from '../common/test-pause.js';
 import { PduGuard, guardSocket } from './pdu-guard.js';
 import { datasetStructureProblem } from './elements.js';
@@ -83,6 +84,8 @@ export class InstanceSink extends Writable {
   size = 0;
   error?: Error;
   readonly headerLength: number;
+  /** The file is a buffer taken over from the PDU assembler (adopt): it may go back to its pool once written. */
+  adopted = false;
   private chunks: Buffer[] = [];
   private file?: WriteStream;
   constructor(
@@ -121,6 +124,7 @@ export class InstanceSink extends Writable {
     this.chunks[0]!.copy(whole, 0);
     this.size += chunk.length;
     this.chunks = [whole];
+    this.adopted = true;
     return true;
   }
   /** True when the instance went to its temp file (read it back from there). */
@@ -169,11 +173,20 @@ export interface PendingStore {
 }
 
 const committers = new WeakMap<Store, GroupCommitter>();
+const pools = new WeakMap<Store, BufferPool>();
 
-/** The store's group committer (one writer thread per store, started on first use). */
+/** The buffers of a store's received instances, back from the writer threads for re-use (PduAssembler). */
+export function bufferPoolFor(store: Store): BufferPool {
+  return pools.get(store) ?? (pools.set(store, new BufferPool()).get(store) as BufferPool);
+}
+
+/** The store's group committer (writer threads per store, started on first use). */
 export function committerFor(store: Store): GroupCommitter {
   let c = committers.get(store);
-  if (!c) committers.set(store, (c = new GroupCommitter((fn) => store.index.inTransaction(fn))));
+  if (!c) {
+    const pool = bufferPoolFor(store);
+    committers.set(store, (c = new GroupCommitter((fn) => store.index.inTransaction(fn), undefined, (b) => pool.give(b))));
+  }
   return c;
 }
 
@@ -244,7 +257,7 @@ export async function storeReceived(
     const finalPath = blobs.instancePath(metaInfo.studyInstanceUid, metaInfo.seriesInstanceUid, metaInfo.sopInstanceUid);
     if (existing && existing.path !== finalPath) await rm(existing.path, { force: true });
     const info = metaInfo;
-    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined }, () =>
+    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined, recycle: w.adopted }, () =>
       index.recordInstance(info, { path: finalPath, size: w.size, sha256 }, callingAe),
     );
     buf = undefined; // transferred to the writer thread
@@ -301,6 +314,7 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
           onViolation: (reason) => t.close(`protocol violation: ${reason}`, true),
           onData: (n) => ((t.lastData = Date.now()), (t.bytesRead += n)),
         }),
+        bufferPoolFor(ctx.store),
       );
       // The library's own timers are replaced by Connections (its connect timeout of 180 s never applied ours).
       new OsteoScp(socket, { connectTimeout: timeoutMs * 2, associationTimeout: timeoutMs, pduTimeout: timeoutMs }, t, route);

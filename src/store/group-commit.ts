@@ -22,6 +22,8 @@ export interface DurableJob {
   finalPath: string;
   /** The whole file; absent when it is already complete in tempPath (then it is only fsynced and renamed). */
   bytes?: Uint8Array;
+  /** `bytes` may be re-used once written: the writer sends it back (when it owns its memory and was transferred). */
+  recycle?: boolean;
 }
 
 export interface DurableDone {
@@ -137,10 +139,14 @@ export class GroupCommitter {
   private nextId = 1;
   readonly stats: GroupCommitStats = { batches: 0, instances: 0, largestBatch: 0 };
 
-  /** `transaction(fn)` runs fn in one SQLite transaction (Index.inTransaction). */
+  /**
+   * `transaction(fn)` runs fn in one SQLite transaction (Index.inTransaction). `recycle` receives the buffers that
+   * were transferred to a writer, once their files are written (for re-use: BufferPool).
+   */
   constructor(
     private readonly transaction: <T>(fn: () => T) => T,
     private readonly threads = DURABLE_WRITER_THREADS,
+    private readonly recycle?: (buffer: ArrayBuffer) => void,
   ) {}
 
   /** The writer thread with the least work in flight (started when missing). */
@@ -156,7 +162,10 @@ export class GroupCommitter {
 
   private spawn(slot: number): Writer {
     const w: Writer = { worker: spawnWriter(), inFlight: 0 };
-    w.worker.on('message', (done: DurableDone[]) => this.finish(w, done));
+    w.worker.on('message', (m: { done: DurableDone[]; buffers: ArrayBuffer[] }) => {
+      if (this.recycle) for (const b of m.buffers) this.recycle(b);
+      this.finish(w, m.done);
+    });
     const lost = (why: string) => {
       if (this.writers[slot] !== w) return;
       this.writers[slot] = undefined;
@@ -183,6 +192,7 @@ export class GroupCommitter {
       if (w.inFlight++ === 0) w.worker.ref(); // keeps the process alive while something waits for the disk
       const b = job.bytes;
       const transfer = b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) ? [b.buffer as ArrayBuffer] : [];
+      full.recycle = !!(job.recycle && transfer.length && this.recycle);
       w.worker.postMessage(full, transfer);
     });
   }

@@ -32,6 +32,26 @@ describe('group commit of received instances', () => {
     expect(committer.stats.largestBatch).toBeGreaterThan(1);
   });
 
+  it('sends a transferred buffer marked recycle back once its file is written; others stay where they are', async () => {
+    const back: ArrayBuffer[] = [];
+    const c = new GroupCommitter((fn) => store.index.inTransaction(fn), 1, (b) => back.push(b));
+    try {
+      const mk = (i: number) => {
+        const b = Buffer.allocUnsafe(8192).fill(i);
+        return { tempPath: path.join(store.blobs.tmpDir, `r${i}.part`), finalPath: path.join(store.blobs.studiesDir, '7', '7.1', `7.1.${i}.dcm`), bytes: b };
+      };
+      const [a, b] = [mk(1), mk(2)];
+      await Promise.all([c.commit({ ...a, recycle: true }, () => 1), c.commit(b, () => 2)]);
+      expect(a.bytes.length).toBe(0); // transferred
+      expect(back.length).toBe(1);
+      expect(back[0]!.byteLength).toBe(8192);
+      expect(new Uint8Array(back[0]!)[0]).toBe(1);
+      expect(readFileSync(a.finalPath).equals(Buffer.alloc(8192, 1))).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('fails only the instance whose file cannot be written or whose index row fails; its temp file is removed', async () => {
     const blocker = path.join(store.blobs.studiesDir, 'not-a-folder');
     writeFileSync(blocker, 'x');
