@@ -40,6 +40,7 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
     private readonly rx: DimseReceiver;
     /** The accepted presentation contexts (set when the A-ASSOCIATE-AC is sent). */
     private readonly contexts = new Map<number, { abstractSyntax: string; transferSyntax: string }>();
+    private releasing = false;
 
     /** `route`: the PDU guard's (guardSocket); P-DATA-TF is taken from it before the library sees it. */
     constructor(socket: Socket, opts: ScpOptions, conn: Tracked, route: PduRoute) {
@@ -116,12 +117,18 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
     private onPdu(pdu: Buffer, own: boolean): boolean {
       const type = pdu[0];
       if (type === PDU.PDataTF) {
+        if (this.releasing) {
+          this.conn.close('protocol violation: P-DATA-TF after A-RELEASE-RQ', true);
+          return true;
+        }
         // The library's PDU timeout counts from the last PDU it saw: keep it from firing during a long burst.
         (this as unknown as { lastPduTime?: number }).lastPduTime = Date.now();
         this.rx.pdata(pdu, own);
         return true;
       }
-      if (type === PDU.ReleaseRQ && this.rx.pending > 0) {
+      if (type === PDU.ReleaseRQ) {
+        this.releasing = true;
+        if (this.rx.pending === 0) return false;
         // A-RELEASE-RP only after every C-STORE-RSP still owed (the library would answer at once).
         this.rx.whenSettled(() => this.route.deliver(pdu));
         return true;

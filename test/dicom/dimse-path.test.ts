@@ -136,6 +136,9 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
     expect(store.index.getInstance(s.sopUids[0]!)).toBeFalsy();
     peer.send(pdu(5, Buffer.alloc(4)));
     expect((await peer.next([6, 7])).type).toBe(6);
-    peer.destroy();
+    // after the release, a P-DATA-TF is a protocol violation: aborted
+    peer.send(pdata(1, commandSet({ field: 0x30, messageId: 11, sopClass: '1.2.840.10008.1.1' }), true));
+    expect((await peer.next([4, 7])).type).toBe(7);
+    await peer.closedAt;
   }, 30_000);
 });
