@@ -75,12 +75,14 @@ export class DiscardWriter extends Writable {
 export const IN_MEMORY_INSTANCE_BYTES = 64 * 1024 * 1024;
 
 /**
- * Receives one C-STORE data set: keeps it in memory (Part-10 header first) and hashes it as it arrives; an
- * instance larger than `spillBytes` goes on to a temp file instead (0: every byte goes to the temp file). `bytes()` then
- * gives the whole file as one buffer of its own (copied once), parsed in place and handed to the writer thread.
+ * Receives one C-STORE data set: keeps it in memory (Part-10 header first); an instance larger than `spillBytes`
+ * goes on to a temp file instead (0: every byte goes to the temp file), hashed as it is written there. `bytes()`
+ * then gives the whole file as one buffer of its own (copied once, or not at all: adopt), parsed in place and handed
+ * to the writer thread, which hashes it (storeReceived: the SHA-256 off the main thread unless it is needed first).
  */
 export class InstanceSink extends Writable {
-  readonly hash = createHash('sha256');
+  /** SHA-256 of what went to the temp file (spilled instances only). */
+  private hash?: ReturnType<typeof createHash>;
   size = 0;
   error?: Error;
   readonly headerLength: number;
@@ -96,17 +98,15 @@ export class InstanceSink extends Writable {
     // A high mark above one PDU: the library never waits for 'drain' on an in-memory instance.
     super({ highWaterMark: 4 * 1024 * 1024 });
     this.headerLength = header.length;
-    this.hash.update(header);
     this.size = header.length;
     this.chunks.push(header);
   }
   /**
    * Add a fragment without the stream machinery while the instance stays in memory (the listener's own DIMSE path:
-   * the same hashing and keeping as _write); through write() once it goes to its temp file. False: wait for 'drain'.
+   * the same keeping as _write); through write() once it goes to its temp file. False: wait for 'drain'.
    */
   append(chunk: Buffer): boolean {
     if (this.file || this.size + chunk.length > this.spillBytes) return this.write(chunk);
-    this.hash.update(chunk);
     this.size += chunk.length;
     this.chunks.push(chunk);
     return true;
@@ -119,7 +119,6 @@ export class InstanceSink extends Writable {
   adopt(chunk: Buffer): boolean {
     const first = this.chunks.length === 1 && this.size === this.headerLength && !this.file;
     if (!first || chunk.byteOffset !== this.headerLength || chunk.byteOffset + chunk.length !== chunk.buffer.byteLength || this.size + chunk.length > this.spillBytes) return this.append(chunk);
-    this.hash.update(chunk);
     const whole = Buffer.from(chunk.buffer, 0, chunk.buffer.byteLength);
     this.chunks[0]!.copy(whole, 0);
     this.size += chunk.length;
@@ -127,22 +126,31 @@ export class InstanceSink extends Writable {
     this.adopted = true;
     return true;
   }
+  /** SHA-256 (hex) of the whole file: of what went to the temp file, or of `bytes` (the in-memory file). Once. */
+  sha256(bytes?: Buffer): string {
+    if (this.hash) return this.hash.digest('hex');
+    const h = createHash('sha256');
+    if (bytes) h.update(bytes);
+    else for (const c of this.chunks) h.update(c);
+    return h.digest('hex');
+  }
   /** True when the instance went to its temp file (read it back from there). */
   get spilled(): boolean {
     return this.file !== undefined;
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.hash.update(chunk);
     this.size += chunk.length;
     if (!this.file) {
       this.chunks.push(chunk);
       if (this.size <= this.spillBytes) return cb();
       this.file = createWriteStream(this.tempPath);
       this.file.on('error', (e) => (this.error = e));
-      for (const c of this.chunks) this.file.write(c);
+      this.hash = createHash('sha256');
+      for (const c of this.chunks) this.hash.update(c), this.file.write(c);
       this.chunks = [];
       return cb();
     }
+    this.hash!.update(chunk);
     if (!this.file.write(chunk)) this.file.once('drain', () => cb());
     else cb();
   }
@@ -239,7 +247,6 @@ export async function storeReceived(
   if (metaInfo.sopClassUid && metaInfo.sopClassUid !== request.sopClassUid) return reject(STATUS.DataSetSopClassMismatch, 'SOPClassUID in the dataset differs from the C-STORE request');
   metaInfo.sopClassUid = request.sopClassUid;
   metaInfo.transferSyntaxUid = pending.transferSyntax;
-  const sha256 = w.hash.digest('hex');
   const { index, blobs } = ctx.store;
   // A series belongs to one study, an instance to one series: a sender that re-uses them elsewhere is refused
   // (otherwise the index is left with an empty study that stays `receiving` forever).
@@ -247,6 +254,9 @@ export async function storeReceived(
   if (knownSeries && knownSeries.study_uid !== metaInfo.studyInstanceUid) return reject(STATUS.CannotUnderstand, 'SeriesInstanceUID already belongs to another study');
   const existing = index.getInstance(metaInfo.sopInstanceUid);
   if (existing && existing.series_uid !== metaInfo.seriesInstanceUid) return reject(STATUS.CannotUnderstand, 'SOPInstanceUID already stored in another series');
+  // The SHA-256 on this thread only when it decides something now (a re-send: identical or not; a spilled file);
+  // otherwise the writer thread computes it from the bytes it writes.
+  const sha256 = !inMemory ? w.sha256() : existing ? w.sha256(buf) : undefined;
   try {
     if (existing && existing.sha256 === sha256 && !existing.files_deleted && blobs.exists(existing.path)) {
       if (!inMemory) await rm(w.tempPath, { force: true });
@@ -257,8 +267,8 @@ export async function storeReceived(
     const finalPath = blobs.instancePath(metaInfo.studyInstanceUid, metaInfo.seriesInstanceUid, metaInfo.sopInstanceUid);
     if (existing && existing.path !== finalPath) await rm(existing.path, { force: true });
     const info = metaInfo;
-    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined, recycle: w.adopted }, () =>
-      index.recordInstance(info, { path: finalPath, size: w.size, sha256 }, callingAe),
+    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined, recycle: w.adopted, hash: sha256 === undefined }, (done) =>
+      index.recordInstance(info, { path: finalPath, size: w.size, sha256: sha256 ?? done.sha256! }, callingAe),
     );
     buf = undefined; // transferred to the writer thread
     m.instancesReceived.inc({ outcome });

@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 
 export interface DurableJob {
   id: number;
@@ -24,11 +25,14 @@ export interface DurableJob {
   bytes?: Uint8Array;
   /** `bytes` may be re-used once written: the writer sends it back (when it owns its memory and was transferred). */
   recycle?: boolean;
+  /** Compute the SHA-256 (hex) of `bytes` in the writer thread (DurableDone.sha256). */
+  hash?: boolean;
 }
 
 export interface DurableDone {
   id: number;
   error?: string;
+  sha256?: string;
 }
 
 function fsyncPath(p: string): void {
@@ -95,12 +99,12 @@ export function writeBatchSync(batch: DurableJob[]): DurableDone[] {
     }
   }
   for (const j of batch) if (failed.has(j.id)) rmSync(j.tempPath, { force: true });
-  return batch.map((j) => ({ id: j.id, error: failed.get(j.id) }));
+  return batch.map((j) => ({ id: j.id, error: failed.get(j.id), sha256: j.hash && j.bytes && !failed.has(j.id) ? createHash('sha256').update(j.bytes).digest('hex') : undefined }));
 }
 
 interface Waiting<T> {
   job: DurableJob;
-  record: () => T;
+  record: (done: DurableDone) => T;
   resolve: (v: T) => void;
   reject: (e: Error) => void;
 }
@@ -179,11 +183,12 @@ export class GroupCommitter {
   }
 
   /**
-   * Make `tempPath` durable at `finalPath` (writing `bytes` first when given), then run `record` inside the batch's
-   * index transaction; resolves with its result once both are committed. `bytes` is transferred to the writer
+   * Make `tempPath` durable at `finalPath` (writing `bytes` first when given), then run `record` (with the writer's
+   * report: the SHA-256 when `hash` was asked) inside the batch's index transaction; resolves with its result once
+   * both are committed. `bytes` is transferred to the writer
    * thread when it owns its whole ArrayBuffer (no copy): do not use it afterwards.
    */
-  commit<T>(job: Omit<DurableJob, 'id'>, record: () => T): Promise<T> {
+  commit<T>(job: Omit<DurableJob, 'id'>, record: (done: DurableDone) => T): Promise<T> {
     const id = this.nextId++;
     const full: DurableJob = { id, ...job };
     return new Promise<T>((resolve, reject) => {
@@ -215,7 +220,7 @@ export class GroupCommitter {
             continue;
           }
           try {
-            const v = this.transaction(x.record); // a savepoint: a failing row rolls back alone
+            const v = this.transaction(() => x.record(d)); // a savepoint: a failing row rolls back alone
             settled.push(() => x.resolve(v));
           } catch (e) {
             settled.push(() => x.reject(e as Error));

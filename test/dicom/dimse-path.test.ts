@@ -8,6 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/common/metrics.js';
@@ -100,6 +101,7 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
       const file = readFileSync(row!.path);
       expect(file.subarray(file.length - ds[i]!.length).equals(ds[i]!), `stored dataset ${i}`).toBe(true);
       expect(file.toString('latin1', 128, 132)).toBe('DICM');
+      expect(row!.sha256, `index SHA-256 ${i} (computed by the writer thread)`).toBe(createHash('sha256').update(file).digest('hex'));
     }
     peer.destroy();
   }, 60_000);

@@ -2,6 +2,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { openStore } from '../../src/store/index.js';
 import { GroupCommitter, writeBatchSync } from '../../src/store/group-commit.js';
 
@@ -41,7 +42,10 @@ describe('group commit of received instances', () => {
         return { tempPath: path.join(store.blobs.tmpDir, `r${i}.part`), finalPath: path.join(store.blobs.studiesDir, '7', '7.1', `7.1.${i}.dcm`), bytes: b };
       };
       const [a, b] = [mk(1), mk(2)];
-      await Promise.all([c.commit({ ...a, recycle: true }, () => 1), c.commit(b, () => 2)]);
+      const shas: (string | undefined)[] = [];
+      await Promise.all([c.commit({ ...a, recycle: true, hash: true }, (d) => shas.push(d.sha256)), c.commit(b, (d) => shas.push(d.sha256))]);
+      // the writer hashed what it wrote when asked, and only then
+      expect(shas.sort()).toEqual([createHash('sha256').update(Buffer.alloc(8192, 1)).digest('hex'), undefined]);
       expect(a.bytes.length).toBe(0); // transferred
       expect(back.length).toBe(1);
       expect(back[0]!.byteLength).toBe(8192);
