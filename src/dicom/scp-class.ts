@@ -15,7 +15,7 @@ import { OUR_MAX_PDU_LENGTH, PDU, type PduRoute } from './pdu-guard.js';
 import { COMMAND, hasDataSet, responsePdu, type CommandSet } from './dimse-fast.js';
 import { DimseReceiver, type DataSetConsumer, type DimseHandlers } from './dimse-receiver.js';
 import type { Connections, Tracked } from './connections.js';
-import { ACCEPTED_TRANSFER_SYNTAXES, InstanceSink, STATUS, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
+import { ACCEPTED_TRANSFER_SYNTAXES, InstanceSink, bufferPoolFor, STATUS, isStorageSopClass, storeReceived, type PendingStore, type ScpContext } from './scp.js';
 import { diskFree } from '../store/index.js';
 
 const { Scp, constants } = dimse;
@@ -208,7 +208,8 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
         return refuse(STATUS.OutOfResources, reason);
       }
       const header = part10Header(sopClass, cmd.sopInstanceUid, ts, this.callingAe);
-      const sink = new InstanceSink(ctx.store.blobs.tempPath(), header);
+      const pool = bufferPoolFor(ctx.store);
+      const sink = new InstanceSink(ctx.store.blobs.tempPath(), header, undefined, (size) => pool.take(size));
       return {
         // A data set in one P-DATA-TF PDU split over socket reads: copied once, behind room for the Part-10 header
         // (12: the PDU and PDV headers in front of the value).

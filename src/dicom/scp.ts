@@ -86,14 +86,16 @@ export class InstanceSink extends Writable {
   size = 0;
   error?: Error;
   readonly headerLength: number;
-  /** The file is a buffer taken over from the PDU assembler (adopt): it may go back to its pool once written. */
-  adopted = false;
+  /** The file's buffer came from the pool (taken over from the PDU assembler, or `alloc`): it may go back once written. */
+  pooled = false;
   private chunks: Buffer[] = [];
   private file?: WriteStream;
   constructor(
     readonly tempPath: string,
     header: Buffer,
     private readonly spillBytes = IN_MEMORY_INSTANCE_BYTES,
+    /** Where bytes() gets the buffer it copies the fragments into (a BufferPool's take; default a fresh one). */
+    private readonly alloc?: (size: number) => Buffer,
   ) {
     // A high mark above one PDU: the library never waits for 'drain' on an in-memory instance.
     super({ highWaterMark: 4 * 1024 * 1024 });
@@ -123,7 +125,7 @@ export class InstanceSink extends Writable {
     this.chunks[0]!.copy(whole, 0);
     this.size += chunk.length;
     this.chunks = [whole];
-    this.adopted = true;
+    this.pooled = true;
     return true;
   }
   /** SHA-256 (hex) of the whole file: of what went to the temp file, or of `bytes` (the in-memory file). Once. */
@@ -165,7 +167,8 @@ export class InstanceSink extends Writable {
       this.chunks = [];
       return one; // adopted: already the whole file in a buffer of its own
     }
-    const b = Buffer.allocUnsafe(this.size); // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
+    // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
+    const b = this.alloc && this.size >= 4096 ? ((this.pooled = true), this.alloc(this.size)) : Buffer.allocUnsafe(this.size);
     let o = 0;
     for (const c of this.chunks) o += c.copy(b, o);
     this.chunks = [];
@@ -267,7 +270,7 @@ export async function storeReceived(
     const finalPath = blobs.instancePath(metaInfo.studyInstanceUid, metaInfo.seriesInstanceUid, metaInfo.sopInstanceUid);
     if (existing && existing.path !== finalPath) await rm(existing.path, { force: true });
     const info = metaInfo;
-    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined, recycle: w.adopted, hash: sha256 === undefined }, (done) =>
+    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined, recycle: w.pooled, hash: sha256 === undefined }, (done) =>
       index.recordInstance(info, { path: finalPath, size: w.size, sha256: sha256 ?? done.sha256! }, callingAe),
     );
     buf = undefined; // transferred to the writer thread

@@ -62,4 +62,24 @@ describe('InstanceSink', () => {
       expect(t.sha256(tb)).toBe(sha);
     }
   });
+
+  it('copies the fragments into a buffer from `alloc` (a pool) and says so; a small one stays a fresh buffer', async () => {
+    const given: Buffer[] = [];
+    const alloc = (n: number) => {
+      const b = Buffer.from(new ArrayBuffer(n));
+      given.push(b);
+      return b;
+    };
+    const s = new InstanceSink(path.join(dir, 'e.part'), header, undefined, alloc);
+    await feed(s);
+    const b = s.bytes();
+    expect(b.buffer).toBe(given[0]!.buffer);
+    expect(b.equals(whole)).toBe(true);
+    expect(s.pooled).toBe(true);
+    const small = new InstanceSink(path.join(dir, 'f.part'), header, undefined, alloc);
+    small.append(Buffer.from('tiny'));
+    expect(small.bytes().toString()).toBe('HEADER--tiny');
+    expect(small.pooled).toBe(false);
+    expect(given.length).toBe(1);
+  });
 });
