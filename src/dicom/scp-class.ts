@@ -20,7 +20,6 @@ import { diskFree } from '../store/index.js';
 
 const { Scp, constants } = dimse;
 type Association = assoc.Association;
-type PresentationContext = assoc.PresentationContext;
 type ScpOptions = ConstructorParameters<typeof Scp>[1];
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass } = constants;
 dimse.log.setLevel('error');
