@@ -35,8 +35,11 @@ export interface DimseHandlers {
    * C-STORE-RQ); undefined when the message is handled; a string: the association is to be aborted for that reason.
    */
   command(pcId: number, cmd: CommandSet): DataSetConsumer | string | undefined;
-  /** A protocol violation: abort the association with this reason. Nothing more is parsed after it. */
-  violation(reason: string): void;
+  /**
+   * Abort the association with this reason: a protocol violation (`protocol` true), or a command the handler
+   * refused (`command` returned a string). Nothing more is parsed after it.
+   */
+  violation(reason: string, protocol: boolean): void;
 }
 
 export class DimseReceiver {
@@ -87,9 +90,9 @@ export class DimseReceiver {
     }
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, protocol = true): void {
     this.dead = true;
-    this.h.violation(reason);
+    this.h.violation(reason, protocol);
   }
 
   private commandFragment(pcId: number, value: Buffer, last: boolean): void {
@@ -108,7 +111,7 @@ export class DimseReceiver {
     const cmd = parseCommandSet(bytes);
     if (typeof cmd === 'string') return this.fail(`malformed command set: ${cmd}`);
     const consumer = this.h.command(pcId, cmd);
-    if (typeof consumer === 'string') return this.fail(consumer);
+    if (typeof consumer === 'string') return this.fail(consumer, false);
     if (hasDataSet(cmd)) {
       if (!consumer) return this.fail(`no data set expected for command 0x${cmd.field.toString(16).padStart(4, '0')}`);
       this.data = { pcId, consumer, started: false };

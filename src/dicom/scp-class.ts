@@ -138,7 +138,8 @@ export function scpClass(ctx: ScpContext, deps: { allowAe: Set<string>; conns: C
     private handlers(): DimseHandlers {
       return {
         context: (id) => this.contexts.get(id),
-        violation: (reason) => this.conn.close(`protocol violation: ${reason}`, true),
+        // An unsupported command keeps its own reason (and metric label), as when the library dispatched it.
+        violation: (reason, protocol) => this.conn.close(protocol ? `protocol violation: ${reason}` : reason, true),
         command: (pcId, cmd) => {
           if (cmd.field === COMMAND.CStoreRq) return this.cStore(pcId, cmd);
           if (cmd.field === COMMAND.CEchoRq) {

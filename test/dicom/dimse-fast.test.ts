@@ -117,7 +117,7 @@ describe('DimseReceiver', () => {
     const violations: string[] = [];
     const rx = new DimseReceiver({
       context: (id) => contexts.get(id),
-      violation: (r) => violations.push(r),
+      violation: (r, protocol) => violations.push(protocol ? r : `refused: ${r}`),
       command: (pc, cmd): DataSetConsumer | string | undefined => {
         if (cmd.field === 0x7777) return 'unsupported';
         if (!hasDataSet(cmd)) return undefined;
@@ -153,7 +153,7 @@ describe('DimseReceiver', () => {
       [[pdata(1, store('1'), true), pdata(1, Buffer.from('xx'), false, false), pdata(1, store('2'), true)], /command fragment .* while a data set/],
       [[pdata(5, store('1'), true)], /presentation context 5, which was not accepted/],
       [[pdata(1, Buffer.from('xx'), false)], /without a command/],
-      [[pdata(1, commandSet({ field: 0x7777 }), true)], /unsupported/],
+      [[pdata(1, commandSet({ field: 0x7777 }), true)], /^refused: unsupported/],
       [[pdata(1, Buffer.alloc(70 * 1024), true, false)], /longer than/],
     ];
     for (const [pdus, re] of cases) {

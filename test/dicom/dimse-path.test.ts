@@ -11,7 +11,7 @@ import os from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
-import { createMetrics } from '../../src/common/metrics.js';
+import { createMetrics, type Metrics } from '../../src/common/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startScp, type DicomServer } from '../../src/dicom/scp.js';
 import { parseCommandSet, parsePdvs } from '../../src/dicom/dimse-fast.js';
@@ -25,6 +25,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-dimse-path-'));
 
 describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => {
   let store: Store;
+  let metrics: Metrics;
   let server: DicomServer;
   let port: number;
 
@@ -32,7 +33,8 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
     port = await freePort();
     store = openStore(path.join(tmp, 'data'));
     const config = configSchema.parse({ dicom: { port, host: '127.0.0.1' }, storage: { dir: path.join(tmp, 'data'), minFreeMb: 0 } });
-    server = await startScp({ config, store, metrics: createMetrics() });
+    metrics = createMetrics();
+    server = await startScp({ config, store, metrics });
   });
   afterAll(async () => {
     await server?.close();
@@ -142,5 +144,17 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
     peer.send(pdata(1, commandSet({ field: 0x30, messageId: 11, sopClass: '1.2.840.10008.1.1' }), true));
     expect((await peer.next([4, 7])).type).toBe(7);
     await peer.closedAt;
+  }, 30_000);
+
+  it('an unsupported command aborts with the reason and metric label it had when the library dispatched it', async () => {
+    const peer = new RawPeer(port);
+    await peer.associate({ contexts: [{ id: 1, abstract: '1.2.840.10008.1.1', ts: [IMPLICIT_LE] }] });
+    peer.send(pdata(1, commandSet({ field: 0x0020 /* C-FIND-RQ */, messageId: 1, sopClass: '1.2.840.10008.1.1' }), true));
+    expect((await peer.next([4, 7])).type).toBe(7);
+    await peer.closedAt;
+    expect(metrics.associations.get({ result: 'aborted', reason: 'unsupported DIMSE command NxN' })).toBe(1);
+    // the other two tests: 6 instances stored, 1 refused (0122)
+    expect(metrics.instancesReceived.get({ outcome: 'new' })).toBe(5);
+    expect(metrics.instancesReceived.get({ outcome: 'rejected' })).toBe(1);
   }, 30_000);
 });
