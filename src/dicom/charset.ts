@@ -117,7 +117,9 @@ function textValues(bytes: Uint8Array, charsets: string[], vr: string): unknown[
  */
 export function readDicomFile(buf: Buffer | Uint8Array, options?: Record<string, unknown>): { meta: Record<string, any>; dict: Record<string, any> } {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const ab = (x: Buffer) => x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength) as ArrayBuffer;
+  // dcmjs reads an ArrayBuffer: a buffer that owns all of its memory is given as it is (dcmjs only reads it),
+  // a view into a larger one is copied out.
+  const ab = (x: Buffer) => (x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x.buffer : x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength)) as ArrayBuffer;
   const start = datasetStart(b);
   if (!start) return DicomMessage.readFile(ab(b), options);
   const ds = b.subarray(start.offset);

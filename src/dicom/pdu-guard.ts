@@ -100,24 +100,38 @@ export function abortPdu(reason = 6): Buffer {
 /**
  * Cuts a byte stream into whole PDUs (headers already checked by the guard, so every length is bounded). A PDU
  * that arrived inside one chunk is passed on as a view of it (no copy); one split over chunks is copied once into
- * a buffer of its exact size. (dcmjs-dimse's own accumulator Buffer.concats every chunk onto the partial PDU.)
+ * a buffer of its own (dcmjs-dimse's own accumulator Buffer.concats every chunk onto the partial PDU). That buffer
+ * may start with `headroom(type)` spare bytes before the PDU: a P-DATA-TF carrying a whole C-STORE data set then
+ * becomes the instance's file in place, its Part-10 header written into the headroom (see InstanceSink.adopt).
  */
 export class PduAssembler {
   private head = Buffer.alloc(6);
   private headHave = 0;
   private body?: Buffer;
   private bodyHave = 0;
+  private readonly own = new WeakSet<Buffer>();
 
-  /** The PDUs completed by `chunk`, in order. */
-  push(chunk: Buffer): Buffer[] {
+  constructor(
+    private readonly headroom?: (type: number) => number,
+    private readonly pool?: { take(size: number): Buffer },
+  ) {}
+
+  /** True when `pdu` (from push) sits alone in a buffer of its own: the bytes before it are spare. */
+  owns(pdu: Buffer): boolean {
+    return this.own.has(pdu);
+  }
+
+  /** The PDUs completed by `chunk`, in order; each is also passed to `each` as soon as it is complete. */
+  push(chunk: Buffer, each?: (pdu: Buffer) => void): Buffer[] {
     const out: Buffer[] = [];
+    const emit = (p: Buffer) => (each ? each(p) : out.push(p));
     let i = 0;
     while (i < chunk.length) {
       if (!this.body) {
         if (this.headHave === 0 && chunk.length - i >= 6) {
           const total = 6 + chunk.readUInt32BE(i + 2);
           if (chunk.length - i >= total) {
-            out.push(chunk.subarray(i, i + total));
+            emit(chunk.subarray(i, i + total));
             i += total;
             continue;
           }
@@ -127,7 +141,9 @@ export class PduAssembler {
         this.headHave += n;
         i += n;
         if (this.headHave < 6) break;
-        this.body = Buffer.allocUnsafe(6 + this.head.readUInt32BE(2));
+        const room = Math.max(0, Math.min(4096, this.headroom?.(this.head[0]!) ?? 0));
+        const size = room + 6 + this.head.readUInt32BE(2);
+        this.body = (this.pool && size >= 4096 ? this.pool.take(size) : Buffer.allocUnsafe(size)).subarray(room);
         this.head.copy(this.body, 0);
         this.bodyHave = 6;
         this.headHave = 0;
@@ -137,36 +153,60 @@ export class PduAssembler {
       this.bodyHave += n;
       i += n;
       if (this.bodyHave === this.body.length) {
-        out.push(this.body);
+        const p = this.body;
         this.body = undefined;
+        if (p.byteOffset + p.length >= 4096 && p.buffer.byteLength === p.byteOffset + p.length) this.own.add(p); // not a slice of the pool
+        emit(p);
       }
     }
     return out;
   }
 }
 
+/** Where the guard's whole PDUs go besides the library. */
+export interface PduRoute {
+  /**
+   * Called once per whole PDU, in order, before the library; true when the PDU was consumed (the library never sees
+   * it). `own`: the PDU sits alone in a buffer of its own, after `headroom` spare bytes.
+   */
+  intercept?: (pdu: Buffer, own: boolean) => boolean;
+  /** Spare bytes wanted before the next PDU of `type` when it has to be copied out of several chunks. */
+  headroom?: (type: number) => number;
+  /** Hand a PDU to the library's listeners later (one that `intercept` held back). */
+  deliver(pdu: Buffer): void;
+}
+
 /**
  * Put a PduGuard in front of every 'data' listener registered on `socket` from now on (call this before the
  * library wraps the socket). A chunk with an out-of-bounds header never reaches the library, and the library
- * receives whole PDUs, one call each (PduAssembler).
+ * receives whole PDUs, one call each (PduAssembler), except those `route.intercept` consumes. PDUs copied out of
+ * several chunks go into buffers from `pool` when given.
  */
-export function guardSocket(socket: Socket, guard: PduGuard): void {
-  const assembler = new PduAssembler();
+export function guardSocket(socket: Socket, guard: PduGuard, pool?: { take(size: number): Buffer }): PduRoute {
+  const listeners: ((pdu: Buffer) => void)[] = [];
+  const route: PduRoute = { deliver: (p) => listeners.forEach((fn) => fn(p)) };
+  const assembler = new PduAssembler((type) => route.headroom?.(type) ?? 0, pool);
   let last: Buffer | undefined;
   let lastPdus: Buffer[] = [];
   const pdus = (chunk: Buffer) => {
-    // once per chunk, however many listeners
-    if (chunk !== last) (last = chunk), (lastPdus = guard.accept(chunk) ? assembler.push(chunk) : []);
+    // once per chunk, however many listeners; each PDU is intercepted as soon as it is complete
+    if (chunk !== last) {
+      last = chunk;
+      lastPdus = [];
+      if (guard.accept(chunk)) assembler.push(chunk, (p) => route.intercept?.(p, assembler.owns(p)) || lastPdus.push(p));
+    }
     return lastPdus;
   };
-  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) =>
-    ev === 'data'
-      ? (chunk: Buffer) => {
-          for (const p of pdus(chunk)) fn(p);
-        }
-      : fn;
+  const wrap = (ev: string | symbol, fn: (...a: any[]) => void) => {
+    if (ev !== 'data') return fn;
+    listeners.push(fn);
+    return (chunk: Buffer) => {
+      for (const p of pdus(chunk)) fn(p);
+    };
+  };
   const on = socket.on.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
   const prepend = socket.prependListener.bind(socket) as (ev: string | symbol, fn: (...a: any[]) => void) => Socket;
   socket.on = socket.addListener = ((ev: string | symbol, fn: (...a: any[]) => void) => on(ev, wrap(ev, fn))) as any;
   socket.prependListener = ((ev: string | symbol, fn: (...a: any[]) => void) => prepend(ev, wrap(ev, fn))) as any;
+  return route;
 }

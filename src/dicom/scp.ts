@@ -10,8 +10,9 @@ import { isPathSafeUid } from '../store/index.js';
 import type { Metrics } from '../common/metrics.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
-import { instanceMeta, parseHeader, pixelDataProblem } from './tags.js';
+import { instanceMeta, parseInstance } from './tags.js';
 import { GroupCommitter } from '../store/group-commit.js';
+import { BufferPool } from '../common/buffer-pool.js';
 import { pauseAt } from '../common/test-pause.js';
 import { PduGuard, guardSocket } from './pdu-guard.js';
 import { datasetStructureProblem } from './elements.js';
@@ -74,45 +75,84 @@ export class DiscardWriter extends Writable {
 export const IN_MEMORY_INSTANCE_BYTES = 64 * 1024 * 1024;
 
 /**
- * Receives one C-STORE data set: keeps it in memory (Part-10 header first) and hashes it as it arrives; an
- * instance larger than `spillBytes` goes on to a temp file instead (0: every byte goes to the temp file). `bytes()` then
- * gives the whole file as one buffer of its own (copied once), parsed in place and handed to the writer thread.
+ * Receives one C-STORE data set: keeps it in memory (Part-10 header first); an instance larger than `spillBytes`
+ * goes on to a temp file instead (0: every byte goes to the temp file), hashed as it is written there. `bytes()`
+ * then gives the whole file as one buffer of its own (copied once, or not at all: adopt), parsed in place and handed
+ * to the writer thread, which hashes it (storeReceived: the SHA-256 off the main thread unless it is needed first).
  */
 export class InstanceSink extends Writable {
-  readonly hash = createHash('sha256');
+  /** SHA-256 of what went to the temp file (spilled instances only). */
+  private hash?: ReturnType<typeof createHash>;
   size = 0;
   error?: Error;
   readonly headerLength: number;
+  /** The file's buffer came from the pool (taken over from the PDU assembler, or `alloc`): it may go back once written. */
+  pooled = false;
   private chunks: Buffer[] = [];
   private file?: WriteStream;
   constructor(
     readonly tempPath: string,
     header: Buffer,
     private readonly spillBytes = IN_MEMORY_INSTANCE_BYTES,
+    /** Where bytes() gets the buffer it copies the fragments into (a BufferPool's take; default a fresh one). */
+    private readonly alloc?: (size: number) => Buffer,
   ) {
     // A high mark above one PDU: the library never waits for 'drain' on an in-memory instance.
     super({ highWaterMark: 4 * 1024 * 1024 });
     this.headerLength = header.length;
-    this.hash.update(header);
     this.size = header.length;
     this.chunks.push(header);
+  }
+  /**
+   * Add a fragment without the stream machinery while the instance stays in memory (the listener's own DIMSE path:
+   * the same keeping as _write); through write() once it goes to its temp file. False: wait for 'drain'.
+   */
+  append(chunk: Buffer): boolean {
+    if (this.file || this.size + chunk.length > this.spillBytes) return this.write(chunk);
+    this.size += chunk.length;
+    this.chunks.push(chunk);
+    return true;
+  }
+  /**
+   * The first fragment, when it sits alone in a buffer of its own right after `headerLength` spare bytes (the PDU
+   * assembler's headroom): the Part-10 header is written into those bytes and that buffer becomes the instance's
+   * file, so the data set is never copied again. Otherwise (or when it does not fit the rules) append().
+   */
+  adopt(chunk: Buffer): boolean {
+    const first = this.chunks.length === 1 && this.size === this.headerLength && !this.file;
+    if (!first || chunk.byteOffset !== this.headerLength || chunk.byteOffset + chunk.length !== chunk.buffer.byteLength || this.size + chunk.length > this.spillBytes) return this.append(chunk);
+    const whole = Buffer.from(chunk.buffer, 0, chunk.buffer.byteLength);
+    this.chunks[0]!.copy(whole, 0);
+    this.size += chunk.length;
+    this.chunks = [whole];
+    this.pooled = true;
+    return true;
+  }
+  /** SHA-256 (hex) of the whole file: of what went to the temp file, or of `bytes` (the in-memory file). Once. */
+  sha256(bytes?: Buffer): string {
+    if (this.hash) return this.hash.digest('hex');
+    const h = createHash('sha256');
+    if (bytes) h.update(bytes);
+    else for (const c of this.chunks) h.update(c);
+    return h.digest('hex');
   }
   /** True when the instance went to its temp file (read it back from there). */
   get spilled(): boolean {
     return this.file !== undefined;
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.hash.update(chunk);
     this.size += chunk.length;
     if (!this.file) {
       this.chunks.push(chunk);
       if (this.size <= this.spillBytes) return cb();
       this.file = createWriteStream(this.tempPath);
       this.file.on('error', (e) => (this.error = e));
-      for (const c of this.chunks) this.file.write(c);
+      this.hash = createHash('sha256');
+      for (const c of this.chunks) this.hash.update(c), this.file.write(c);
       this.chunks = [];
       return cb();
     }
+    this.hash!.update(chunk);
     if (!this.file.write(chunk)) this.file.once('drain', () => cb());
     else cb();
   }
@@ -122,7 +162,13 @@ export class InstanceSink extends Writable {
   }
   /** The whole Part-10 file in one buffer that owns its memory (transferable); call once, when not spilled. */
   bytes(): Buffer {
-    const b = Buffer.allocUnsafe(this.size); // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
+    const one = this.chunks.length === 1 ? this.chunks[0]! : undefined;
+    if (one && one.byteOffset === 0 && one.length === one.buffer.byteLength && one.length === this.size && one.length >= 4096) {
+      this.chunks = [];
+      return one; // adopted: already the whole file in a buffer of its own
+    }
+    // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
+    const b = this.alloc && this.size >= 4096 ? ((this.pooled = true), this.alloc(this.size)) : Buffer.allocUnsafe(this.size);
     let o = 0;
     for (const c of this.chunks) o += c.copy(b, o);
     this.chunks = [];
@@ -138,11 +184,20 @@ export interface PendingStore {
 }
 
 const committers = new WeakMap<Store, GroupCommitter>();
+const pools = new WeakMap<Store, BufferPool>();
 
-/** The store's group committer (one writer thread per store, started on first use). */
+/** The buffers of a store's received instances, back from the writer threads for re-use (PduAssembler). */
+export function bufferPoolFor(store: Store): BufferPool {
+  return pools.get(store) ?? (pools.set(store, new BufferPool()).get(store) as BufferPool);
+}
+
+/** The store's group committer (writer threads per store, started on first use). */
 export function committerFor(store: Store): GroupCommitter {
   let c = committers.get(store);
-  if (!c) committers.set(store, (c = new GroupCommitter((fn) => store.index.inTransaction(fn))));
+  if (!c) {
+    const pool = bufferPoolFor(store);
+    committers.set(store, (c = new GroupCommitter((fn) => store.index.inTransaction(fn), undefined, (b) => pool.give(b))));
+  }
   return c;
 }
 
@@ -177,12 +232,13 @@ export async function storeReceived(
   try {
     buf = inMemory ? w.bytes() : await readFile(w.tempPath);
     // Every declared length must fit in what arrived (dcmjs reports declared lengths, so it cannot tell).
-    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax);
+    const topLevel: number[] = [];
+    const structure = datasetStructureProblem(buf.subarray(w.headerLength), pending.transferSyntax, (e) => topLevel.push(e.tag));
     if (structure) return reject(STATUS.CannotUnderstand, `truncated or malformed dataset: ${structure}`);
-    const { meta, dataset, uidProblems } = parseHeader(buf);
+    // The header parse and the PixelData length check (parseInstance: one dcmjs parse where that gives the same answers).
+    const { meta, dataset, uidProblems, pixelProblem } = parseInstance(buf, pending.transferSyntax, topLevel);
     if (uidProblems.length) return reject(STATUS.CannotUnderstand, `invalid characters in ${uidProblems.join(', ')} (a UID holds digits and dots only)`);
-    const pxProblem = pixelDataProblem(buf, pending.transferSyntax, dataset);
-    if (pxProblem) return reject(STATUS.CannotUnderstand, `malformed pixel data: ${pxProblem}`);
+    if (pixelProblem) return reject(STATUS.CannotUnderstand, `malformed pixel data: ${pixelProblem}`);
     metaInfo = instanceMeta(meta, dataset);
   } catch (e) {
     return reject(STATUS.CannotUnderstand, `malformed DICOM dataset: ${errorMessage(e)}`);
@@ -194,16 +250,17 @@ export async function storeReceived(
   if (metaInfo.sopClassUid && metaInfo.sopClassUid !== request.sopClassUid) return reject(STATUS.DataSetSopClassMismatch, 'SOPClassUID in the dataset differs from the C-STORE request');
   metaInfo.sopClassUid = request.sopClassUid;
   metaInfo.transferSyntaxUid = pending.transferSyntax;
-  const sha256 = w.hash.digest('hex');
   const { index, blobs } = ctx.store;
   // A series belongs to one study, an instance to one series: a sender that re-uses them elsewhere is refused
   // (otherwise the index is left with an empty study that stays `receiving` forever).
   const knownSeries = index.getSeries(metaInfo.seriesInstanceUid);
   if (knownSeries && knownSeries.study_uid !== metaInfo.studyInstanceUid) return reject(STATUS.CannotUnderstand, 'SeriesInstanceUID already belongs to another study');
-  const knownInstance = index.getInstance(metaInfo.sopInstanceUid);
-  if (knownInstance && knownInstance.series_uid !== metaInfo.seriesInstanceUid) return reject(STATUS.CannotUnderstand, 'SOPInstanceUID already stored in another series');
+  const existing = index.getInstance(metaInfo.sopInstanceUid);
+  if (existing && existing.series_uid !== metaInfo.seriesInstanceUid) return reject(STATUS.CannotUnderstand, 'SOPInstanceUID already stored in another series');
+  // The SHA-256 on this thread only when it decides something now (a re-send: identical or not; a spilled file);
+  // otherwise the writer thread computes it from the bytes it writes.
+  const sha256 = !inMemory ? w.sha256() : existing ? w.sha256(buf) : undefined;
   try {
-    const existing = index.getInstance(metaInfo.sopInstanceUid);
     if (existing && existing.sha256 === sha256 && !existing.files_deleted && blobs.exists(existing.path)) {
       if (!inMemory) await rm(w.tempPath, { force: true });
       index.countIdenticalResend(metaInfo.sopInstanceUid);
@@ -213,8 +270,8 @@ export async function storeReceived(
     const finalPath = blobs.instancePath(metaInfo.studyInstanceUid, metaInfo.seriesInstanceUid, metaInfo.sopInstanceUid);
     if (existing && existing.path !== finalPath) await rm(existing.path, { force: true });
     const info = metaInfo;
-    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined }, () =>
-      index.recordInstance(info, { path: finalPath, size: w.size, sha256 }, callingAe),
+    const outcome = await committerFor(ctx.store).commit({ tempPath: w.tempPath, finalPath, bytes: inMemory ? buf : undefined, recycle: w.pooled, hash: sha256 === undefined }, (done) =>
+      index.recordInstance(info, { path: finalPath, size: w.size, sha256: sha256 ?? done.sha256! }, callingAe),
     );
     buf = undefined; // transferred to the writer thread
     m.instancesReceived.inc({ outcome });
@@ -263,16 +320,17 @@ export function startScp(ctx: ScpContext): Promise<DicomServer> {
       }
       socket.on('error', () => undefined); // reported through the library's handler / the close reason
       const t = conns.add(socket, ip);
-      guardSocket(
+      const route = guardSocket(
         socket,
         new PduGuard({
           maxPduLength: () => t.maxPdu,
           onViolation: (reason) => t.close(`protocol violation: ${reason}`, true),
           onData: (n) => ((t.lastData = Date.now()), (t.bytesRead += n)),
         }),
+        bufferPoolFor(ctx.store),
       );
       // The library's own timers are replaced by Connections (its connect timeout of 180 s never applied ours).
-      new OsteoScp(socket, { connectTimeout: timeoutMs * 2, associationTimeout: timeoutMs, pduTimeout: timeoutMs }, t);
+      new OsteoScp(socket, { connectTimeout: timeoutMs * 2, associationTimeout: timeoutMs, pduTimeout: timeoutMs }, t, route);
     });
     let listening = false;
     server.on('error', (e: NodeJS.ErrnoException) => {

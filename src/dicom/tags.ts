@@ -47,8 +47,11 @@ export const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.1
  */
 export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Record<string, any>): string | null {
   if (!NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) return null;
-  const full = readDicomFile(buf, { ignoreErrors: false });
-  const px = full.dict['7FE00010'];
+  return pixelLengthProblem(readDicomFile(buf, { ignoreErrors: false }).dict['7FE00010'], ds);
+}
+
+/** pixelDataProblem for the PixelData element of a full dcmjs parse (undefined: none). */
+function pixelLengthProblem(px: { Value?: unknown } | undefined, ds: Record<string, any>): string | null {
   if (!px) return null;
   const rows = Number(ds.Rows);
   const cols = Number(ds.Columns);
@@ -63,7 +66,7 @@ export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Rec
   const subsampled = spp === 3 && /^YBR_(FULL|PARTIAL)_422$/.test(String(ds.PhotometricInterpretation ?? '').trim());
   const stored = subsampled ? 2 : spp;
   const expected = bits === 1 ? Math.ceil((rows * cols * stored * frames) / 8) : rows * cols * stored * frames * (bits / 8);
-  const values: ArrayBuffer[] = Array.isArray(px.Value) ? px.Value : [px.Value];
+  const values = (Array.isArray(px.Value) ? px.Value : [px.Value]) as (ArrayBuffer | undefined)[];
   const actual = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
   if (actual < expected || actual > expected + 1) return `PixelData holds ${actual} bytes, Rows x Columns x Samples x Frames x BitsAllocated needs ${expected}`;
   return null;
@@ -77,6 +80,55 @@ export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: 
     dataset: DicomMetaDictionary.naturalizeDataset(dict.dict),
     uidProblems: uidProblems(dict.dict),
   };
+}
+
+export interface ParsedInstance {
+  meta: Record<string, any>;
+  dataset: Record<string, any>;
+  uidProblems: string[];
+  /** pixelDataProblem's answer (null: fine, or not a native transfer syntax). */
+  pixelProblem: string | null;
+}
+
+/**
+ * parseHeader, then (when there are no UID problems) pixelDataProblem: the same answers, and the same exceptions, as
+ * calling them in that order, with one dcmjs parse instead of two where that is provably the same. A native
+ * instance is parsed once in full; its header is that parse without PixelData when PixelData is the last top-level
+ * element and dcmjs read exactly the top-level elements of the structure walk (`topLevel`, from
+ * datasetStructureProblem: tags in order), so the header parse (which stops at the top-level PixelData) would
+ * have read the same elements. Anything else (a parse error, elements after PixelData, a disagreement) takes the
+ * two parses, so a malformed instance is judged exactly as before.
+ */
+export function parseInstance(buf: Buffer, transferSyntaxUid: string, topLevel: number[]): ParsedInstance {
+  if (NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) {
+    let full: ReturnType<typeof readDicomFile> | undefined;
+    try {
+      full = readDicomFile(buf, { ignoreErrors: false });
+    } catch {
+      full = undefined; // judged by the two parses below (same error, same order as before)
+    }
+    if (full && sameTopLevel(full.dict, topLevel)) {
+      const { '7FE00010': px, ...header } = full.dict;
+      const dataset = DicomMetaDictionary.naturalizeDataset(header);
+      const bad = uidProblems(header);
+      return { meta: DicomMetaDictionary.naturalizeDataset(full.meta), dataset, uidProblems: bad, pixelProblem: bad.length ? null : pixelLengthProblem(px, dataset) };
+    }
+  }
+  const { meta, dataset, uidProblems: bad } = parseHeader(buf);
+  return { meta, dataset, uidProblems: bad, pixelProblem: bad.length ? null : pixelDataProblem(buf, transferSyntaxUid, dataset) };
+}
+
+const PIXEL_DATA_KEY = '7FE00010';
+
+/** dcmjs's top-level dict holds exactly the walk's elements, each tag once, and PixelData (if any) came last. */
+function sameTopLevel(dict: Record<string, unknown>, topLevel: number[]): boolean {
+  const keys = Object.keys(dict);
+  if (keys.length !== topLevel.length) return false;
+  const tags = topLevel.map((t) => t.toString(16).toUpperCase().padStart(8, '0'));
+  if (new Set(tags).size !== tags.length) return false;
+  for (const t of tags) if (!(t in dict)) return false;
+  const pd = tags.indexOf(PIXEL_DATA_KEY);
+  return pd === -1 || pd === tags.length - 1;
 }
 
 /** The UIDs that later become file names or identify the instance. */

@@ -18,5 +18,8 @@ function flush(): void {
   scheduled = false;
   const batch = queue;
   queue = [];
-  parentPort!.postMessage(writeBatchSync(batch));
+  const done = writeBatchSync(batch);
+  // Buffers the main thread gave up (transferred) go back to it for re-use (GroupCommitter's recycle).
+  const buffers = batch.filter((j) => j.recycle && j.bytes && j.bytes.byteOffset === 0 && j.bytes.buffer instanceof ArrayBuffer).map((j) => j.bytes!.buffer as ArrayBuffer);
+  parentPort!.postMessage({ done, buffers }, buffers);
 }

@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 
 export interface DurableJob {
   id: number;
@@ -22,11 +23,16 @@ export interface DurableJob {
   finalPath: string;
   /** The whole file; absent when it is already complete in tempPath (then it is only fsynced and renamed). */
   bytes?: Uint8Array;
+  /** `bytes` may be re-used once written: the writer sends it back (when it owns its memory and was transferred). */
+  recycle?: boolean;
+  /** Compute the SHA-256 (hex) of `bytes` in the writer thread (DurableDone.sha256). */
+  hash?: boolean;
 }
 
 export interface DurableDone {
   id: number;
   error?: string;
+  sha256?: string;
 }
 
 function fsyncPath(p: string): void {
@@ -93,12 +99,12 @@ export function writeBatchSync(batch: DurableJob[]): DurableDone[] {
     }
   }
   for (const j of batch) if (failed.has(j.id)) rmSync(j.tempPath, { force: true });
-  return batch.map((j) => ({ id: j.id, error: failed.get(j.id) }));
+  return batch.map((j) => ({ id: j.id, error: failed.get(j.id), sha256: j.hash && j.bytes && !failed.has(j.id) ? createHash('sha256').update(j.bytes).digest('hex') : undefined }));
 }
 
 interface Waiting<T> {
   job: DurableJob;
-  record: () => T;
+  record: (done: DurableDone) => T;
   resolve: (v: T) => void;
   reject: (e: Error) => void;
 }
@@ -137,10 +143,14 @@ export class GroupCommitter {
   private nextId = 1;
   readonly stats: GroupCommitStats = { batches: 0, instances: 0, largestBatch: 0 };
 
-  /** `transaction(fn)` runs fn in one SQLite transaction (Index.inTransaction). */
+  /**
+   * `transaction(fn)` runs fn in one SQLite transaction (Index.inTransaction). `recycle` receives the buffers that
+   * were transferred to a writer, once their files are written (for re-use: BufferPool).
+   */
   constructor(
     private readonly transaction: <T>(fn: () => T) => T,
     private readonly threads = DURABLE_WRITER_THREADS,
+    private readonly recycle?: (buffer: ArrayBuffer) => void,
   ) {}
 
   /** The writer thread with the least work in flight (started when missing). */
@@ -156,7 +166,10 @@ export class GroupCommitter {
 
   private spawn(slot: number): Writer {
     const w: Writer = { worker: spawnWriter(), inFlight: 0 };
-    w.worker.on('message', (done: DurableDone[]) => this.finish(w, done));
+    w.worker.on('message', (m: { done: DurableDone[]; buffers: ArrayBuffer[] }) => {
+      if (this.recycle) for (const b of m.buffers) this.recycle(b);
+      this.finish(w, m.done);
+    });
     const lost = (why: string) => {
       if (this.writers[slot] !== w) return;
       this.writers[slot] = undefined;
@@ -170,11 +183,12 @@ export class GroupCommitter {
   }
 
   /**
-   * Make `tempPath` durable at `finalPath` (writing `bytes` first when given), then run `record` inside the batch's
-   * index transaction; resolves with its result once both are committed. `bytes` is transferred to the writer
+   * Make `tempPath` durable at `finalPath` (writing `bytes` first when given), then run `record` (with the writer's
+   * report: the SHA-256 when `hash` was asked) inside the batch's index transaction; resolves with its result once
+   * both are committed. `bytes` is transferred to the writer
    * thread when it owns its whole ArrayBuffer (no copy): do not use it afterwards.
    */
-  commit<T>(job: Omit<DurableJob, 'id'>, record: () => T): Promise<T> {
+  commit<T>(job: Omit<DurableJob, 'id'>, record: (done: DurableDone) => T): Promise<T> {
     const id = this.nextId++;
     const full: DurableJob = { id, ...job };
     return new Promise<T>((resolve, reject) => {
@@ -183,6 +197,7 @@ export class GroupCommitter {
       if (w.inFlight++ === 0) w.worker.ref(); // keeps the process alive while something waits for the disk
       const b = job.bytes;
       const transfer = b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) ? [b.buffer as ArrayBuffer] : [];
+      full.recycle = !!(job.recycle && transfer.length && this.recycle);
       w.worker.postMessage(full, transfer);
     });
   }
@@ -205,7 +220,7 @@ export class GroupCommitter {
             continue;
           }
           try {
-            const v = this.transaction(x.record); // a savepoint: a failing row rolls back alone
+            const v = this.transaction(() => x.record(d)); // a savepoint: a failing row rolls back alone
             settled.push(() => x.resolve(v));
           } catch (e) {
             settled.push(() => x.reject(e as Error));

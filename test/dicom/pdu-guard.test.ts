@@ -53,4 +53,22 @@ describe('PduAssembler', () => {
       expect(out.map((b) => b.toString('hex')), `chunk ${size}`).toEqual(pdus.map((b) => b.toString('hex')));
     }
   });
+
+  it('gives a PDU copied out of several chunks the headroom asked for, in a buffer of its own (owns)', () => {
+    const big = pdu(4, 20000);
+    big.fill(7, 6);
+    const a = new PduAssembler((type) => (type === 4 ? 300 : 0));
+    const out: Buffer[] = [];
+    for (let i = 0; i < big.length; i += 8192) a.push(big.subarray(i, i + 8192), (p) => out.push(p));
+    expect(out.length).toBe(1);
+    expect(out[0]!.equals(big)).toBe(true);
+    expect(out[0]!.byteOffset).toBe(300);
+    expect(out[0]!.buffer.byteLength).toBe(300 + big.length);
+    expect(a.owns(out[0]!)).toBe(true);
+    // a PDU inside one chunk is a view of it: not owned
+    const small = Buffer.concat([pdu(4, 100), pdu(4, 100)]);
+    const views = a.push(small);
+    expect(views.length).toBe(2);
+    expect(views.some((v) => a.owns(v))).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { openStore } from '../../src/store/index.js';
 import { GroupCommitter, writeBatchSync } from '../../src/store/group-commit.js';
 
@@ -30,6 +31,29 @@ describe('group commit of received instances', () => {
     // 12 commits issued at once on 2 writer threads: fewer batches than instances.
     expect(committer.stats.batches - before).toBeLessThan(12);
     expect(committer.stats.largestBatch).toBeGreaterThan(1);
+  });
+
+  it('sends a transferred buffer marked recycle back once its file is written; others stay where they are', async () => {
+    const back: ArrayBuffer[] = [];
+    const c = new GroupCommitter((fn) => store.index.inTransaction(fn), 1, (b) => back.push(b));
+    try {
+      const mk = (i: number) => {
+        const b = Buffer.allocUnsafe(8192).fill(i);
+        return { tempPath: path.join(store.blobs.tmpDir, `r${i}.part`), finalPath: path.join(store.blobs.studiesDir, '7', '7.1', `7.1.${i}.dcm`), bytes: b };
+      };
+      const [a, b] = [mk(1), mk(2)];
+      const shas: (string | undefined)[] = [];
+      await Promise.all([c.commit({ ...a, recycle: true, hash: true }, (d) => shas.push(d.sha256)), c.commit(b, (d) => shas.push(d.sha256))]);
+      // the writer hashed what it wrote when asked, and only then
+      expect(shas.sort()).toEqual([createHash('sha256').update(Buffer.alloc(8192, 1)).digest('hex'), undefined]);
+      expect(a.bytes.length).toBe(0); // transferred
+      expect(back.length).toBe(1);
+      expect(back[0]!.byteLength).toBe(8192);
+      expect(new Uint8Array(back[0]!)[0]).toBe(1);
+      expect(readFileSync(a.finalPath).equals(Buffer.alloc(8192, 1))).toBe(true);
+    } finally {
+      await c.close();
+    }
   });
 
   it('fails only the instance whose file cannot be written or whose index row fails; its temp file is removed', async () => {

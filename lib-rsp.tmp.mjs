@@ -1,0 +1,14 @@
+import dimse from 'dcmjs-dimse';
+const { requests, responses, Dataset } = dimse;
+const req = new requests.CStoreRequest(new Dataset({SOPClassUID:'1.2.840.10008.5.1.4.1.1.4', SOPInstanceUID:'1.2.3.4.5'}, '1.2.840.10008.1.2.1'));
+req.setMessageId(7);
+const r = responses.CStoreResponse.fromRequest(req);
+r.setStatus(0xc000);
+r.setErrorComment('bad thing happened');
+const b = Buffer.from(r.getCommandDataset().getDenaturalizedCommandDataset());
+console.log(b.toString('hex'));
+console.log(JSON.stringify(r.getCommandDataset().getElements()));
+const e = new requests.CEchoRequest(); e.setMessageId(3);
+const er = responses.CEchoResponse.fromRequest(e); er.setStatus(0);
+console.log(Buffer.from(er.getCommandDataset().getDenaturalizedCommandDataset()).toString('hex'));
+console.log(JSON.stringify(er.getCommandDataset().getElements()));
