@@ -6,19 +6,21 @@
  * Success on its own context, and the A-RELEASE-RP must come after the last C-STORE-RSP.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics, type Metrics } from '../../src/common/metrics.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { startScp, type DicomServer } from '../../src/dicom/scp.js';
+import { IN_MEMORY_INSTANCE_BYTES, startScp, type DicomServer } from '../../src/dicom/scp.js';
 import { parseCommandSet, parsePdvs } from '../../src/dicom/dimse-fast.js';
 import { freePort } from '../helpers/ports.js';
 import { writeMrSeries } from '../helpers/mr.js';
 import { RawPeer, pdata, pdu, commandSet, MR_STORAGE, EXPLICIT_LE } from '../helpers/rawpdu.js';
 import { rawDatasetOf } from '../acceptance/malformed.js';
+import { storescuAsync } from '../helpers/dcmtk.js';
+import { skipWithoutCommands } from '../helpers/tools.js';
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'osteo-dimse-path-'));
@@ -157,4 +159,39 @@ describe('own DIMSE path: fragmented, interleaved and released C-STOREs', () => 
     expect(metrics.instancesReceived.get({ outcome: 'new' })).toBe(5);
     expect(metrics.instancesReceived.get({ outcome: 'rejected' })).toBe(1);
   }, 30_000);
+});
+
+describe.skipIf(skipWithoutCommands('storescu'))('own DIMSE path: an instance over the in-memory limit', () => {
+  it(`goes to its temp file while it arrives (over ${IN_MEMORY_INSTANCE_BYTES / 1048576} MB), is stored byte for byte and recorded with its SHA-256`, async () => {
+    const port = await freePort();
+    const dir = path.join(tmp, 'data-spill');
+    const store = openStore(dir);
+    const config = configSchema.parse({ dicom: { port, host: '127.0.0.1' }, storage: { dir, minFreeMb: 0 } });
+    const metrics = createMetrics();
+    const server = await startScp({ config, store, metrics });
+    try {
+      // 5800 x 5800 x 16 bit: 67 MB of pixel data, sent by dcmtk's storescu in PDUs of at most 128 KB (its largest)
+      const s = writeMrSeries(path.join(tmp, 'mr-huge'), { count: 1, rows: 5800, columns: 5800 });
+      const sent = readFileSync(s.files[0]!);
+      expect(sent.length).toBeGreaterThan(IN_MEMORY_INSTANCE_BYTES);
+      const p = storescuAsync(port, s.files, { extra: ['-xs', '--max-pdu', '131072'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => p.on('close', r));
+      expect(code, out).toBe(0);
+      const row = store.index.getInstance(s.sopUids[0]!);
+      expect(row, 'index row').toBeTruthy();
+      const file = readFileSync(row!.path);
+      const ds = rawDatasetOf(sent);
+      expect(file.subarray(file.length - ds.length).equals(ds), 'stored data set').toBe(true);
+      expect(row!.sha256).toBe(createHash('sha256').update(file).digest('hex'));
+      expect(metrics.instancesReceived.get({ outcome: 'new' })).toBe(1);
+      expect(readdirSync(store.blobs.tmpDir), 'no temp file left').toEqual([]);
+    } finally {
+      await server.close();
+      store.close();
+      for (const d of [dir, path.join(tmp, 'mr-huge')]) rmSync(d, { recursive: true, force: true }); // 135 MB
+    }
+  }, 120_000);
 });
