@@ -87,15 +87,16 @@ export interface InView {
 }
 
 export function inView(truth: LabelMap): InView {
-  const [l1, l4, l5] = bodiesFromLevelMap(truth, [
+  const bodies = bodiesFromLevelMap(truth, [
     { level: 'L1', label: 1 },
     { level: 'L4', label: 4 },
     { level: 'L5', label: 5 },
-  ]).sort((a, b) => a.label - b.label);
+  ]);
+  const [l1, l4, l5] = ['L1', 'L4', 'L5'].map((lv) => bodies.find((b) => b.level === lv));
   const [nx, ny, nz] = truth.dims;
-  const l1In = l1?.level === 'L1' && !cutByEdge(truth, l1, roiHalfSlices(DEFAULT_ROI_SPEC));
+  const l1In = !!l1 && !cutByEdge(truth, l1, roiHalfSlices(DEFAULT_ROI_SPEC));
   let s1In = false;
-  if (l4?.level === 'L4' && l5?.level === 'L5') {
+  if (l4 && l5) {
     const c = [0, 1, 2].map((a) => 2 * l5.centroidIndex[a] - l4.centroidIndex[a]);
     s1In = c[0] >= 0 && c[0] <= nx - 1 && c[1] >= 0 && c[1] <= ny - 1 && c[2] >= 0 && c[2] <= nz - 1;
   }

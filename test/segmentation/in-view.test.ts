@@ -28,4 +28,9 @@ describe('inView: L1 and S1 in the field of view, judged from the expert mask', 
     m.data.forEach((v, i) => (v === 1 || v === 5 ? (m.data[i] = 0) : 0));
     expect(inView(m)).toEqual({ l1: false, s1: false });
   });
+  it('S1 is judged from L4 and L5 even when the mask has no L1 (it was not, when bodies were taken by position)', () => {
+    const m = expertMask(260, 10);
+    m.data.forEach((v, i) => (v === 1 ? (m.data[i] = 0) : 0));
+    expect(inView(m)).toEqual({ l1: false, s1: true });
+  });
 });
