@@ -5,6 +5,14 @@
  * ones are freed only when a garbage collection notices them); a returned buffer costs nothing to reuse.
  * Bounded: at most `maxBytes` are kept, in buffers of at most `maxBuffersPerSize` per size.
  */
+/** Buffer.allocUnsafe returns a slice of Node's shared pool below this size, a buffer of its own at or above it. */
+export const OWN_BUFFER_BYTES = Buffer.poolSize >>> 1;
+
+/** True when `b` spans the whole of its ArrayBuffer: that memory is its alone (it may be transferred, or read as is). */
+export function ownsWholeBuffer(b: Uint8Array): boolean {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+}
+
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private bytes = 0;

@@ -8,6 +8,7 @@
  */
 import dcmjs from 'dcmjs';
 import { datasetStructureProblem, type RawElement } from './elements.js';
+import { ownsWholeBuffer } from '../common/buffer-pool.js';
 
 const { DicomMessage, DicomMetaDictionary } = (dcmjs as any).data;
 const TEXT_VRS = new Set(['PN', 'SH', 'LO', 'ST', 'LT', 'UT', 'UC']);
@@ -119,7 +120,7 @@ export function readDicomFile(buf: Buffer | Uint8Array, options?: Record<string,
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   // dcmjs reads an ArrayBuffer: a buffer that owns all of its memory is given as it is (dcmjs only reads it),
   // a view into a larger one is copied out.
-  const ab = (x: Buffer) => (x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x.buffer : x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength)) as ArrayBuffer;
+  const ab = (x: Buffer) => (ownsWholeBuffer(x) ? x.buffer : x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength)) as ArrayBuffer;
   const start = datasetStart(b);
   if (!start) return DicomMessage.readFile(ab(b), options);
   const ds = b.subarray(start.offset);

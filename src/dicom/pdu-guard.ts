@@ -10,6 +10,7 @@
  * So at most one header plus the current chunk is read from a peer that lies about a length.
  */
 import type { Socket } from 'node:net';
+import { OWN_BUFFER_BYTES } from '../common/buffer-pool.js';
 
 export const PDU = { AssociateRQ: 1, AssociateAC: 2, AssociateRJ: 3, PDataTF: 4, ReleaseRQ: 5, ReleaseRP: 6, Abort: 7 } as const;
 /** An A-ASSOCIATE-RQ with 128 presentation contexts of a few transfer syntaxes each is about 40 KB. */
@@ -143,7 +144,7 @@ export class PduAssembler {
         if (this.headHave < 6) break;
         const room = Math.max(0, Math.min(4096, this.headroom?.(this.head[0]!) ?? 0));
         const size = room + 6 + this.head.readUInt32BE(2);
-        this.body = (this.pool && size >= 4096 ? this.pool.take(size) : Buffer.allocUnsafe(size)).subarray(room);
+        this.body = (this.pool && size >= OWN_BUFFER_BYTES ? this.pool.take(size) : Buffer.allocUnsafe(size)).subarray(room);
         this.head.copy(this.body, 0);
         this.bodyHave = 6;
         this.headHave = 0;
@@ -155,7 +156,7 @@ export class PduAssembler {
       if (this.bodyHave === this.body.length) {
         const p = this.body;
         this.body = undefined;
-        if (p.byteOffset + p.length >= 4096 && p.buffer.byteLength === p.byteOffset + p.length) this.own.add(p); // not a slice of the pool
+        if (p.byteOffset + p.length >= OWN_BUFFER_BYTES && p.buffer.byteLength === p.byteOffset + p.length) this.own.add(p); // not a slice of the pool
         emit(p);
       }
     }

@@ -12,7 +12,7 @@ import { logger } from '../common/log.js';
 import { errorMessage } from '../common/errors.js';
 import { instanceMeta, parseInstance } from './tags.js';
 import { GroupCommitter } from '../store/group-commit.js';
-import { BufferPool } from '../common/buffer-pool.js';
+import { BufferPool, OWN_BUFFER_BYTES, ownsWholeBuffer } from '../common/buffer-pool.js';
 import { pauseAt } from '../common/test-pause.js';
 import { PduGuard, guardSocket } from './pdu-guard.js';
 import { datasetStructureProblem } from './elements.js';
@@ -163,12 +163,12 @@ export class InstanceSink extends Writable {
   /** The whole Part-10 file in one buffer that owns its memory (transferable); call once, when not spilled. */
   bytes(): Buffer {
     const one = this.chunks.length === 1 ? this.chunks[0]! : undefined;
-    if (one && one.byteOffset === 0 && one.length === one.buffer.byteLength && one.length === this.size && one.length >= 4096) {
+    if (one && ownsWholeBuffer(one) && one.length === this.size && one.length >= OWN_BUFFER_BYTES) {
       this.chunks = [];
       return one; // adopted: already the whole file in a buffer of its own
     }
     // over 4 KB: a buffer of its own (transferable); measured faster than allocUnsafeSlow
-    const b = this.alloc && this.size >= 4096 ? ((this.pooled = true), this.alloc(this.size)) : Buffer.allocUnsafe(this.size);
+    const b = this.alloc && this.size >= OWN_BUFFER_BYTES ? ((this.pooled = true), this.alloc(this.size)) : Buffer.allocUnsafe(this.size);
     let o = 0;
     for (const c of this.chunks) o += c.copy(b, o);
     this.chunks = [];

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { ownsWholeBuffer } from '../common/buffer-pool.js';
 
 export interface DurableJob {
   id: number;
@@ -196,7 +197,7 @@ export class GroupCommitter {
       this.waiting.set(id, { job: full, record, resolve: resolve as (v: unknown) => void, reject, writer: w });
       if (w.inFlight++ === 0) w.worker.ref(); // keeps the process alive while something waits for the disk
       const b = job.bytes;
-      const transfer = b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) ? [b.buffer as ArrayBuffer] : [];
+      const transfer = b && ownsWholeBuffer(b) && !(b.buffer instanceof SharedArrayBuffer) ? [b.buffer as ArrayBuffer] : [];
       full.recycle = !!(job.recycle && transfer.length && this.recycle);
       w.worker.postMessage(full, transfer);
     });
