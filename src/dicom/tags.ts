@@ -41,13 +41,16 @@ export interface InstanceMeta {
 /** Transfer syntaxes whose PixelData is stored uncompressed (native), so its length can be checked. */
 export const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
 
+/** PixelData (7FE0,0010) as dcmjs keys it in a parsed dict. */
+const PIXEL_DATA_KEY = '7FE00010';
+
 /**
  * For a native (uncompressed) image: does PixelData hold exactly Rows x Columns x Samples x Frames x bytes per
  * sample (one pad byte allowed)? Returns why not, or null. Non-image objects (no PixelData) pass.
  */
 export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Record<string, any>): string | null {
   if (!NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid)) return null;
-  return pixelLengthProblem(readDicomFile(buf, { ignoreErrors: false }).dict['7FE00010'], ds);
+  return pixelLengthProblem(readDicomFile(buf, { ignoreErrors: false }).dict[PIXEL_DATA_KEY], ds);
 }
 
 /** pixelDataProblem for the PixelData element of a full dcmjs parse (undefined: none). */
@@ -74,7 +77,7 @@ function pixelLengthProblem(px: { Value?: unknown } | undefined, ds: Record<stri
 
 /** Parse a Part-10 buffer up to (not including) the pixel data; returns the naturalized dataset and file meta. */
 export function parseHeader(buf: Buffer): { meta: Record<string, any>; dataset: Record<string, any>; uidProblems: string[] } {
-  const dict = readDicomFile(buf, { untilTag: '7FE00010', includeUntilTagValue: false });
+  const dict = readDicomFile(buf, { untilTag: PIXEL_DATA_KEY, includeUntilTagValue: false });
   return {
     meta: DicomMetaDictionary.naturalizeDataset(dict.meta),
     dataset: DicomMetaDictionary.naturalizeDataset(dict.dict),
@@ -108,7 +111,7 @@ export function parseInstance(buf: Buffer, transferSyntaxUid: string, topLevel: 
       full = undefined; // judged by the two parses below (same error, same order as before)
     }
     if (full && sameTopLevel(full.dict, topLevel)) {
-      const { '7FE00010': px, ...header } = full.dict;
+      const { [PIXEL_DATA_KEY]: px, ...header } = full.dict;
       const dataset = DicomMetaDictionary.naturalizeDataset(header);
       const bad = uidProblems(header);
       return { meta: DicomMetaDictionary.naturalizeDataset(full.meta), dataset, uidProblems: bad, pixelProblem: bad.length ? null : pixelLengthProblem(px, dataset) };
@@ -118,7 +121,6 @@ export function parseInstance(buf: Buffer, transferSyntaxUid: string, topLevel: 
   return { meta, dataset, uidProblems: bad, pixelProblem: bad.length ? null : pixelDataProblem(buf, transferSyntaxUid, dataset) };
 }
 
-const PIXEL_DATA_KEY = '7FE00010';
 
 /** dcmjs's top-level dict holds exactly the walk's elements, each tag once, and PixelData (if any) came last. */
 function sameTopLevel(dict: Record<string, unknown>, topLevel: number[]): boolean {
