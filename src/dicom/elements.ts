@@ -2,15 +2,24 @@
  * A structural walk over raw dataset bytes, independent of dcmjs (which trusts declared lengths: a PixelData
  * declaring 8192 bytes of which fewer arrived reads as 8192). Every element's declared length must fit in the
  * bytes received (and in its enclosing item or sequence); undefined-length sequences, items and encapsulated
- * pixel data must end with their delimiters. Top-level elements are reported to `visit` (tag, VR, value bytes).
+ * pixel data must end with their delimiters. Top-level elements are reported to `visit` (tag, VR, value bytes),
+ * and `notes` records a VR that PS3.5 does not define (read here with a 2-byte length).
  */
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
+/** Every VR of PS3.5 6.2. The walk reads another VR with a 2-byte length; dcmjs reads it as UN (4-byte length). */
+const KNOWN_VRS = new Set([...LONG_VRS, 'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
 const UNDEFINED = 0xffffffff;
 const ITEM = 0xfffee000;
 const ITEM_END = 0xfffee00d;
 const SEQ_END = 0xfffee0dd;
 const PIXEL_DATA = 0x7fe00010;
 export const MAX_SEQUENCE_DEPTH = 64;
+
+/** What the walk noticed besides problems. */
+export interface WalkNotes {
+  /** an element (at any depth) has a VR that PS3.5 does not define: other readers may read its length otherwise */
+  unknownVr: boolean;
+}
 
 export interface RawElement {
   tag: number;
@@ -26,6 +35,7 @@ class Walker {
     private readonly b: Buffer,
     private readonly explicit: boolean,
     private readonly little: boolean,
+    readonly notes: WalkNotes = { unknownVr: false },
   ) {}
   private u16(o: number): number {
     return this.little ? this.b.readUInt16LE(o) : this.b.readUInt16BE(o);
@@ -57,6 +67,7 @@ class Walker {
       if (this.explicit && tag >>> 16 !== 0xfffe) {
         vr = this.b.toString('latin1', o + 4, o + 6);
         if (!/^[A-Z]{2}$/.test(vr)) throw new Problem(`invalid VR at offset ${o + 4} (${hex(tag)})`);
+        if (!KNOWN_VRS.has(vr)) this.notes.unknownVr = true;
         if (LONG_VRS.has(vr)) {
           this.need(o, 12, end, 'element header');
           len = this.u32(o + 8);
@@ -103,7 +114,7 @@ class Walker {
 
   /** Undefined-length sequence: items until the sequence delimiter. (UN content is implicit VR little endian.) */
   private sequence(o: number, end: number, depth: number, implicit: boolean): number {
-    const w = implicit && this.explicit ? new Walker(this.b, false, true) : this;
+    const w = implicit && this.explicit ? new Walker(this.b, false, true, this.notes) : this;
     for (;;) {
       w.need(o, 8, end, 'item header');
       if (w.tagAt(o) === SEQ_END) return o + 8;
@@ -134,11 +145,11 @@ function hex(tag: number): string {
  * Why the dataset bytes (no Part-10 header) in transfer syntax `ts` are truncated or structurally broken, or null.
  * Compressed syntaxes are explicit VR little endian around their fragments; big endian is 1.2.840.10008.1.2.2.
  */
-export function datasetStructureProblem(dataset: Buffer, ts: string, visit?: (e: RawElement) => void): string | null {
+export function datasetStructureProblem(dataset: Buffer, ts: string, visit?: (e: RawElement) => void, notes?: WalkNotes): string | null {
   const explicit = ts !== '1.2.840.10008.1.2';
   const little = ts !== '1.2.840.10008.1.2.2';
   try {
-    new Walker(dataset, explicit, little).elements(0, dataset.length, 0, null, visit);
+    new Walker(dataset, explicit, little, notes).elements(0, dataset.length, 0, null, visit);
     return null;
   } catch (e) {
     if (e instanceof Problem) return e.message;

@@ -42,7 +42,7 @@ export interface InstanceMeta {
 export const NATIVE_TRANSFER_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
 
 /** PixelData (7FE0,0010) as dcmjs keys it in a parsed dict. */
-const PIXEL_DATA_KEY = '7FE00010';
+export const PIXEL_DATA_KEY = '7FE00010';
 
 /**
  * For a native (uncompressed) image: does PixelData hold exactly Rows x Columns x Samples x Frames x bytes per
@@ -56,6 +56,16 @@ export function pixelDataProblem(buf: Buffer, transferSyntaxUid: string, ds: Rec
 /** pixelDataProblem for the PixelData element of a full dcmjs parse (undefined: none). */
 function pixelLengthProblem(px: { Value?: unknown } | undefined, ds: Record<string, any>): string | null {
   if (!px) return null;
+  const values = (Array.isArray(px.Value) ? px.Value : [px.Value]) as (ArrayBuffer | undefined)[];
+  return pixelCountProblem(values.reduce((n, v) => n + (v?.byteLength ?? 0), 0), ds);
+}
+
+/**
+ * The one PixelData length rule: `actual` bytes of native PixelData against what the image attributes of `ds` (as
+ * dcmjs naturalises them: Rows, Columns, BitsAllocated, SamplesPerPixel, NumberOfFrames, PhotometricInterpretation)
+ * need. Returns why not, or null.
+ */
+export function pixelCountProblem(actual: number, ds: Record<string, any>): string | null {
   const rows = Number(ds.Rows);
   const cols = Number(ds.Columns);
   const bits = Number(ds.BitsAllocated);
@@ -69,8 +79,6 @@ function pixelLengthProblem(px: { Value?: unknown } | undefined, ds: Record<stri
   const subsampled = spp === 3 && /^YBR_(FULL|PARTIAL)_422$/.test(String(ds.PhotometricInterpretation ?? '').trim());
   const stored = subsampled ? 2 : spp;
   const expected = bits === 1 ? Math.ceil((rows * cols * stored * frames) / 8) : rows * cols * stored * frames * (bits / 8);
-  const values = (Array.isArray(px.Value) ? px.Value : [px.Value]) as (ArrayBuffer | undefined)[];
-  const actual = values.reduce((n, v) => n + (v?.byteLength ?? 0), 0);
   if (actual < expected || actual > expected + 1) return `PixelData holds ${actual} bytes, Rows x Columns x Samples x Frames x BitsAllocated needs ${expected}`;
   return null;
 }
