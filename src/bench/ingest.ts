@@ -7,6 +7,7 @@ import { writeMrSeries } from './synthetic-mr.js';
 import { startOsteoScreen, startStorescp, startOrthancPeer, type Peer } from './peers.js';
 import { loadInstance, sendInstances, type ScuInstance } from './nodelay-scu.js';
 import { printTable } from './table.js';
+import { diskFloor, type DiskFloor } from './disk-floor.js';
 
 /**
  * Ingest benchmark: the same MR instances sent to OsteoScreen, dcmtk storescp (writing to disk) and Orthanc, in
@@ -16,8 +17,21 @@ import { printTable } from './table.js';
  *   - storescu: dcmtk's storescu, `--senders` processes at once (it stalls ~40 ms per message on loopback, so it
  *     mostly measures itself; kept as the second, independent sender).
  * Reported per receiver and sender: instances/s, MB/s, p50/p99 last PDU -> C-STORE-RSP (nodelay only), the event
- * loop's worst stall (OsteoScreen, from its /metrics) and the receiver's peak RSS (process and its children).
+ * loop's worst stall (OsteoScreen, from its /metrics), the receiver's peak RSS (process and its children) and
+ * the CPU time per instance of receiver and sender (all their threads and reaped children). Then the disk's own
+ * floor (disk-floor.ts: durable creates of the instance size from 1 and `--senders` threads) and what the CPU
+ * time allows on this machine's cores, so a figure can be read against the limits it runs into.
  */
+
+/** CPU time (ms) of a process: all its threads, and its children that have exited (Linux /proc, 100 ticks/s). */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}
 
 /** osteoscreen_event_loop_delay_max_seconds (ms) from the admin /metrics; the scrape starts a new window. */
 async function eventLoopMaxMs(p: Peer): Promise<number> {
@@ -81,6 +95,9 @@ interface Row {
   stallMs: number;
   rssBytes: number;
   failures: number;
+  /** CPU ms per instance: receiver process, sender (this process for nodelay, storescu processes) */
+  recvCpu: number;
+  sendCpu: number;
 }
 
 export async function benchIngest(argv: string[]): Promise<void> {
@@ -94,6 +111,7 @@ export async function benchIngest(argv: string[]): Promise<void> {
     'no-orthanc': { type: 'boolean' },
     'no-storescp': { type: 'boolean' },
     'no-storescu': { type: 'boolean' },
+    'no-floor': { type: 'boolean' },
   });
   const n = numberOption(values.count, '--count', 250);
   const rows = numberOption(values.rows, '--rows', 256);
@@ -155,22 +173,32 @@ export async function benchIngest(argv: string[]): Promise<void> {
           process.stderr.write(`bench ingest: round ${r + 1}/${rounds} -> ${p.name}, ${run.sender} x${run.k} ...\n`);
           if (p.name === 'OsteoScreen') await eventLoopMaxMs(p); // starts a new stall window
           const stopRss = rssSampler(p.proc.pid!);
+          const cpu0 = [cpuMs(p.proc.pid!), cpuMs(process.pid)];
           const t0 = process.hrtime.bigint();
           const o = await run.go();
           const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+          const cpu = [cpuMs(p.proc.pid!) - cpu0[0]!, cpuMs(process.pid) - cpu0[1]!].map((x) => x / o.count);
           const rssBytes = stopRss();
           const stallMs = p.name === 'OsteoScreen' ? await eventLoopMaxMs(p) : NaN;
-          results.push({ receiver: p.name, sender: run.sender, senders: run.k, instances: o.count, seconds, bytes: o.bytes, p50: quantile(o.lat, 0.5), p99: quantile(o.lat, 0.99), stallMs, rssBytes, failures: o.failures });
+          results.push({ receiver: p.name, sender: run.sender, senders: run.k, instances: o.count, seconds, bytes: o.bytes, p50: quantile(o.lat, 0.5), p99: quantile(o.lat, 0.99), stallMs, rssBytes, failures: o.failures, recvCpu: cpu[0]!, sendCpu: cpu[1]! });
         }
       }
       rmSync(path.join(dir, `r${r}`), { recursive: true, force: true });
+    }
+    const floors: DiskFloor[] = [];
+    if (!values['no-floor']) {
+      const bytes = statSync(writeMrSeries(path.join(dir, 'floor'), { count: 1, rows, columns: cols }).files[0]!).size;
+      for (const k of [...new Set([1, senders])]) {
+        process.stderr.write(`bench ingest: disk floor, ${k} thread(s) ...\n`);
+        floors.push(await diskFloor(dir, bytes, k));
+      }
     }
     const load = readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ');
     const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
     printTable(
       `ingest: ${rows}x${cols} MR, ${n} instances per nodelay association, ${scCount} per storescu; ${rounds} round(s); load average ${load}`,
-      ['receiver', 'sender', 'assocs', 'instances', 'inst/s', 'MB/s', 'p50 ms', 'p99 ms', 'worst stall ms', 'peak RSS MB', 'failed'],
-      results.map((x) => [x.receiver, x.sender, String(x.senders), String(x.instances), f(x.instances / x.seconds), f(x.bytes / 1048576 / x.seconds, 1), f(x.p50, 1), f(x.p99, 1), f(x.stallMs), f(x.rssBytes / 1048576), String(x.failures)]),
+      ['receiver', 'sender', 'assocs', 'instances', 'inst/s', 'MB/s', 'p50 ms', 'p99 ms', 'worst stall ms', 'peak RSS MB', 'CPU ms/inst recv', 'CPU ms/inst send', 'failed'],
+      results.map((x) => [x.receiver, x.sender, String(x.senders), String(x.instances), f(x.instances / x.seconds), f(x.bytes / 1048576 / x.seconds, 1), f(x.p50, 1), f(x.p99, 1), f(x.stallMs), f(x.rssBytes / 1048576), f(x.recvCpu, 2), f(x.sendCpu, 2), String(x.failures)]),
     );
     const rate = (recv: string, sender: string, k: number) => {
       const xs = results.filter((x) => x.receiver === recv && x.sender === sender && x.senders === k).map((x) => x.instances / x.seconds);
@@ -184,6 +212,15 @@ export async function benchIngest(argv: string[]): Promise<void> {
     for (const other of peers.filter((p) => p.name !== 'OsteoScreen')) lines.push(`OsteoScreen / ${other.name}, nodelay x${senders}: ${f(ours / rate(other.name, 'nodelay', senders), 2)}`);
     const worst = Math.max(...results.filter((x) => x.receiver === 'OsteoScreen').map((x) => x.stallMs));
     const rss = Math.max(...results.filter((x) => x.receiver === 'OsteoScreen').map((x) => x.rssBytes)) / 1048576;
+    for (const fl of floors) {
+      lines.push(`disk floor (write, fsync, rename, folder fsync; nothing else running), ${fl.threads} thread(s): ${f(fl.perSecond)} instances/s, p50 ${f(fl.p50Ms, 2)} ms each, ${f(fl.cpuMsPerInstance, 2)} ms CPU each`);
+    }
+    const mine = results.find((x) => x.receiver === 'OsteoScreen' && x.sender === 'nodelay' && x.senders === senders);
+    if (mine) {
+      const cores = os.availableParallelism();
+      const perInst = mine.recvCpu + mine.sendCpu;
+      lines.push(`CPU, nodelay x${senders}: OsteoScreen ${f(mine.recvCpu, 2)} + sender ${f(mine.sendCpu, 2)} ms per instance; ${cores} CPU(s) allow at most ${f((cores * 1000) / perInst)} instances/s with every CPU busy (kernel work outside both processes not counted)`);
+    }
     lines.push(`OsteoScreen worst event-loop stall ${f(worst)} ms (target < 200: ${worst < 200 ? 'met' : 'NOT met'}), peak RSS ${f(rss)} MB (target < 600: ${rss < 600 ? 'met' : 'NOT met'})`);
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
