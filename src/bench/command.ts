@@ -2,7 +2,7 @@ import type { Command } from '../common/command.js';
 import { UsageError } from '../common/command.js';
 
 const BENCHES: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<void>> }> = {
-  ingest: { summary: 'instances/s, MB/s, latency, stall, RSS received: OsteoScreen vs dcmtk storescp vs Orthanc (own no-delay SCU and storescu senders)', load: async () => (await import('./ingest.js')).benchIngest },
+  ingest: { summary: 'instances/s, MB/s, latency, stall, RSS received: OsteoScreen vs dcmtk storescp vs Orthanc (own no-delay SCU and storescu senders); then the disk floor and the CPU budget of this machine', load: async () => (await import('./ingest.js')).benchIngest },
   radiomics: { summary: 'full feature set per sequence (seconds per image type)', load: async () => (await import('./radiomics.js')).benchRadiomics },
   segment: { summary: 'segmentation seconds per series (15x320x320; --real DIR adds real series) and peak RSS', load: async () => (await import('./segment.js')).benchSegment },
   outcomes: { summary: 'DXA outcome import: 100 000 CSV rows in-process and by the CLI into a running service (seconds, event-loop stall)', load: async () => (await import('./outcomes.js')).benchOutcomes },
@@ -22,7 +22,7 @@ ${Object.entries(BENCHES)
   .map(([k, v]) => `  ${k.padEnd(10)} ${v.summary}`)
   .join('\n')}
 
-Options are passed to each benchmark, e.g. \`osteoscreen bench ingest --rows 256 --cols 256 --senders 4 --count 250 [--rounds N] [--no-orthanc]\`.`,
+Options are passed to each benchmark, e.g. \`osteoscreen bench ingest --rows 256 --cols 256 --senders 4 --count 250 [--rounds N] [--no-orthanc] [--no-floor]\`.`,
   async run(argv) {
     const names = argv.filter((a) => !a.startsWith('-') && a in BENCHES);
     const rest = argv.filter((a) => !names.includes(a));
