@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // one temporary folder per run (TMPDIR for the tests and what they start), removed when the run ends
+    globalSetup: ['test/global-tmp.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
