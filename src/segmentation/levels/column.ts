@@ -310,11 +310,9 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
   for (const o of off) debug.push(`dropped ${(o.x.vol / 1000).toFixed(1)} cm3 at ${fmtZ(o.x.centroid[2])}: ${o.why}`);
 
   // 2. Pieces of one vertebra merged: neighbours (in z) that together are no taller than one body.
-  let pieces: Piece[] = on
-    .sort((a, b) => b.centroid[2] - a.centroid[2])
-    .map((x) => ({ parts: [x], zMin: zLo[x.c.id], zMax: zHi[x.c.id], vol: x.vol, centroid: x.centroid }));
-  /** robust extent (mm) of pieces together along sagittal direction d: from the 5th to the 95th percentile of
-   * their voxels' positions (a few stray voxels at a lateral rim or in a disc do not make a body taller) */
+  /** one component as a piece of its own */
+  const pieceOf = (x: Candidate): Piece => ({ parts: [x], zMin: zLo[x.c.id], zMax: zHi[x.c.id], vol: x.vol, centroid: x.centroid });
+  let pieces: Piece[] = on.sort((a, b) => b.centroid[2] - a.centroid[2]).map(pieceOf);
   /** the pieces' voxel counts per T_BIN bin along sagittal direction d: their cross-section profile */
   const profile = (ps: Piece[], d: number) => {
     const h = new Float64Array(tBins);
@@ -325,8 +323,9 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
       }
     return h;
   };
-  const extent = (ps: Piece[], d: number) => {
-    const h = profile(ps, d);
+  /** robust extent (mm) of a profile: from the 5th to the 95th percentile of its voxels' positions (a few stray
+   * voxels at a lateral rim or in a disc do not make a body taller) */
+  const profileExtent = (h: Float64Array) => {
     let total = 0;
     for (let b = 0; b < tBins; b++) total += h[b];
     let acc = 0;
@@ -342,6 +341,8 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
     }
     return (hi - lo + 1) * T_BIN;
   };
+  /** robust extent (mm) of pieces together along sagittal direction d */
+  const extent = (ps: Piece[], d: number) => profileExtent(profile(ps, d));
   /** the column's direction at pieces a..b (top to bottom, b >= a): through the nearest pieces around them (one
    * above and one below; at an end of the column the next two inward); the z axis when there are too few */
   const axisAt = (a: number, b: number) => {
@@ -364,15 +365,16 @@ export function buildColumn(classes: LabelMap, opts: ColumnOptions = {}): Column
     const p = pieces[i];
     if (p.parts.length !== 1 || p.parts[0].sacFrac >= 0.5) continue;
     const d = axisAt(i, i);
-    const h = extent([p], d);
+    const prof = profile([p], d);
+    const h = profileExtent(prof);
     if (!(h > mergeH * refHeight)) continue;
-    const w = findWaist(profile([p], d), minBody / voxMm3, Infinity);
+    const w = findWaist(prof, minBody / voxMm3, Infinity);
     const tall = `${(p.vol / 1000).toFixed(1)} cm3 at ${fmtZ((p.zMin + p.zMax) / 2)} is ${h.toFixed(0)} mm tall (median body ${refHeight.toFixed(0)} mm)`;
     if (!w || w.ratio >= WAIST_RATIO) {
       debug.push(`${tall}: no waist (narrowest cross-section ${w ? `${Math.round(100 * w.ratio)} %` : '-'} of the narrower side's widest), kept whole`);
       continue;
     }
-    const [upper, lower] = splitComponent(p.parts[0], d, w.bin, n + 1 + splits++).map((x) => ({ parts: [x], zMin: zLo[x.c.id], zMax: zHi[x.c.id], vol: x.vol, centroid: x.centroid }));
+    const [upper, lower] = splitComponent(p.parts[0], d, w.bin, n + 1 + splits++).map(pieceOf);
     debug.push(`${tall}: two vertebrae joined, cut at its waist (cross-section ${Math.round(100 * w.ratio)} % of the narrower side's widest) into ${(upper.vol / 1000).toFixed(1)} + ${(lower.vol / 1000).toFixed(1)} cm3`);
     pieces.splice(i, 1, upper, lower);
     i++;
