@@ -12,7 +12,7 @@ const UNDEFINED = 0xffffffff;
 const ITEM = 0xfffee000;
 const ITEM_END = 0xfffee00d;
 const SEQ_END = 0xfffee0dd;
-const PIXEL_DATA = 0x7fe00010;
+export const PIXEL_DATA = 0x7fe00010;
 export const MAX_SEQUENCE_DEPTH = 64;
 
 /** What the walk noticed besides problems. */
@@ -35,7 +35,7 @@ class Walker {
     private readonly b: Buffer,
     private readonly explicit: boolean,
     private readonly little: boolean,
-    readonly notes: WalkNotes = { unknownVr: false },
+    private readonly notes: WalkNotes = { unknownVr: false },
   ) {}
   private u16(o: number): number {
     return this.little ? this.b.readUInt16LE(o) : this.b.readUInt16BE(o);

@@ -19,12 +19,10 @@
  * `test/dicom/parse-instance.test.ts` compares both paths on good instances (synthetic, phantom, the real sites'
  * series), targeted malformations and zzuf mutations.
  */
-import type { RawElement, WalkNotes } from './elements.js';
-import { NATIVE_TRANSFER_SYNTAXES, pixelCountProblem, type InstanceMeta } from './tags.js';
+import { PIXEL_DATA, type RawElement, type WalkNotes } from './elements.js';
+import { pixelCountProblem, type InstanceMeta } from './tags.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN } from './write.js';
 
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-
-const PIXEL_DATA = 0x7fe00010;
 const SHARED_FUNCTIONAL_GROUPS = 0x52009229;
 const PER_FRAME_FUNCTIONAL_GROUPS = 0x52009230;
 
@@ -127,12 +125,12 @@ export interface FastInstance {
 
 /**
  * The instance's index fields and PixelData verdict from its walked top-level elements (and the walk's notes), or
- * undefined when the
- * dcmjs path must decide (see the file comment); also when the data set has no SOPClassUID (instanceMeta then reads
- * the file meta header's).
+ * undefined when the dcmjs path must decide (see the file comment); also when the data set has no SOPClassUID
+ * (instanceMeta then reads the file meta header's).
  */
 export function fastInstance(elements: readonly RawElement[], transferSyntaxUid: string, walk: WalkNotes): FastInstance | undefined {
-  if (transferSyntaxUid !== EXPLICIT_VR_LITTLE_ENDIAN || !NATIVE_TRANSFER_SYNTAXES.has(transferSyntaxUid) || walk.unknownVr) return undefined;
+  // explicit VR little endian is native: its PixelData length can be checked
+  if (transferSyntaxUid !== EXPLICIT_VR_LITTLE_ENDIAN || walk.unknownVr) return undefined;
   const got: Record<string, unknown> = {};
   let last = -1;
   let pixelBytes: number | undefined;

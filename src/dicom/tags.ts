@@ -129,7 +129,6 @@ export function parseInstance(buf: Buffer, transferSyntaxUid: string, topLevel: 
   return { meta, dataset, uidProblems: bad, pixelProblem: bad.length ? null : pixelDataProblem(buf, transferSyntaxUid, dataset) };
 }
 
-
 /** dcmjs's top-level dict holds exactly the walk's elements, each tag once, and PixelData (if any) came last. */
 function sameTopLevel(dict: Record<string, unknown>, topLevel: number[]): boolean {
   const keys = Object.keys(dict);
