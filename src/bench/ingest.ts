@@ -204,17 +204,13 @@ export async function benchIngest(argv: string[]): Promise<void> {
       ['round', 'receiver', 'sender', 'assocs', 'instances', 'inst/s', 'MB/s', 'p50 ms', 'p99 ms', 'worst stall ms', 'peak RSS MB', 'CPU ms/inst recv', 'CPU ms/inst send', 'failed'],
       results.map((x) => [String(x.round), x.receiver, x.sender, String(x.senders), String(x.instances), f(x.instances / x.seconds), f(x.bytes / 1048576 / x.seconds, 1), f(x.p50, 1), f(x.p99, 1), f(x.stallMs), f(x.rssBytes / 1048576), f(x.recvCpu, 2), f(x.sendCpu, 2), String(x.failures)]),
     );
+    /** The rows of one receiver and sender, round by round. */
+    const runsOf = (recv: string, sender: string, k: number) => results.filter((x) => x.receiver === recv && x.sender === sender && x.senders === k);
+    const perSecond = (x: Row | undefined) => (x ? x.instances / x.seconds : NaN);
     /** The round with the highest rate for this receiver and sender (the service warms up: see the README). */
-    const best = (recv: string, sender: string, k: number) =>
-      results.filter((x) => x.receiver === recv && x.sender === sender && x.senders === k).reduce<Row | undefined>((b, x) => (!b || x.instances / x.seconds > b.instances / b.seconds ? x : b), undefined);
-    const rate = (recv: string, sender: string, k: number) => {
-      const b = best(recv, sender, k);
-      return b ? b.instances / b.seconds : NaN;
-    };
-    const first = (recv: string, sender: string, k: number) => {
-      const x = results.find((y) => y.receiver === recv && y.sender === sender && y.senders === k);
-      return x ? x.instances / x.seconds : NaN;
-    };
+    const best = (recv: string, sender: string, k: number) => runsOf(recv, sender, k).reduce<Row | undefined>((b, x) => (!b || perSecond(x) > perSecond(b) ? x : b), undefined);
+    const rate = (recv: string, sender: string, k: number) => perSecond(best(recv, sender, k));
+    const first = (recv: string, sender: string, k: number) => perSecond(runsOf(recv, sender, k)[0]);
     const ours = rate('OsteoScreen', 'nodelay', senders);
     const roundsSaid = (k: number) => (rounds > 1 ? ` (best of ${rounds} rounds: round ${best('OsteoScreen', 'nodelay', k)?.round}; round 1, the first burst after start, ${f(first('OsteoScreen', 'nodelay', k))})` : '');
     const lines = [
